@@ -1,0 +1,3 @@
+bin_PROGRAMS += vanthu
+vanthu_SOURCES = cli/main.c
+vanthu_LDADD = libcommon.a

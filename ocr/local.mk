@@ -1,0 +1,1 @@
+# ocr: rules are added when the module lands.

@@ -1,0 +1,1 @@
+# query: rules are added when the module lands.

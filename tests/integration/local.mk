@@ -1,0 +1,1 @@
+# tests for integration: added with the module.

@@ -1,0 +1,12 @@
+# Unit tests link only their own module's library and what it may use.
+TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+
+check_PROGRAMS += tests/unit/common/test-common
+tests_unit_common_test_common_CFLAGS = $(TEST_CFLAGS)
+tests_unit_common_test_common_LDADD = libcommon.a $(CMOCKA_LIBS)
+TESTS += tests/unit/common/test-common
+
+include tests/unit/text/local.mk
+include tests/unit/storage/local.mk
+include tests/unit/indexer/local.mk
+include tests/integration/local.mk

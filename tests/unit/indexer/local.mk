@@ -1,0 +1,1 @@
+# tests for unit/indexer: added with the module.

@@ -1,0 +1,1 @@
+# tests for unit/storage: added with the module.

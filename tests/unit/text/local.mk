@@ -1,0 +1,1 @@
+# tests for unit/text: added with the module.
