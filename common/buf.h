@@ -11,6 +11,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct buf {
     char *ptr;   /* NUL-terminated; NULL until the first append */
     size_t len;  /* bytes used, excluding the terminator */
@@ -37,5 +41,9 @@ void buf_setlen(struct buf *b, size_t n);
 const char *buf_str(const struct buf *b);
 /* Hand the allocation to the caller (free with free()); b is reset. */
 char *buf_detach(struct buf *b, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

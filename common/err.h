@@ -10,6 +10,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum {
     VT_EBASE = -10000,
     VT_ENOMEM = VT_EBASE - 1,       /* allocation failed */
@@ -55,5 +59,9 @@ const char *vt_errname(int code);
 #define VT_BUG(...) vt__bug(__FILE__, __LINE__, __VA_ARGS__)
 void vt__bug(const char *file, int line, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

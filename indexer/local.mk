@@ -1,1 +1,9 @@
-# indexer
+# indexer/: filesystem -> index.  Extraction (extract.c, detect.c) keeps its
+# own fragment.
+noinst_LIBRARIES += libindexer.a
+libindexer_a_SOURCES = \
+	indexer/scan.c indexer/scan.h \
+	indexer/ingest.c indexer/ingest.h \
+	indexer/batch.c indexer/batch.h
+libindexer_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+include indexer/extract.mk

@@ -1,1 +1,1 @@
-# ocr: rules are added when the module lands.
+# ocr/: rules are added when the module lands (issue 3).

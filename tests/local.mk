@@ -9,4 +9,5 @@ TESTS += tests/unit/common/test-common
 include tests/unit/text/local.mk
 include tests/unit/storage/local.mk
 include tests/unit/indexer/local.mk
+include tests/unit/query/local.mk
 include tests/integration/local.mk

@@ -1,1 +1,6 @@
-# tests for unit/text: added with the module.
+check_PROGRAMS += tests/unit/text/test-norm
+tests_unit_text_test_norm_CFLAGS = $(TEST_CFLAGS) $(UTF8PROC_CFLAGS)
+tests_unit_text_test_norm_LDADD = libtext.a libcommon.a $(UTF8PROC_LIBS) $(CMOCKA_LIBS)
+TESTS += tests/unit/text/test-norm
+
+include tests/unit/text/meta.mk

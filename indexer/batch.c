@@ -1,0 +1,498 @@
+/* The one-shot indexer (see batch.h).
+ *
+ * Threads and queues:
+ *   walker thread  -- jobs (bounded) -->  N extract threads
+ *   N extract threads -- built documents (bounded by bytes) -->  writer
+ * The writer is the calling thread; it alone touches the writable index.
+ * Both queues block producers when full, which is the backpressure that
+ * keeps memory flat however large the tree is. */
+#include "config.h"
+
+#include "indexer/batch.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "indexer/ingest.h"
+#include "indexer/scan.h"
+#include "storage/storage.h"
+
+#define JOB_QUEUE_MAX 256
+#define KNOWN_BUCKETS_MIN 1024
+
+/* ---- what the index already holds --------------------------------------- */
+
+struct known {
+    char *path;
+    char id[STORAGE_ID_LEN + 1];
+    long long size, mtime_ns;
+    int seen;
+    struct known *next;
+};
+
+struct known_map {
+    struct known **b;
+    size_t nb, n;
+};
+
+static size_t hash_str(const char *s)
+{
+    size_t h = 1469598103934665603ULL;
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+static struct known *known_get(struct known_map *m, const char *path)
+{
+    if (m->nb == 0)
+        return NULL;
+    for (struct known *k = m->b[hash_str(path) % m->nb]; k; k = k->next)
+        if (strcmp(k->path, path) == 0)
+            return k;
+    return NULL;
+}
+
+static void known_add(struct known_map *m, const struct storage_file *f)
+{
+    struct known *k;
+    size_t h;
+
+    if (m->n + 1 > m->nb) {
+        size_t nb = m->nb ? m->nb * 2 : KNOWN_BUCKETS_MIN;
+        struct known **b = xcalloc(nb, sizeof(*b));
+        for (size_t i = 0; i < m->nb; i++)
+            for (struct known *e = m->b[i], *next; e; e = next) {
+                next = e->next;
+                h = hash_str(e->path) % nb;
+                e->next = b[h];
+                b[h] = e;
+            }
+        free(m->b);
+        m->b = b;
+        m->nb = nb;
+    }
+    k = xcalloc(1, sizeof(*k));
+    k->path = xstrdup(f->path);
+    storage_id_of(f->path, k->id);
+    k->size = f->size;
+    k->mtime_ns = f->mtime_ns;
+    h = hash_str(k->path) % m->nb;
+    k->next = m->b[h];
+    m->b[h] = k;
+    m->n++;
+}
+
+static void known_release(struct known_map *m)
+{
+    for (size_t i = 0; i < m->nb; i++)
+        for (struct known *e = m->b[i], *next; e; e = next) {
+            next = e->next;
+            free(e->path);
+            free(e);
+        }
+    free(m->b);
+}
+
+static int load_known_cb(void *data, const struct storage_file *f)
+{
+    known_add(data, f);
+    return 0;
+}
+
+/* ---- queues ------------------------------------------------------------------ */
+
+struct job {
+    char *path;
+    struct stat st;
+    struct job *next;
+};
+
+struct done {
+    struct storage_doc *doc;
+    struct ingest_outcome outcome;
+    char *path;
+    size_t bytes;
+    struct done *next;
+};
+
+struct batch {
+    const struct indexer_batch_config *cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t job_ready, job_space, done_ready, done_space;
+    struct job *jobs, *jobs_tail;
+    size_t njobs;
+    int walk_finished;
+    struct done *done, *done_tail;
+    size_t done_bytes;
+    unsigned workers_running;
+    int fatal;
+    struct vt_err fatal_err;
+
+    struct known_map known;
+    char **roots;
+    size_t nroots;
+    struct indexer_stats *stats;
+};
+
+static void push_job(struct batch *b, struct job *j)
+{
+    pthread_mutex_lock(&b->mu);
+    while (b->njobs >= JOB_QUEUE_MAX && !b->fatal)
+        pthread_cond_wait(&b->job_space, &b->mu);
+    if (b->jobs_tail)
+        b->jobs_tail->next = j;
+    else
+        b->jobs = j;
+    b->jobs_tail = j;
+    b->njobs++;
+    pthread_cond_signal(&b->job_ready);
+    pthread_mutex_unlock(&b->mu);
+}
+
+static struct job *pop_job(struct batch *b)
+{
+    struct job *j;
+
+    pthread_mutex_lock(&b->mu);
+    while (b->jobs == NULL && !b->walk_finished && !b->fatal)
+        pthread_cond_wait(&b->job_ready, &b->mu);
+    j = b->fatal ? NULL : b->jobs;
+    if (j != NULL) {
+        b->jobs = j->next;
+        if (b->jobs == NULL)
+            b->jobs_tail = NULL;
+        b->njobs--;
+        pthread_cond_signal(&b->job_space);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return j;
+}
+
+static void push_done(struct batch *b, struct done *d)
+{
+    pthread_mutex_lock(&b->mu);
+    /* Let one oversized document through an empty queue so it cannot stall. */
+    while (b->done_bytes > 0 && b->done_bytes + d->bytes > b->cfg->batch_bytes / 2 && !b->fatal)
+        pthread_cond_wait(&b->done_space, &b->mu);
+    if (b->done_tail)
+        b->done_tail->next = d;
+    else
+        b->done = d;
+    b->done_tail = d;
+    b->done_bytes += d->bytes;
+    pthread_cond_signal(&b->done_ready);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* ---- walker and workers ------------------------------------------------------- */
+
+static int walk_file_cb(void *data, const struct scan_file *f)
+{
+    struct batch *b = data;
+    struct known *k = known_get(&b->known, f->path);
+    long long mtime_ns = (long long)f->st->st_mtim.tv_sec * 1000000000LL + f->st->st_mtim.tv_nsec;
+    struct job *j;
+
+    b->stats->seen++;
+    if (k != NULL) {
+        k->seen = 1;
+        if (k->size == (long long)f->st->st_size && k->mtime_ns == mtime_ns) {
+            b->stats->unchanged++;
+            return 0;
+        }
+    }
+    j = xcalloc(1, sizeof(*j));
+    j->path = xstrdup(f->path);
+    j->st = *f->st;
+    push_job(b, j);
+    return b->fatal ? VT_EINTERNAL : 0;
+}
+
+static void walk_problem_cb(void *data, const char *path, const char *why)
+{
+    struct batch *b = data;
+
+    b->stats->problems++;
+    log_warn("skipped '%s': %s", path, why);
+}
+
+static void *walker_main(void *arg)
+{
+    struct batch *b = arg;
+
+    scan_run(b->roots, b->nroots, walk_file_cb, walk_problem_cb, b);
+    pthread_mutex_lock(&b->mu);
+    b->walk_finished = 1;
+    pthread_cond_broadcast(&b->job_ready);
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+static void set_fatal(struct batch *b, const struct vt_err *e)
+{
+    pthread_mutex_lock(&b->mu);
+    if (!b->fatal) {
+        b->fatal = 1;
+        b->fatal_err = *e;
+    }
+    pthread_cond_broadcast(&b->job_ready);
+    pthread_cond_broadcast(&b->job_space);
+    pthread_cond_broadcast(&b->done_space);
+    pthread_cond_broadcast(&b->done_ready);
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void *worker_main(void *arg)
+{
+    struct batch *b = arg;
+    struct ingest_config icfg = {b->cfg->max_text};
+    struct vt_err err;
+    struct extractor *ex;
+    struct extract_config xcfg = {b->cfg->max_text, NULL};
+    struct job *j;
+
+    vt_err_clear(&err);
+    ex = extractor_new(&xcfg, &err);
+    if (ex == NULL)
+        set_fatal(b, &err);
+    while (ex != NULL && (j = pop_job(b)) != NULL) {
+        struct done *d = xcalloc(1, sizeof(*d));
+        int rc = ingest_file(ex, &icfg, j->path, &j->st, &d->doc, &d->outcome, &err);
+        if (rc < 0) {
+            set_fatal(b, &err);
+            free(d);
+            free(j->path);
+            free(j);
+            break;
+        }
+        d->path = j->path;
+        d->bytes = storage_doc_size(d->doc);
+        free(j);
+        push_done(b, d);
+    }
+    extractor_free(ex);
+    pthread_mutex_lock(&b->mu);
+    b->workers_running--;
+    pthread_cond_broadcast(&b->done_ready);
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+/* ---- the writer ----------------------------------------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void count_outcome(struct indexer_stats *s, const struct done *d)
+{
+    const char *st = d->outcome.status;
+
+    if (strcmp(st, "indexed") == 0)
+        s->indexed++;
+    else if (strcmp(st, "empty") == 0)
+        s->empty++;
+    else if (strcmp(st, "needs-ocr") == 0)
+        s->needs_ocr++;
+    else if (strcmp(st, "unsupported") == 0)
+        s->unsupported++;
+    else
+        s->failed++;
+    s->bytes += d->outcome.text_bytes;
+    if (d->outcome.code != 0 && strcmp(st, "unsupported") != 0)
+        log_warn("'%s': %s (recorded as %s)", d->path, d->outcome.reason, st);
+    else if (d->outcome.code != 0)
+        log_info("'%s': %s (findable by name)", d->path, d->outcome.reason);
+    if (d->outcome.truncated)
+        log_warn("'%s': text longer than the limit; indexed the first %zu bytes", d->path,
+                 d->outcome.text_bytes);
+}
+
+static void progress(const struct batch *b, double t0, int final)
+{
+    const struct indexer_stats *s = b->stats;
+    unsigned long done = s->indexed + s->failed + s->unsupported + s->empty + s->needs_ocr;
+    double dt = now_s() - t0;
+
+    if (b->cfg->progress)
+        fprintf(stderr, "\rindexing: %lu files written, %lu unchanged, %.1f MB of text, %.0f files/s%s",
+                done, s->unchanged, (double)s->bytes / 1e6, dt > 0 ? (double)done / dt : 0.0,
+                final ? "\n" : "   ");
+    else if (!final)
+        log_info("progress: %lu files written, %lu unchanged, %.1f MB of text, %.0f files/s", done,
+                 s->unchanged, (double)s->bytes / 1e6, dt > 0 ? (double)done / dt : 0.0);
+}
+
+int indexer_batch_run(const struct indexer_batch_config *cfg, struct indexer_stats *stats,
+                      struct vt_err *err)
+{
+    struct batch b;
+    struct storage *st = NULL;
+    pthread_t walker, *workers = NULL;
+    unsigned nworkers = cfg->threads, started = 0;
+    size_t since_commit = 0;
+    double t0 = now_s(), last_progress = t0;
+    int rc = 0, walker_started = 0;
+    unsigned long written = 0;
+
+    memset(&b, 0, sizeof(b));
+    memset(stats, 0, sizeof(*stats));
+    b.cfg = cfg;
+    b.stats = stats;
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.job_ready, NULL);
+    pthread_cond_init(&b.job_space, NULL);
+    pthread_cond_init(&b.done_ready, NULL);
+    pthread_cond_init(&b.done_space, NULL);
+    if (nworkers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        nworkers = n > 0 ? (unsigned)n : 1;
+    }
+
+    b.roots = xcalloc(cfg->npaths ? cfg->npaths : 1, sizeof(*b.roots));
+    for (size_t i = 0; i < cfg->npaths; i++) {
+        struct vt_err e;
+        char *r = scan_root(cfg->paths[i], &e);
+        if (r == NULL) {
+            rc = vt_err_set(err, e.code, "%s", e.msg);
+            goto out;
+        }
+        b.roots[b.nroots++] = r;
+    }
+    if ((rc = storage_open(cfg->data_dir, 1, &st, err)) < 0)
+        goto out;
+    if ((rc = storage_each_file(st, load_known_cb, &b.known, err)) < 0)
+        goto out;
+
+    if (pthread_create(&walker, NULL, walker_main, &b) != 0) {
+        rc = vt_err_set(err, VT_EINTERNAL, "cannot start the walker thread");
+        goto out;
+    }
+    walker_started = 1;
+    workers = xcalloc(nworkers, sizeof(*workers));
+    b.workers_running = nworkers;
+    for (started = 0; started < nworkers; started++)
+        if (pthread_create(&workers[started], NULL, worker_main, &b) != 0)
+            break;
+    pthread_mutex_lock(&b.mu);
+    b.workers_running = started;
+    pthread_mutex_unlock(&b.mu);
+    if (started == 0) {
+        struct vt_err e;
+        vt_err_set(&e, VT_EINTERNAL, "cannot start extraction threads");
+        set_fatal(&b, &e);
+    }
+
+    for (;;) {
+        struct done *d;
+
+        pthread_mutex_lock(&b.mu);
+        while (b.done == NULL && b.workers_running > 0 && !b.fatal)
+            pthread_cond_wait(&b.done_ready, &b.mu);
+        d = b.fatal ? NULL : b.done;
+        if (d != NULL) {
+            b.done = d->next;
+            if (b.done == NULL)
+                b.done_tail = NULL;
+            b.done_bytes -= d->bytes;
+            pthread_cond_broadcast(&b.done_space);
+        }
+        pthread_mutex_unlock(&b.mu);
+        if (d == NULL)
+            break;
+        rc = storage_put(st, d->doc, err);
+        count_outcome(stats, d);
+        since_commit += d->bytes;
+        written++;
+        storage_doc_free(d->doc);
+        free(d->path);
+        free(d);
+        if (rc < 0) {
+            set_fatal(&b, err);
+            break;
+        }
+        if (since_commit >= cfg->batch_bytes) {
+            if ((rc = storage_commit(st, err)) < 0) {
+                set_fatal(&b, err);
+                break;
+            }
+            since_commit = 0;
+        }
+        if (now_s() - last_progress >= (cfg->progress ? 0.25 : 10.0)) {
+            last_progress = now_s();
+            progress(&b, t0, 0);
+        }
+    }
+
+out:
+    if (walker_started)
+        pthread_join(walker, NULL);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(workers[i], NULL);
+    free(workers);
+    /* Drain anything left after a fatal error. */
+    while (b.done != NULL) {
+        struct done *d = b.done;
+        b.done = d->next;
+        storage_doc_free(d->doc);
+        free(d->path);
+        free(d);
+    }
+    while (b.jobs != NULL) {
+        struct job *j = b.jobs;
+        b.jobs = j->next;
+        free(j->path);
+        free(j);
+    }
+    if (rc == 0 && b.fatal)
+        rc = vt_err_set(err, b.fatal_err.code, "%s", b.fatal_err.msg);
+    if (rc == 0 && st != NULL) {
+        /* Files that vanished from under the roots walked this time. */
+        for (size_t i = 0; i < b.known.nb && rc == 0; i++)
+            for (struct known *k = b.known.b[i]; k && rc == 0; k = k->next) {
+                if (k->seen)
+                    continue;
+                for (size_t r = 0; r < b.nroots; r++)
+                    if (scan_under(k->path, b.roots[r])) {
+                        rc = storage_delete(st, k->id, err);
+                        stats->removed++;
+                        log_info("removed '%s': no longer in the archive", k->path);
+                        break;
+                    }
+            }
+        if (rc == 0)
+            rc = storage_commit(st, err);
+        if (rc == 0 && (cfg->compact == 1 ||
+                        (cfg->compact < 0 && written >= 1000 && written > b.known.n))) {
+            log_info("compacting the index after %lu new documents", written);
+            rc = storage_compact(st, err);
+        }
+    }
+    stats->seconds = now_s() - t0;
+    if (cfg->progress && (written > 0 || stats->unchanged > 0))
+        progress(&b, t0, 1);
+    storage_close(st);
+    known_release(&b.known);
+    for (size_t i = 0; i < b.nroots; i++)
+        free(b.roots[i]);
+    free(b.roots);
+    pthread_mutex_destroy(&b.mu);
+    pthread_cond_destroy(&b.job_ready);
+    pthread_cond_destroy(&b.job_space);
+    pthread_cond_destroy(&b.done_ready);
+    pthread_cond_destroy(&b.done_space);
+    return rc;
+}

@@ -1,0 +1,41 @@
+/* `vanthu index`: a one-shot, incremental indexing run over folders.
+ *
+ * Files unchanged since the last run (same size and mtime) are skipped;
+ * changed ones are replaced; files that vanished from under the given
+ * roots are removed.  Extraction and document building run on `threads`
+ * worker threads; one writer (the calling thread) owns the index and
+ * commits every batch_bytes of documents, so memory stays bounded.
+ *
+ * Threads: call from one thread; it starts and joins its own. */
+#ifndef VT_INDEXER_BATCH_H
+#define VT_INDEXER_BATCH_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+struct indexer_batch_config {
+    const char *data_dir;   /* the index folder */
+    char *const *paths;     /* files or folders, as given */
+    size_t npaths;
+    unsigned threads;       /* extraction threads; 0 = number of cores */
+    size_t max_text;        /* bytes of text per document */
+    size_t batch_bytes;     /* commit after this many bytes of documents */
+    int progress;           /* 1: redraw a progress line on stderr (a TTY) */
+    int compact;            /* -1 auto (after a bulk build), 0 never, 1 always */
+};
+
+struct indexer_stats {
+    unsigned long seen, indexed, unchanged, removed, failed, unsupported, empty, needs_ocr;
+    unsigned long problems; /* paths skipped by the walk (loops, permissions) */
+    unsigned long long bytes;
+    double seconds;
+};
+
+/* Returns 0 when the run completed (per-file failures are counted in
+ * stats, not returned), or a negative code for a fatal error (the index
+ * cannot be opened or written: VT_ELOCKED, VT_EIO, VT_ECORRUPT, ...). */
+int indexer_batch_run(const struct indexer_batch_config *cfg, struct indexer_stats *stats,
+                      struct vt_err *err);
+
+#endif

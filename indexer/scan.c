@@ -1,0 +1,213 @@
+/* Recursive walk with loop and escape protection; see scan.h.  The walk is
+ * iterative over an explicit stack of directory paths so deep trees cannot
+ * exhaust the C stack, and a set of (device, inode) pairs remembers every
+ * directory and file already reported. */
+#include "config.h"
+
+#include "indexer/scan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/xalloc.h"
+
+struct idset {
+    uint64_t *keys; /* (dev, ino) hashed pairs stored side by side */
+    size_t cap, n;
+};
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Insert (dev, ino); 1 if it was new, 0 if already present. */
+static int idset_add(struct idset *s, dev_t dev, ino_t ino)
+{
+    uint64_t d = (uint64_t)dev + 1, i = (uint64_t)ino;
+    size_t h;
+
+    if (2 * (s->n + 1) > s->cap) {
+        struct idset bigger = {NULL, s->cap ? s->cap * 2 : 1024, 0};
+        bigger.keys = xcalloc(bigger.cap * 2, sizeof(uint64_t));
+        for (size_t k = 0; k < s->cap; k++)
+            if (s->keys[2 * k] != 0) {
+                size_t hh = mix(s->keys[2 * k] * 31 + s->keys[2 * k + 1]) & (bigger.cap - 1);
+                while (bigger.keys[2 * hh] != 0)
+                    hh = (hh + 1) & (bigger.cap - 1);
+                bigger.keys[2 * hh] = s->keys[2 * k];
+                bigger.keys[2 * hh + 1] = s->keys[2 * k + 1];
+                bigger.n++;
+            }
+        free(s->keys);
+        *s = bigger;
+    }
+    h = mix(d * 31 + i) & (s->cap - 1);
+    while (s->keys[2 * h] != 0) {
+        if (s->keys[2 * h] == d && s->keys[2 * h + 1] == i)
+            return 0;
+        h = (h + 1) & (s->cap - 1);
+    }
+    s->keys[2 * h] = d;
+    s->keys[2 * h + 1] = i;
+    s->n++;
+    return 1;
+}
+
+char *scan_root(const char *root, struct vt_err *err)
+{
+    char *p = realpath(root, NULL);
+
+    if (p == NULL)
+        vt_err_set(err, -errno, "cannot open '%s': %s", root, strerror(errno));
+    return p;
+}
+
+int scan_under(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+
+    if (strcmp(root, "/") == 0)
+        return path[0] == '/';
+    return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static int under_any(const char *path, char *const *roots, size_t nroots)
+{
+    for (size_t i = 0; i < nroots; i++)
+        if (scan_under(path, roots[i]))
+            return 1;
+    return 0;
+}
+
+struct stack {
+    char **v;
+    size_t n, cap;
+};
+
+static void push(struct stack *s, char *p)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
+    }
+    s->v[s->n++] = p;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Visit one path (found in a directory listing or given as a root). */
+static int visit(const char *path, char *const *roots, size_t nroots, struct idset *dirs,
+                 struct idset *files, struct stack *todo, scan_file_cb file_cb,
+                 scan_problem_cb problem_cb, void *data)
+{
+    struct stat lst, st;
+    struct scan_file f;
+
+    if (lstat(path, &lst) < 0) {
+        problem_cb(data, path, strerror(errno));
+        return 0;
+    }
+    st = lst;
+    if (S_ISLNK(lst.st_mode)) {
+        char *real = realpath(path, NULL);
+        if (real == NULL) {
+            problem_cb(data, path, errno == ELOOP ? "symlink loop" : "broken symlink");
+            return 0;
+        }
+        if (!under_any(real, roots, nroots)) {
+            problem_cb(data, path, "symlink leads outside the archive");
+            free(real);
+            return 0;
+        }
+        free(real);
+        if (stat(path, &st) < 0) {
+            problem_cb(data, path, strerror(errno));
+            return 0;
+        }
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (!idset_add(dirs, st.st_dev, st.st_ino)) {
+            if (S_ISLNK(lst.st_mode))
+                problem_cb(data, path, "symlink loop (directory already walked)");
+            return 0;
+        }
+        push(todo, xstrdup(path));
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        problem_cb(data, path, "not a regular file");
+        return 0;
+    }
+    if (!idset_add(files, st.st_dev, st.st_ino))
+        return 0; /* the same file under a second name */
+    f.path = path;
+    f.st = &st;
+    return file_cb(data, &f);
+}
+
+int scan_run(char *const *roots, size_t nroots, scan_file_cb file_cb,
+             scan_problem_cb problem_cb, void *data)
+{
+    struct idset dirs = {0}, files = {0};
+    struct stack todo = {0};
+    int rc = 0;
+
+    for (size_t r = 0; r < nroots && rc >= 0; r++) {
+        rc = visit(roots[r], roots, nroots, &dirs, &files, &todo, file_cb, problem_cb, data);
+        while (rc >= 0 && todo.n > 0) {
+            char *dir = todo.v[--todo.n];
+            DIR *d = opendir(dir);
+            struct dirent *e;
+            struct stack names = {0};
+
+            if (d == NULL) {
+                problem_cb(data, dir, strerror(errno));
+                free(dir);
+                continue;
+            }
+            while ((e = readdir(d)) != NULL) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                    continue;
+                push(&names, xasprintf("%s%s%s", dir, strcmp(dir, "/") ? "/" : "", e->d_name));
+            }
+            closedir(d);
+            /* Sorted, and pushed in reverse so the walk is in name order. */
+            qsort(names.v, names.n, sizeof(*names.v), cmp_names);
+            {
+                size_t first_dir = todo.n;
+                for (size_t i = 0; i < names.n; i++) {
+                    if (rc >= 0)
+                        rc = visit(names.v[i], roots, nroots, &dirs, &files, &todo, file_cb,
+                                   problem_cb, data);
+                    free(names.v[i]);
+                }
+                /* Reverse the directories just pushed so they pop in order. */
+                for (size_t a = first_dir, b = todo.n; a + 1 < b; a++, b--) {
+                    char *t = todo.v[a];
+                    todo.v[a] = todo.v[b - 1];
+                    todo.v[b - 1] = t;
+                }
+            }
+            free(names.v);
+            free(dir);
+        }
+    }
+    while (todo.n > 0)
+        free(todo.v[--todo.n]);
+    free(todo.v);
+    free(dirs.keys);
+    free(files.keys);
+    return rc;
+}

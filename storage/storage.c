@@ -1,0 +1,566 @@
+/* vanthu's index schema and write policy over the Xapian shim (see
+ * storage.h for the schema).
+ *
+ * Design: storage_doc_build() does all the per-document work (tokenising,
+ * folding, serialising the record) so the indexer can run it on several
+ * threads; storage_put() on the single writer thread only hands the
+ * finished document to Xapian.  Documents holding accented words get a
+ * second, exact term per word; documents without any (most English text)
+ * get XKplain instead, so they pay nothing for Vietnamese strictness. */
+#include "config.h"
+
+#include "storage/storage.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/sha256.h"
+#include "common/xalloc.h"
+#include "text/norm.h"
+#include "text/tok.h"
+
+struct storage {
+    struct xap_db *db;
+    char *dir;
+    int writable;
+};
+
+struct storage_doc {
+    struct xap_doc *doc;
+    char idterm[STORAGE_ID_LEN + 2];
+    size_t size;
+};
+
+/* mkdir -p: the data folder may be new, and so may its parents. */
+static int mkdir_p(const char *dir)
+{
+    char *p = xstrdup(dir);
+    int rc = 0;
+
+    for (char *s = p + 1; *s && rc == 0; s++)
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                rc = -errno;
+            *s = '/';
+        }
+    if (rc == 0 && mkdir(p, 0755) < 0 && errno != EEXIST)
+        rc = -errno;
+    free(p);
+    return rc;
+}
+
+int storage_open(const char *dir, int writable, struct storage **out, struct vt_err *err)
+{
+    struct storage *st;
+    int rc;
+
+    *out = NULL;
+    if (writable && (rc = mkdir_p(dir)) < 0)
+        return vt_err_set(err, rc, "cannot create '%s': %s", dir, strerror(-rc));
+    st = xcalloc(1, sizeof(*st));
+    st->dir = xstrdup(dir);
+    st->writable = writable;
+    rc = xap_open(dir, writable, &st->db, err);
+    if (rc == VT_ENOTFOUND)
+        rc = vt_err_set(err, rc, "no index in '%s' (create one with 'vanthu index')", dir);
+    if (rc < 0) {
+        free(st->dir);
+        free(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+void storage_close(struct storage *st)
+{
+    if (st == NULL)
+        return;
+    xap_close(st->db);
+    free(st->dir);
+    free(st);
+}
+
+int storage_commit(struct storage *st, struct vt_err *err)
+{
+    return xap_commit(st->db, err);
+}
+
+int storage_reopen(struct storage *st, struct vt_err *err)
+{
+    return xap_reopen(st->db, err);
+}
+
+long storage_count(struct storage *st, struct vt_err *err)
+{
+    return xap_doccount(st->db, err);
+}
+
+/* Remove a flat folder (a Xapian glass database has no subfolders). */
+static int remove_flat_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[4096];
+
+    if (d == NULL)
+        return errno == ENOENT ? 0 : -errno;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    return rmdir(dir) < 0 ? -errno : 0;
+}
+
+int storage_compact(struct storage *st, struct vt_err *err)
+{
+    char *tmp = xasprintf("%s.compact", st->dir);
+    char *old = xasprintf("%s.old", st->dir);
+    struct xap_db *rd = NULL;
+    int rc;
+
+    if (!st->writable) {
+        rc = vt_err_set(err, VT_EINTERNAL, "compact on a read-only index");
+        goto out;
+    }
+    remove_flat_dir(tmp);
+    remove_flat_dir(old);
+    if ((rc = xap_commit(st->db, err)) < 0)
+        goto out;
+    if ((rc = xap_open(st->dir, 0, &rd, err)) < 0)
+        goto out;
+    rc = xap_compact(rd, tmp, err);
+    xap_close(rd);
+    if (rc < 0)
+        goto out;
+    /* Swap while no writer holds the folder; the lock is released first. */
+    xap_close(st->db);
+    st->db = NULL;
+    if (rename(st->dir, old) < 0 || rename(tmp, st->dir) < 0) {
+        rc = vt_err_set(err, -errno, "cannot replace '%s' by its compacted copy: %s", st->dir,
+                        strerror(errno));
+        if (access(st->dir, F_OK) < 0)
+            rename(old, st->dir);
+    } else {
+        remove_flat_dir(old);
+    }
+    {
+        int rc2 = xap_open(st->dir, 1, &st->db, err);
+        if (rc == 0)
+            rc = rc2;
+    }
+out:
+    free(tmp);
+    free(old);
+    return rc;
+}
+
+void storage_id_of(const char *abs_path, char id[STORAGE_ID_LEN + 1])
+{
+    char hex[SHA256_HEX_LEN + 1];
+
+    sha256_hex_of(abs_path, strlen(abs_path), hex);
+    memcpy(id, hex, STORAGE_ID_LEN);
+    id[STORAGE_ID_LEN] = '\0';
+}
+
+/* ---- document building ------------------------------------------------ */
+
+struct build {
+    struct xap_doc *doc;
+    struct buf term;
+    int marked;
+    int rc;
+    struct vt_err *err;
+};
+
+static int add_term_prefixed(struct build *b, const char *prefix, const char *s, size_t n,
+                             int (*conv)(const char *, size_t, struct buf *), unsigned pos)
+{
+    int rc;
+
+    buf_reset(&b->term);
+    if ((rc = buf_adds(&b->term, prefix)) < 0)
+        return rc;
+    rc = conv(s, n, &b->term);
+    if (rc < 0)
+        return rc == VT_E2BIG ? 0 : rc;
+    if (b->term.len == strlen(prefix) || b->term.len > STORAGE_MAX_TERM)
+        return 0;
+    return xap_doc_add(b->doc, b->term.ptr, b->term.len, pos, b->err);
+}
+
+static int token_cb(void *data, const struct text_token *t)
+{
+    struct build *b = data;
+    int rc;
+
+    if (t->kind == TEXT_TOK_NUMBER)
+        return add_term_prefixed(b, "XN", t->ptr, t->len, text_number_key, 0);
+    if (t->len > STORAGE_MAX_TERM)
+        return 0;
+    rc = add_term_prefixed(b, "", t->ptr, t->len, text_fold, t->pos);
+    if (rc == 0 && b->marked)
+        rc = add_term_prefixed(b, "E", t->ptr, t->len, text_exact, t->pos);
+    return rc;
+}
+
+static const char *rec_str(json_t *obj, const char *key)
+{
+    json_t *v = obj ? json_object_get(obj, key) : NULL;
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int add_bool(struct build *b, const char *prefix, const char *value, int fold)
+{
+    int rc;
+
+    if (value == NULL || value[0] == '\0')
+        return 0;
+    buf_reset(&b->term);
+    if ((rc = buf_adds(&b->term, prefix)) < 0)
+        return rc;
+    rc = fold ? text_fold(value, strlen(value), &b->term) : buf_adds(&b->term, value);
+    if (rc < 0 || b->term.len > 240)
+        return rc < 0 && rc != VT_E2BIG ? rc : 0;
+    return xap_doc_add_boolean(b->doc, b->term.ptr, b->term.len, b->err);
+}
+
+static int set_str_value(struct build *b, unsigned slot, const char *v)
+{
+    if (v == NULL || v[0] == '\0')
+        return 0;
+    return xap_doc_set_value(b->doc, slot, v, strlen(v), b->err);
+}
+
+static int set_num_value(struct build *b, unsigned slot, double v)
+{
+    struct buf s;
+    int rc;
+
+    buf_init(&s, 64);
+    rc = xap_sortable(v, &s);
+    if (rc == 0)
+        rc = xap_doc_set_value(b->doc, slot, s.ptr, s.len, b->err);
+    buf_release(&s);
+    return rc;
+}
+
+/* "2016-05-20" -> "20160520", "2016-05" -> "20160500"; 0 if not a date. */
+static int date_key(const char *iso, char out[9])
+{
+    size_t n = iso ? strlen(iso) : 0;
+
+    if (n != 7 && n != 10)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 4 || i == 7 ? iso[i] != '-' : (iso[i] < '0' || iso[i] > '9'))
+            return 0;
+    memcpy(out, iso, 4);
+    memcpy(out + 4, iso + 5, 2);
+    if (n == 10)
+        memcpy(out + 6, iso + 8, 2);
+    else
+        memcpy(out + 6, "00", 2);
+    out[8] = '\0';
+    return 1;
+}
+
+static int add_metadata(struct build *b, json_t *rec)
+{
+    json_t *meta = json_object_get(rec, "meta");
+    const char *path = rec_str(rec, "path");
+    const char *issued = rec_str(meta, "issued");
+    const char *number = rec_str(meta, "number");
+    char key[9], year[5];
+    int rc = 0;
+
+    if (number != NULL) {
+        struct buf k;
+        buf_init(&k, 256);
+        if ((rc = buf_adds(&k, "XSH")) == 0 && (rc = text_number_key(number, strlen(number), &k)) == 0)
+            rc = xap_doc_add_boolean(b->doc, k.ptr, k.len, b->err);
+        buf_release(&k);
+        if (rc < 0)
+            return rc;
+    }
+    if ((rc = add_bool(b, "XT", rec_str(meta, "type"), 1)) < 0 ||
+        (rc = add_bool(b, "XA", rec_str(meta, "agency"), 1)) < 0 ||
+        (rc = add_bool(b, "XM", rec_str(rec, "mime"), 0)) < 0 ||
+        (rc = add_bool(b, "XS", rec_str(rec, "status"), 0)) < 0)
+        return rc;
+    if ((rc = set_str_value(b, STORAGE_SLOT_TYPE, rec_str(meta, "type"))) < 0 ||
+        (rc = set_str_value(b, STORAGE_SLOT_AGENCY, rec_str(meta, "agency"))) < 0 ||
+        (rc = set_str_value(b, STORAGE_SLOT_MIME, rec_str(rec, "mime"))) < 0)
+        return rc;
+    if (path != NULL) {
+        const char *slash = strrchr(path, '/');
+        if (slash != NULL && slash != path) {
+            char *dir = xstrndup(path, (size_t)(slash - path));
+            rc = add_bool(b, "XD", dir, 0);
+            free(dir);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    if (date_key(issued, key)) {
+        memcpy(year, key, 4);
+        year[4] = '\0';
+        if ((rc = add_bool(b, "XY", year, 0)) < 0 ||
+            (rc = set_str_value(b, STORAGE_SLOT_YEAR, year)) < 0 ||
+            (rc = set_str_value(b, STORAGE_SLOT_ISSUED, key)) < 0 ||
+            (rc = set_str_value(b, STORAGE_SLOT_DATE, key)) < 0)
+            return rc;
+    } else {
+        json_t *mt = json_object_get(rec, "mtime");
+        if (json_is_integer(mt)) {
+            time_t t = (time_t)json_integer_value(mt);
+            struct tm tm;
+            char d[16];
+            gmtime_r(&t, &tm);
+            strftime(d, sizeof(d), "%Y%m%d", &tm);
+            if ((rc = set_str_value(b, STORAGE_SLOT_DATE, d)) < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int add_state(struct build *b, json_t *rec)
+{
+    struct buf s;
+    int rc;
+
+    buf_init(&s, 8192);
+    rc = buf_printf(&s, "%lld\t%lld\t%s\t%s\t%s",
+                    (long long)json_integer_value(json_object_get(rec, "size")),
+                    (long long)json_integer_value(json_object_get(rec, "mtime_ns")),
+                    rec_str(rec, "sha256") ? rec_str(rec, "sha256") : "",
+                    rec_str(rec, "status") ? rec_str(rec, "status") : "",
+                    rec_str(rec, "path") ? rec_str(rec, "path") : "");
+    if (rc == 0)
+        rc = xap_doc_set_value(b->doc, STORAGE_SLOT_STATE, s.ptr, s.len, b->err);
+    buf_release(&s);
+    if (rc == 0)
+        rc = set_num_value(b, STORAGE_SLOT_MTIME,
+                           (double)json_integer_value(json_object_get(rec, "mtime")));
+    if (rc == 0)
+        rc = set_num_value(b, STORAGE_SLOT_SIZE,
+                           (double)json_integer_value(json_object_get(rec, "size")));
+    if (rc == 0 && json_is_integer(json_object_get(rec, "pages")))
+        rc = set_num_value(b, STORAGE_SLOT_PAGES,
+                           (double)json_integer_value(json_object_get(rec, "pages")));
+    if (rc == 0 && json_is_number(json_object_get(rec, "ocr_confidence")))
+        rc = set_num_value(b, STORAGE_SLOT_OCR_CONF,
+                           json_number_value(json_object_get(rec, "ocr_confidence")));
+    return rc;
+}
+
+int storage_doc_build(const struct storage_input *in, struct storage_doc **out, struct vt_err *err)
+{
+    struct storage_doc *d = xcalloc(1, sizeof(*d));
+    struct build b;
+    const char *name = rec_str(in->record, "name");
+    char *json = NULL;
+    struct buf data;
+    long pos = 1;
+    int rc;
+
+    *out = NULL;
+    buf_init(&b.term, 1024);
+    buf_init(&data, BUF_NOLIMIT);
+    b.doc = d->doc = xap_doc_new();
+    b.err = err;
+    b.rc = 0;
+    snprintf(d->idterm, sizeof(d->idterm), "Q%s", in->id);
+    if ((rc = xap_doc_add_boolean(d->doc, d->idterm, strlen(d->idterm), err)) < 0)
+        goto out;
+    b.marked = (in->text && text_has_marks(in->text, in->text_len)) ||
+               (name && text_has_marks(name, strlen(name)));
+    if (!b.marked && (rc = xap_doc_add_boolean(d->doc, "XKplain", 7, err)) < 0)
+        goto out;
+    /* The file name comes first, so a file is findable by name whatever its
+     * content; a gap keeps phrases from running from name into body. */
+    if (name != NULL) {
+        pos = text_tokenize(name, strlen(name), 1, token_cb, &b);
+        if (pos < 0) {
+            rc = (int)pos;
+            goto out;
+        }
+        pos += 8;
+    }
+    if (in->text != NULL && in->text_len > 0) {
+        pos = text_tokenize(in->text, in->text_len, (unsigned)pos, token_cb, &b);
+        if (pos < 0) {
+            rc = vt_err_set(err, (int)pos, "cannot index text: %s", vt_strerror((int)pos));
+            goto out;
+        }
+    }
+    if ((rc = add_metadata(&b, in->record)) < 0 || (rc = add_state(&b, in->record)) < 0)
+        goto out;
+    json = json_dumps(in->record, JSON_COMPACT);
+    if (json == NULL) {
+        rc = vt_err_set(err, VT_ENOMEM, "cannot serialise the record");
+        goto out;
+    }
+    if ((rc = buf_add(&data, json, strlen(json) + 1)) < 0 ||
+        (rc = buf_add(&data, in->text ? in->text : "", in->text ? in->text_len : 0)) < 0)
+        goto out;
+    if ((rc = xap_doc_set_data(d->doc, data.ptr, data.len, err)) < 0)
+        goto out;
+    d->size = data.len * 3 + 1024;
+    *out = d;
+    d = NULL;
+out:
+    free(json);
+    buf_release(&data);
+    buf_release(&b.term);
+    storage_doc_free(d);
+    return rc;
+}
+
+void storage_doc_free(struct storage_doc *d)
+{
+    if (d == NULL)
+        return;
+    xap_doc_free(d->doc);
+    free(d);
+}
+
+size_t storage_doc_size(const struct storage_doc *d)
+{
+    return d->size;
+}
+
+int storage_put(struct storage *st, const struct storage_doc *d, struct vt_err *err)
+{
+    return xap_replace(st->db, d->idterm, d->doc, err);
+}
+
+int storage_delete(struct storage *st, const char *id, struct vt_err *err)
+{
+    char term[STORAGE_ID_LEN + 2];
+
+    snprintf(term, sizeof(term), "Q%s", id);
+    return xap_delete(st->db, term, err);
+}
+
+struct each_ctx {
+    storage_file_cb cb;
+    void *data;
+};
+
+/* Parse "size\tmtime_ns\tsha256\tstatus\tpath". */
+static int each_value_cb(void *data, unsigned docid, const char *v, size_t len)
+{
+    struct each_ctx *c = data;
+    struct storage_file f;
+    char *copy = xstrndup(v, len), *fields[5], *p = copy;
+    int i, rc;
+
+    for (i = 0; i < 5; i++) {
+        fields[i] = p;
+        p = i < 4 ? strchr(p, '\t') : NULL;
+        if (i < 4) {
+            if (p == NULL)
+                break;
+            *p++ = '\0';
+        }
+    }
+    if (i < 5) {
+        free(copy);
+        return 0; /* a malformed state value: treat the file as unknown */
+    }
+    f.docid = docid;
+    f.size = strtoll(fields[0], NULL, 10);
+    f.mtime_ns = strtoll(fields[1], NULL, 10);
+    f.sha256 = fields[2];
+    f.status = fields[3];
+    f.path = fields[4];
+    rc = c->cb(c->data, &f);
+    free(copy);
+    return rc;
+}
+
+int storage_each_file(struct storage *st, storage_file_cb cb, void *data, struct vt_err *err)
+{
+    struct each_ctx c = {cb, data};
+
+    return xap_each_value(st->db, STORAGE_SLOT_STATE, each_value_cb, &c, err);
+}
+
+static int split_data(struct buf *raw, json_t **record, struct buf *text, struct vt_err *err)
+{
+    size_t jlen = strnlen(buf_str(raw), raw->len);
+    json_error_t je;
+    int rc = 0;
+
+    *record = json_loadb(buf_str(raw), jlen, 0, &je);
+    if (*record == NULL)
+        return vt_err_set(err, VT_ECORRUPT, "bad record in index: %s", je.text);
+    if (text != NULL && jlen < raw->len)
+        rc = buf_add(text, raw->ptr + jlen + 1, raw->len - jlen - 1);
+    if (rc < 0) {
+        json_decref(*record);
+        *record = NULL;
+        return vt_err_set(err, rc, "document text too large");
+    }
+    return 0;
+}
+
+int storage_get(struct storage *st, const char *id, json_t **record, struct buf *text,
+                struct vt_err *err)
+{
+    char term[STORAGE_ID_LEN + 2];
+    struct buf raw;
+    long rc;
+
+    *record = NULL;
+    if (strlen(id) != STORAGE_ID_LEN || strspn(id, "0123456789abcdef") != STORAGE_ID_LEN)
+        return vt_err_set(err, VT_ENOTFOUND, "no document '%s'", id);
+    snprintf(term, sizeof(term), "Q%s", id);
+    buf_init(&raw, BUF_NOLIMIT);
+    rc = xap_find(st->db, term, &raw, err);
+    if (rc >= 0)
+        rc = split_data(&raw, record, text, err);
+    buf_release(&raw);
+    return (int)(rc < 0 ? rc : 0);
+}
+
+int storage_get_docid(struct storage *st, unsigned docid, json_t **record, struct buf *text,
+                      struct vt_err *err)
+{
+    struct buf raw;
+    int rc;
+
+    *record = NULL;
+    buf_init(&raw, BUF_NOLIMIT);
+    rc = xap_get_data(st->db, docid, &raw, err);
+    if (rc == 0)
+        rc = split_data(&raw, record, text, err);
+    buf_release(&raw);
+    return rc;
+}
+
+int storage_run(struct storage *st, const struct xap_query *q, const struct xap_search *s,
+                xap_hit_cb hit_cb, xap_facet_cb facet_cb, void *data, unsigned *total,
+                struct vt_err *err)
+{
+    return xap_run(st->db, q, s, hit_cb, facet_cb, data, total, err);
+}
+
+long storage_termfreq(struct storage *st, const char *term, struct vt_err *err)
+{
+    return xap_termfreq(st->db, term, err);
+}

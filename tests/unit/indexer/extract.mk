@@ -1,0 +1,1 @@
+# tests of indexer/extract.c

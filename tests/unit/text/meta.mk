@@ -1,0 +1,1 @@
+# tests of text/meta.c (issue 6)

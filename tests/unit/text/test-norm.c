@@ -1,0 +1,153 @@
+/* Unit tests for text/norm.c and text/tok.c: NFC cleanup, folding, one
+ * tone-mark convention, tokens and document numbers.  The search-level
+ * cases of vietnamese.md (c) 16-25 are asserted term by term here and end
+ * to end in tests/unit/query/test-search.c. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "text/norm.h"
+#include "text/tok.h"
+
+typedef int (*conv_fn)(const char *, size_t, struct buf *);
+
+static void expect_conv(conv_fn f, const char *in, const char *want)
+{
+    struct buf b;
+
+    buf_init(&b, 1 << 20);
+    assert_int_equal(f(in, strlen(in), &b), 0);
+    assert_string_equal(buf_str(&b), want);
+    buf_release(&b);
+}
+
+static void test_fold(void **state)
+{
+    (void)state;
+    expect_conv(text_fold, "Quyết Định", "quyet dinh");
+    expect_conv(text_fold, "ĐÀ NẴNG", "da nang");
+    expect_conv(text_fold, "Hà Nội", "ha noi");
+    expect_conv(text_fold, "Ðà", "da"); /* U+00D0 from OCR */
+    expect_conv(text_fold, "naïve café", "naive cafe");
+    expect_conv(text_fold, "ABC-123", "abc-123");
+}
+
+static void test_clean(void **state)
+{
+    (void)state;
+    /* NFD in, NFC out (case 23): "Việt" decomposed. */
+    expect_conv(text_clean, "Vie\xcc\x82\xcc\xa3t Nam", "Việt Nam");
+    expect_conv(text_clean, "123/QĐ \xe2\x80\x93 UBND", "123/QĐ - UBND");
+    expect_conv(text_clean, "\xc3\x90\xe1\xbb\x8bnh", "Định");
+    expect_conv(text_clean, "a\r\nb\x01" "c", "a\n\nb c");
+    expect_conv(text_clean, "x\xe2\x81\x84y", "x/y");
+}
+
+static void test_exact_tone(void **state)
+{
+    (void)state;
+    /* vietnamese.md (b)1: verified placements. */
+    expect_conv(text_exact, "hòa", "hoà");
+    expect_conv(text_exact, "hoà", "hoà");
+    expect_conv(text_exact, "HÒA", "hoà");
+    expect_conv(text_exact, "thúy", "thuý");
+    expect_conv(text_exact, "thuý", "thuý");
+    expect_conv(text_exact, "qủa", "quả");
+    expect_conv(text_exact, "gìa", "già");
+    expect_conv(text_exact, "ủy", "uỷ");
+    expect_conv(text_exact, "nứơc", "nước");
+    expect_conv(text_exact, "khỏe", "khoẻ");
+    /* Words whose placement is already unique stay as they are. */
+    expect_conv(text_exact, "người", "người");
+    expect_conv(text_exact, "hoàng", "hoàng");
+    expect_conv(text_exact, "mùa", "mùa");
+    expect_conv(text_exact, "gì", "gì");
+    expect_conv(text_exact, "Quyết", "quyết");
+    expect_conv(text_exact, "ĐỊNH", "định");
+    /* Case 20: thủy and thuỷ are one form, thúy another. */
+    expect_conv(text_exact, "thủy", "thuỷ");
+    /* Non-syllables are just lowercased. */
+    expect_conv(text_exact, "Café", "café");
+    expect_conv(text_exact, "Kernel", "kernel");
+}
+
+static void test_marks(void **state)
+{
+    (void)state;
+    assert_int_equal(text_has_marks("ban", 3), 0);
+    assert_int_equal(text_has_marks("bán", strlen("bán")), 1);
+    assert_int_equal(text_has_marks("đa", strlen("đa")), 1);
+    assert_int_equal(text_has_marks("ΑΒΓ", strlen("ΑΒΓ")), 0);
+}
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_int_equal(text_utf8_valid("Việt", strlen("Việt")), 1);
+    assert_int_equal(text_utf8_valid("\xc3", 1), 0);
+    assert_int_equal(text_utf8_valid("\xc0\x80", 2), 0);       /* overlong */
+    assert_int_equal(text_utf8_valid("\xed\xa0\x80", 3), 0);   /* surrogate */
+    assert_int_equal(text_utf8_valid("\xf4\x90\x80\x80", 4), 0);
+}
+
+struct collect {
+    char out[1024];
+};
+
+static int collect_cb(void *data, const struct text_token *t)
+{
+    struct collect *c = data;
+    char tmp[128];
+
+    snprintf(tmp, sizeof(tmp), "%s%s%.*s@%u", c->out[0] ? " " : "",
+             t->kind == TEXT_TOK_NUMBER ? "#" : "", (int)t->len, t->ptr, t->pos);
+    strncat(c->out, tmp, sizeof(c->out) - strlen(c->out) - 1);
+    return 0;
+}
+
+static void expect_tokens(const char *in, const char *want)
+{
+    struct collect c = {{0}};
+
+    assert_true(text_tokenize(in, strlen(in), 0, collect_cb, &c) >= 0);
+    assert_string_equal(c.out, want);
+}
+
+static void test_tokens(void **state)
+{
+    (void)state;
+    expect_tokens("query_module, don't", "query@0 module@1 don@2 t@3");
+    expect_tokens("Số: 512/QĐ-UBND ngày", "Số@0 #512/QĐ-UBND@1 512@1 QĐ@2 UBND@3 ngày@4");
+    expect_tokens("05/2020/NĐ-CP", "#05/2020/NĐ-CP@0 05@0 2020@1 NĐ@2 CP@3");
+    expect_tokens("123/QĐ - UBND", "#123/QĐ - UBND@0 123@0 QĐ@1 UBND@2");
+    expect_tokens("Số 36-HD/VPTW", "Số@0 #36-HD/VPTW@1 36@1 HD@2 VPTW@3");
+    expect_tokens("24/7 and 1/2", "24@0 7@1 and@2 1@3 2@4");
+    expect_tokens("chính phủ điện tử", "chính@0 phủ@1 điện@2 tử@3");
+}
+
+static void test_number_key(void **state)
+{
+    (void)state;
+    expect_conv(text_number_key, "05/2020/QĐ - UBND", "5/2020/qd-ubnd");
+    expect_conv(text_number_key, "123/qd-ubnd", "123/qd-ubnd");
+    expect_conv(text_number_key, "512 / QĐ - UBND", "512/qd-ubnd");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fold),       cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_exact_tone), cmocka_unit_test(test_marks),
+        cmocka_unit_test(test_utf8),       cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_number_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,532 @@
+/* Unicode normalisation and Vietnamese folding.
+ *
+ * Design: indexing runs every byte of the archive through these functions,
+ * so the common case must be cheap.  ASCII is handled inline; for code
+ * points below 0x2000 (all of Latin, and every Vietnamese letter) the fold
+ * and the word-character class come from tables built once; utf8proc is
+ * consulted only for the rest and for NFC of chunks that contain
+ * non-ASCII bytes.  Large inputs are normalised chunk by chunk (split at
+ * line ends) so memory stays proportional to the chunk, not the file. */
+#include "config.h"
+
+#include "text/norm.h"
+#include "text/norm_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "common/err.h"
+
+#define TAB_MAX 0x2000
+#define CHUNK 65536
+
+static int32_t fold_tab[TAB_MAX];  /* folded code point, 0 = drop */
+static int32_t lower_tab[TAB_MAX]; /* lowercase code point */
+static unsigned char class_tab[TAB_MAX];
+static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
+
+static int classify(int32_t cp)
+{
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+        return TEXT_CLASS_LETTER;
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+        return TEXT_CLASS_DIGIT;
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+        return TEXT_CLASS_MARK;
+    default:
+        return TEXT_CLASS_OTHER;
+    }
+}
+
+static int32_t fold_slow(int32_t cp)
+{
+    utf8proc_int32_t d[8];
+    int last = 0;
+    utf8proc_ssize_t n;
+    int32_t lo;
+
+    if (cp == 0x0111 || cp == 0x0110 || cp == 0x00D0 || cp == 0x00F0 || cp == 0x0189)
+        return 'd';
+    if (classify(cp) == TEXT_CLASS_MARK)
+        return 0;
+    lo = utf8proc_tolower(cp);
+    n = utf8proc_decompose_char(lo, d, 8, UTF8PROC_DECOMPOSE, &last);
+    if (n < 1 || n > 8)
+        return lo;
+    for (utf8proc_ssize_t i = 1; i < n; i++)
+        if (classify(d[i]) != TEXT_CLASS_MARK)
+            return lo;
+    return d[0];
+}
+
+static void build_tables(void)
+{
+    for (int32_t cp = 0; cp < TAB_MAX; cp++) {
+        class_tab[cp] = (unsigned char)classify(cp);
+        lower_tab[cp] = utf8proc_tolower(cp);
+        fold_tab[cp] = fold_slow(cp);
+    }
+}
+
+void text__tables(void)
+{
+    pthread_once(&tab_once, build_tables);
+}
+
+int text__class(int32_t cp)
+{
+    if (cp < 0x80) {
+        if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+            return TEXT_CLASS_LETTER;
+        if (cp >= '0' && cp <= '9')
+            return TEXT_CLASS_DIGIT;
+        return TEXT_CLASS_OTHER;
+    }
+    if (cp < TAB_MAX) {
+        text__tables();
+        return class_tab[cp];
+    }
+    return classify(cp);
+}
+
+int32_t text__fold_cp(int32_t cp)
+{
+    if (cp < 0x80)
+        return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
+    if (cp < TAB_MAX) {
+        text__tables();
+        return fold_tab[cp];
+    }
+    return utf8proc_tolower(cp);
+}
+
+int32_t text__lower_cp(int32_t cp)
+{
+    if (cp < 0x80)
+        return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
+    if (cp < TAB_MAX) {
+        text__tables();
+        return lower_tab[cp];
+    }
+    return utf8proc_tolower(cp);
+}
+
+int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
+{
+    int32_t c;
+    int len, i;
+
+    if (n == 0)
+        return -1;
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if (s[0] < 0xC2)
+        return -1;
+    if (s[0] < 0xE0)
+        len = 2, c = s[0] & 0x1F;
+    else if (s[0] < 0xF0)
+        len = 3, c = s[0] & 0x0F;
+    else if (s[0] < 0xF5)
+        len = 4, c = s[0] & 0x07;
+    else
+        return -1;
+    if ((size_t)len > n)
+        return -1;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return -1;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    /* Reject overlong forms, surrogates and values past U+10FFFF. */
+    if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
+        (c >= 0xD800 && c <= 0xDFFF))
+        return -1;
+    *cp = c;
+    return len;
+}
+
+int text__put_cp(struct buf *out, int32_t cp)
+{
+    char tmp[4];
+    size_t n;
+
+    if (cp < 0x80)
+        return buf_addc(out, (char)cp);
+    if (cp < 0x800) {
+        tmp[0] = (char)(0xC0 | (cp >> 6));
+        tmp[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        tmp[0] = (char)(0xE0 | (cp >> 12));
+        tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        tmp[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        tmp[0] = (char)(0xF0 | (cp >> 18));
+        tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        tmp[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    return buf_add(out, tmp, n);
+}
+
+int text_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    int32_t cp;
+    int k;
+
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        k = text_utf8_decode(p + i, n - i, &cp);
+        if (k < 0)
+            return 0;
+        i += (size_t)k;
+    }
+    return 1;
+}
+
+/* The P1 character map applied after NFC: returns the replacement code
+ * point, or -1 to drop the character. */
+static int32_t clean_cp(int32_t cp)
+{
+    switch (cp) {
+    case 0x00D0:
+    case 0x0189:
+        return 0x0110;
+    case 0x00F0:
+        return 0x0111;
+    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014:
+    case 0x2015: case 0x2212: case 0xFE58: case 0xFE63: case 0xFF0D:
+        return '-';
+    case 0x2044: case 0x2215: case 0xFF0F:
+        return '/';
+    case 0x00A0: case 0x2007: case 0x202F: case 0x3000:
+        return ' ';
+    case 0xFEFF: case 0x200B: case 0x200C: case 0x200D: case 0x00AD:
+        return -1;
+    default:
+        if (cp < 0x20 && cp != '\n' && cp != '\t' && cp != '\f')
+            return cp == '\r' ? '\n' : ' ';
+        if (cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
+            return -1;
+        return cp;
+    }
+}
+
+static int clean_chunk(const char *s, size_t n, struct buf *out)
+{
+    const unsigned char *p;
+    utf8proc_uint8_t *nfc = NULL;
+    utf8proc_ssize_t m;
+    size_t i;
+    int32_t cp;
+    int k, rc = 0, ascii = 1;
+
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80) {
+            ascii = 0;
+            break;
+        }
+    if (ascii) {
+        /* Control characters are the only thing to fix in ASCII text. */
+        size_t start = 0;
+        for (i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if ((c < 0x20 && c != '\n' && c != '\t' && c != '\f') || c == 0x7F) {
+                if ((rc = buf_add(out, s + start, i - start)) < 0)
+                    return rc;
+                if (c != 0x7F && (rc = buf_addc(out, c == '\r' ? '\n' : ' ')) < 0)
+                    return rc;
+                start = i + 1;
+            }
+        }
+        return buf_add(out, s + start, n - start);
+    }
+    m = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &nfc,
+                     UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (m < 0)
+        return m == UTF8PROC_ERROR_NOMEM ? VT_ENOMEM : VT_EENCODING;
+    p = nfc;
+    for (i = 0; i < (size_t)m; i += (size_t)k) {
+        k = text_utf8_decode(p + i, (size_t)m - i, &cp);
+        if (k < 0) {
+            rc = VT_EENCODING;
+            break;
+        }
+        cp = clean_cp(cp);
+        if (cp < 0)
+            continue;
+        if ((rc = text__put_cp(out, cp)) < 0)
+            break;
+    }
+    free(nfc);
+    return rc;
+}
+
+int text_clean(const char *s, size_t n, struct buf *out)
+{
+    size_t start = 0, end;
+    int rc;
+
+    while (start < n) {
+        end = start + CHUNK < n ? start + CHUNK : n;
+        /* End the chunk after a newline so no character sequence that NFC
+         * could combine is cut in two; failing that, before a byte that
+         * starts an ASCII character. */
+        if (end < n) {
+            size_t e = end;
+            while (e > start && s[e - 1] != '\n')
+                e--;
+            if (e == start) {
+                e = end;
+                while (e > start && (unsigned char)s[e] >= 0x80)
+                    e--;
+            }
+            if (e > start)
+                end = e;
+        }
+        rc = clean_chunk(s + start, end - start, out);
+        if (rc < 0)
+            return rc;
+        start = end;
+    }
+    return 0;
+}
+
+int text_fold(const char *s, size_t n, struct buf *out)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    int32_t cp;
+    int k, rc;
+
+    while (i < n) {
+        if (p[i] < 0x80) {
+            rc = buf_addc(out, (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]));
+            i++;
+        } else {
+            k = text_utf8_decode(p + i, n - i, &cp);
+            if (k < 0)
+                return VT_EENCODING;
+            i += (size_t)k;
+            cp = text__fold_cp(cp);
+            rc = cp ? text__put_cp(out, cp) : 0;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int text_has_marks(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    int32_t cp;
+    int k;
+
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        k = text_utf8_decode(p + i, n - i, &cp);
+        if (k < 0)
+            return 0;
+        i += (size_t)k;
+        if (text__fold_cp(cp) != text__lower_cp(cp))
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- exact form: one tone-mark convention ---------------------------- */
+
+static int is_tone(int32_t cp)
+{
+    return cp == 0x0300 || cp == 0x0301 || cp == 0x0303 || cp == 0x0309 || cp == 0x0323;
+}
+
+/* Vowels after the tone mark is taken off (NFC, lowercase). */
+static int is_vowel(int32_t cp)
+{
+    switch (cp) {
+    case 'a': case 'e': case 'i': case 'o': case 'u': case 'y':
+    case 0x0103: case 0x00E2: case 0x00EA: case 0x00F4: case 0x01A1: case 0x01B0:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int is_modified_vowel(int32_t cp)
+{
+    return cp == 0x0103 || cp == 0x00E2 || cp == 0x00EA || cp == 0x00F4 || cp == 0x01A1 ||
+           cp == 0x01B0;
+}
+
+static int is_consonant(int32_t cp)
+{
+    return (cp >= 'a' && cp <= 'z' && !is_vowel(cp)) || cp == 0x0111;
+}
+
+/* Decompose a lowercase token to code points (NFD) into d (capacity cap);
+ * returns the count or -1. */
+static utf8proc_ssize_t to_nfd(const char *s, size_t n, utf8proc_int32_t *d, size_t cap)
+{
+    return utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, d,
+                              (utf8proc_ssize_t)cap, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE);
+}
+
+#define SYL_MAX 16
+
+/* Re-place the tone of one lowercase NFC syllable; returns 1 and fills out
+ * when (s, n) parses as a Vietnamese syllable with one tone mark, else 0. */
+static int replace_tone(const char *s, size_t n, struct buf *out)
+{
+    utf8proc_int32_t d[64], base[SYL_MAX], tone = 0;
+    utf8proc_ssize_t nd;
+    int nb = 0, onset, nuc_end, target = -1, nv, i;
+
+    if (n > 48)
+        return 0;
+    nd = to_nfd(s, n, d, 64);
+    if (nd <= 0 || nd > 64)
+        return 0;
+    /* Strip the tone, recompose the rest (ă â ê ô ơ ư come back whole). */
+    {
+        utf8proc_int32_t rest[64];
+        int nr = 0;
+        for (i = 0; i < nd; i++) {
+            if (is_tone(d[i])) {
+                if (tone)
+                    return 0;
+                tone = d[i];
+            } else {
+                rest[nr++] = d[i];
+            }
+        }
+        if (!tone)
+            return 0;
+        nr = (int)utf8proc_normalize_utf32(rest, nr, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (nr <= 0 || nr > SYL_MAX)
+            return 0;
+        memcpy(base, rest, (size_t)nr * sizeof(base[0]));
+        nb = nr;
+    }
+    /* Onset: ngh ng nh ch gh gi kh ph th tr qu, or one consonant. */
+    onset = 0;
+    if (nb >= 3 && base[0] == 'n' && base[1] == 'g' && base[2] == 'h')
+        onset = 3;
+    else if (nb >= 2 && base[0] == 'q' && base[1] == 'u')
+        onset = 2;
+    else if (nb >= 2 && base[0] == 'g' && base[1] == 'i')
+        onset = nb >= 3 && is_vowel(base[2]) ? 2 : 1;
+    else if (nb >= 2 && ((base[0] == 'n' && (base[1] == 'g' || base[1] == 'h')) ||
+                         (base[1] == 'h' && strchr("cgkpt", (int)base[0]) && base[0] < 128) ||
+                         (base[0] == 't' && base[1] == 'r')))
+        onset = 2;
+    else if (nb >= 1 && is_consonant(base[0]))
+        onset = 1;
+    for (nuc_end = onset; nuc_end < nb && is_vowel(base[nuc_end]); nuc_end++)
+        ;
+    nv = nuc_end - onset;
+    if (nv < 1 || nv > 3)
+        return 0;
+    for (i = nuc_end; i < nb; i++)
+        if (!is_consonant(base[i]))
+            return 0;
+    for (i = nuc_end - 1; i >= onset; i--)
+        if (is_modified_vowel(base[i])) {
+            target = i;
+            break;
+        }
+    if (target < 0) {
+        if (nv == 1)
+            target = onset;
+        else if (nuc_end < nb)
+            target = nuc_end - 1;
+        else if (nv == 2 && ((base[onset] == 'o' && (base[onset + 1] == 'a' || base[onset + 1] == 'e')) ||
+                             (base[onset] == 'u' && base[onset + 1] == 'y')))
+            target = onset + 1;
+        else if (nv == 3)
+            target = onset + 1;
+        else
+            target = onset;
+    }
+    {
+        utf8proc_int32_t res[SYL_MAX + 2];
+        int nr = 0, rc = 0;
+        for (i = 0; i < nb; i++) {
+            res[nr++] = base[i];
+            if (i == target)
+                res[nr++] = tone;
+        }
+        nr = (int)utf8proc_normalize_utf32(res, nr, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (nr <= 0)
+            return 0;
+        for (i = 0; i < nr && rc == 0; i++)
+            rc = text__put_cp(out, res[i]);
+        return rc == 0;
+    }
+}
+
+int text_exact(const char *s, size_t n, struct buf *out)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, mark;
+    int32_t cp;
+    int k, rc, ascii = 1;
+
+    mark = out->len;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            rc = buf_addc(out, (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]));
+            i++;
+        } else {
+            ascii = 0;
+            k = text_utf8_decode(p + i, n - i, &cp);
+            if (k < 0)
+                return VT_EENCODING;
+            i += (size_t)k;
+            rc = text__put_cp(out, text__lower_cp(cp));
+        }
+        if (rc < 0)
+            return rc;
+    }
+    if (ascii)
+        return 0;
+    /* The lowercase form is in out from mark on; re-place its tone. */
+    {
+        char tmp[64];
+        size_t len = out->len - mark;
+        if (len >= sizeof(tmp))
+            return 0;
+        memcpy(tmp, out->ptr + mark, len);
+        buf_setlen(out, mark);
+        if (!replace_tone(tmp, len, out)) {
+            buf_setlen(out, mark);
+            return buf_add(out, tmp, len);
+        }
+    }
+    return 0;
+}
