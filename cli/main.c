@@ -18,6 +18,7 @@ struct command {
 static const struct command commands[] = {
     {"index", cmd_index, "index files and folders into the archive index"},
     {"search", cmd_search, "search the index"},
+    {"ocr", cmd_ocr, "OCR scanned images and PDFs through the worker pool"},
     /* further subcommands register here */
 };
 

@@ -2,8 +2,9 @@
  *
  * Threads and queues:
  *   walker thread  -- jobs (bounded) -->  N extract threads
- *   N extract threads -- built documents (bounded by bytes) -->  writer
- * The writer is the calling thread; it alone touches the writable index.
+ *   N extract threads -- built documents (bounded by bytes) -->  one writer per shard
+ * The index is split in shards (storage.h); each shard has one writer
+ * thread, the only one that touches that shard's writable database.
  * Both queues block producers when full, which is the backpressure that
  * keeps memory flat however large the tree is. */
 #include "config.h"
@@ -131,12 +132,19 @@ struct batch {
     struct job *jobs, *jobs_tail;
     size_t njobs;
     int walk_finished;
-    struct done *done, *done_tail;
-    size_t done_bytes;
+    struct shardq {
+        struct done *head, *tail;
+        size_t bytes;
+        pthread_cond_t ready, space;
+    } q[STORAGE_MAX_SHARDS];
+    unsigned nshards;
     unsigned workers_running;
     int fatal;
     struct vt_err fatal_err;
 
+    struct storage *st;
+    unsigned long written;
+    double t0, last_progress;
     struct known_map known;
     char **roots;
     size_t nroots;
@@ -177,19 +185,21 @@ static struct job *pop_job(struct batch *b)
     return j;
 }
 
-static void push_done(struct batch *b, struct done *d)
+static void push_done(struct batch *b, struct done *d, unsigned shard)
 {
+    struct shardq *q = &b->q[shard];
+
     pthread_mutex_lock(&b->mu);
     /* Let one oversized document through an empty queue so it cannot stall. */
-    while (b->done_bytes > 0 && b->done_bytes + d->bytes > b->cfg->batch_bytes / 2 && !b->fatal)
-        pthread_cond_wait(&b->done_space, &b->mu);
-    if (b->done_tail)
-        b->done_tail->next = d;
+    while (q->bytes > 0 && q->bytes + d->bytes > b->cfg->batch_bytes && !b->fatal)
+        pthread_cond_wait(&q->space, &b->mu);
+    if (q->tail)
+        q->tail->next = d;
     else
-        b->done = d;
-    b->done_tail = d;
-    b->done_bytes += d->bytes;
-    pthread_cond_signal(&b->done_ready);
+        q->head = d;
+    q->tail = d;
+    q->bytes += d->bytes;
+    pthread_cond_signal(&q->ready);
     pthread_mutex_unlock(&b->mu);
 }
 
@@ -202,14 +212,17 @@ static int walk_file_cb(void *data, const struct scan_file *f)
     long long mtime_ns = (long long)f->st->st_mtim.tv_sec * 1000000000LL + f->st->st_mtim.tv_nsec;
     struct job *j;
 
+    pthread_mutex_lock(&b->mu);
     b->stats->seen++;
     if (k != NULL) {
         k->seen = 1;
         if (k->size == (long long)f->st->st_size && k->mtime_ns == mtime_ns) {
             b->stats->unchanged++;
+            pthread_mutex_unlock(&b->mu);
             return 0;
         }
     }
+    pthread_mutex_unlock(&b->mu);
     j = xcalloc(1, sizeof(*j));
     j->path = xstrdup(f->path);
     j->st = *f->st;
@@ -221,7 +234,9 @@ static void walk_problem_cb(void *data, const char *path, const char *why)
 {
     struct batch *b = data;
 
+    pthread_mutex_lock(&b->mu);
     b->stats->problems++;
+    pthread_mutex_unlock(&b->mu);
     log_warn("skipped '%s': %s", path, why);
 }
 
@@ -246,8 +261,10 @@ static void set_fatal(struct batch *b, const struct vt_err *e)
     }
     pthread_cond_broadcast(&b->job_ready);
     pthread_cond_broadcast(&b->job_space);
-    pthread_cond_broadcast(&b->done_space);
-    pthread_cond_broadcast(&b->done_ready);
+    for (unsigned k = 0; k < b->nshards; k++) {
+        pthread_cond_broadcast(&b->q[k].space);
+        pthread_cond_broadcast(&b->q[k].ready);
+    }
     pthread_mutex_unlock(&b->mu);
 }
 
@@ -277,12 +294,13 @@ static void *worker_main(void *arg)
         d->path = j->path;
         d->bytes = storage_doc_size(d->doc);
         free(j);
-        push_done(b, d);
+        push_done(b, d, storage_doc_shard(b->st, d->doc));
     }
     extractor_free(ex);
     pthread_mutex_lock(&b->mu);
     b->workers_running--;
-    pthread_cond_broadcast(&b->done_ready);
+    for (unsigned k = 0; k < b->nshards; k++)
+        pthread_cond_broadcast(&b->q[k].ready);
     pthread_mutex_unlock(&b->mu);
     return NULL;
 }
@@ -312,10 +330,17 @@ static void count_outcome(struct indexer_stats *s, const struct done *d)
     else
         s->failed++;
     s->bytes += d->outcome.text_bytes;
-    if (d->outcome.code != 0 && strcmp(st, "unsupported") != 0)
+    /* Extractor messages usually name the file already. */
+    if (d->outcome.code != 0 && strstr(d->outcome.reason, d->path) != NULL) {
+        if (strcmp(st, "unsupported") != 0)
+            log_warn("%s (recorded as %s)", d->outcome.reason, st);
+        else
+            log_info("%s (findable by name)", d->outcome.reason);
+    } else if (d->outcome.code != 0 && strcmp(st, "unsupported") != 0) {
         log_warn("'%s': %s (recorded as %s)", d->path, d->outcome.reason, st);
-    else if (d->outcome.code != 0)
+    } else if (d->outcome.code != 0) {
         log_info("'%s': %s (findable by name)", d->path, d->outcome.reason);
+    }
     if (d->outcome.truncated)
         log_warn("'%s': text longer than the limit; indexed the first %zu bytes", d->path,
                  d->outcome.text_bytes);
@@ -336,17 +361,89 @@ static void progress(const struct batch *b, double t0, int final)
                  s->unchanged, (double)s->bytes / 1e6, dt > 0 ? (double)done / dt : 0.0);
 }
 
+struct writer_arg {
+    struct batch *b;
+    unsigned shard;
+};
+
+/* One writer per shard: puts its documents and commits every batch_bytes,
+ * so each shard's uncommitted changes (Xapian keeps them in memory) stay
+ * small; small batches also index faster than large ones (bench/RESULTS.md). */
+static void *writer_main(void *arg)
+{
+    struct writer_arg *wa = arg;
+    struct batch *b = wa->b;
+    struct shardq *q = &b->q[wa->shard];
+    struct vt_err err;
+    size_t since_commit = 0;
+    int rc = 0;
+
+    vt_err_clear(&err);
+    for (;;) {
+        struct done *d;
+
+        pthread_mutex_lock(&b->mu);
+        while (q->head == NULL && b->workers_running > 0 && !b->fatal)
+            pthread_cond_wait(&q->ready, &b->mu);
+        d = b->fatal ? NULL : q->head;
+        if (d != NULL) {
+            q->head = d->next;
+            if (q->head == NULL)
+                q->tail = NULL;
+            q->bytes -= d->bytes;
+            pthread_cond_broadcast(&q->space);
+        }
+        pthread_mutex_unlock(&b->mu);
+        if (d == NULL)
+            break;
+        rc = storage_put(b->st, d->doc, &err);
+        pthread_mutex_lock(&b->mu);
+        count_outcome(b->stats, d);
+        b->written++;
+        if (now_s() - b->last_progress >= (b->cfg->progress ? 0.25 : 10.0)) {
+            b->last_progress = now_s();
+            progress(b, b->t0, 0);
+        }
+        pthread_mutex_unlock(&b->mu);
+        since_commit += d->bytes;
+        storage_doc_free(d->doc);
+        free(d->path);
+        free(d);
+        if (rc < 0)
+            break;
+        if (since_commit >= b->cfg->batch_bytes) {
+            if ((rc = storage_commit_shard(b->st, wa->shard, &err)) < 0)
+                break;
+            since_commit = 0;
+        }
+    }
+    if (rc == 0 && !b->fatal)
+        rc = storage_commit_shard(b->st, wa->shard, &err);
+    if (rc < 0)
+        set_fatal(b, &err);
+    return NULL;
+}
+
+static void *compact_main(void *arg)
+{
+    struct writer_arg *wa = arg;
+    struct vt_err err;
+
+    vt_err_clear(&err);
+    if (storage_compact_shard(wa->b->st, wa->shard, &err) < 0)
+        set_fatal(wa->b, &err);
+    return NULL;
+}
+
 int indexer_batch_run(const struct indexer_batch_config *cfg, struct indexer_stats *stats,
                       struct vt_err *err)
 {
     struct batch b;
     struct storage *st = NULL;
-    pthread_t walker, *workers = NULL;
-    unsigned nworkers = cfg->threads, started = 0;
-    size_t since_commit = 0;
-    double t0 = now_s(), last_progress = t0;
+    pthread_t walker, *workers = NULL, writers[STORAGE_MAX_SHARDS];
+    struct writer_arg wargs[STORAGE_MAX_SHARDS];
+    unsigned nworkers = cfg->threads, started = 0, writers_started = 0;
     int rc = 0, walker_started = 0;
-    unsigned long written = 0;
 
     memset(&b, 0, sizeof(b));
     memset(stats, 0, sizeof(*stats));
@@ -355,8 +452,11 @@ int indexer_batch_run(const struct indexer_batch_config *cfg, struct indexer_sta
     pthread_mutex_init(&b.mu, NULL);
     pthread_cond_init(&b.job_ready, NULL);
     pthread_cond_init(&b.job_space, NULL);
-    pthread_cond_init(&b.done_ready, NULL);
-    pthread_cond_init(&b.done_space, NULL);
+    b.t0 = b.last_progress = now_s();
+    for (unsigned k = 0; k < STORAGE_MAX_SHARDS; k++) {
+        pthread_cond_init(&b.q[k].ready, NULL);
+        pthread_cond_init(&b.q[k].space, NULL);
+    }
     if (nworkers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         nworkers = n > 0 ? (unsigned)n : 1;
@@ -374,6 +474,8 @@ int indexer_batch_run(const struct indexer_batch_config *cfg, struct indexer_sta
     }
     if ((rc = storage_open(cfg->data_dir, 1, &st, err)) < 0)
         goto out;
+    b.st = st;
+    b.nshards = storage_nshards(st);
     if ((rc = storage_each_file(st, load_known_cb, &b.known, err)) < 0)
         goto out;
 
@@ -383,74 +485,52 @@ int indexer_batch_run(const struct indexer_batch_config *cfg, struct indexer_sta
     }
     walker_started = 1;
     workers = xcalloc(nworkers, sizeof(*workers));
-    b.workers_running = nworkers;
-    for (started = 0; started < nworkers; started++)
-        if (pthread_create(&workers[started], NULL, worker_main, &b) != 0)
+    /* Count a worker before it starts: one that finds no work may finish
+     * before the next is created, and the writers wait for the count. */
+    for (started = 0; started < nworkers; started++) {
+        pthread_mutex_lock(&b.mu);
+        b.workers_running++;
+        pthread_mutex_unlock(&b.mu);
+        if (pthread_create(&workers[started], NULL, worker_main, &b) != 0) {
+            pthread_mutex_lock(&b.mu);
+            b.workers_running--;
+            pthread_mutex_unlock(&b.mu);
             break;
-    pthread_mutex_lock(&b.mu);
-    b.workers_running = started;
-    pthread_mutex_unlock(&b.mu);
-    if (started == 0) {
+        }
+    }
+    for (writers_started = 0; writers_started < b.nshards && started > 0; writers_started++) {
+        wargs[writers_started].b = &b;
+        wargs[writers_started].shard = writers_started;
+        if (pthread_create(&writers[writers_started], NULL, writer_main, &wargs[writers_started]) != 0)
+            break;
+    }
+    if (started == 0 || writers_started < b.nshards) {
         struct vt_err e;
-        vt_err_set(&e, VT_EINTERNAL, "cannot start extraction threads");
+        vt_err_set(&e, VT_EINTERNAL, "cannot start indexing threads");
         set_fatal(&b, &e);
     }
 
-    for (;;) {
-        struct done *d;
-
-        pthread_mutex_lock(&b.mu);
-        while (b.done == NULL && b.workers_running > 0 && !b.fatal)
-            pthread_cond_wait(&b.done_ready, &b.mu);
-        d = b.fatal ? NULL : b.done;
-        if (d != NULL) {
-            b.done = d->next;
-            if (b.done == NULL)
-                b.done_tail = NULL;
-            b.done_bytes -= d->bytes;
-            pthread_cond_broadcast(&b.done_space);
-        }
-        pthread_mutex_unlock(&b.mu);
-        if (d == NULL)
-            break;
-        rc = storage_put(st, d->doc, err);
-        count_outcome(stats, d);
-        since_commit += d->bytes;
-        written++;
-        storage_doc_free(d->doc);
-        free(d->path);
-        free(d);
-        if (rc < 0) {
-            set_fatal(&b, err);
-            break;
-        }
-        if (since_commit >= cfg->batch_bytes) {
-            if ((rc = storage_commit(st, err)) < 0) {
-                set_fatal(&b, err);
-                break;
-            }
-            since_commit = 0;
-        }
-        if (now_s() - last_progress >= (cfg->progress ? 0.25 : 10.0)) {
-            last_progress = now_s();
-            progress(&b, t0, 0);
-        }
-    }
+    for (unsigned k = 0; k < b.nshards; k++)
+        pthread_join(writers[k], NULL);
+    writers_started = 0;
 
 out:
     if (walker_started)
         pthread_join(walker, NULL);
     for (unsigned i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
+    for (unsigned k = 0; k < writers_started; k++)
+        pthread_join(writers[k], NULL);
     free(workers);
     /* Drain anything left after a fatal error. */
-    while (b.done != NULL) {
-        struct done *d = b.done;
-        b.done = d->next;
-        storage_doc_free(d->doc);
-        free(d->path);
-        free(d);
-    }
+    for (unsigned k = 0; k < b.nshards; k++)
+        while (b.q[k].head != NULL) {
+            struct done *d = b.q[k].head;
+            b.q[k].head = d->next;
+            storage_doc_free(d->doc);
+            free(d->path);
+            free(d);
+        }
     while (b.jobs != NULL) {
         struct job *j = b.jobs;
         b.jobs = j->next;
@@ -476,14 +556,27 @@ out:
         if (rc == 0)
             rc = storage_commit(st, err);
         if (rc == 0 && (cfg->compact == 1 ||
-                        (cfg->compact < 0 && written >= 1000 && written > b.known.n))) {
-            log_info("compacting the index after %lu new documents", written);
-            rc = storage_compact(st, err);
+                        (cfg->compact < 0 && b.written >= 1000 && b.written > b.known.n))) {
+            /* A bulk build leaves half-full B-tree blocks; compacting the
+             * shards side by side roughly halves the index. */
+            log_info("compacting the index after %lu new documents", b.written);
+            for (unsigned k = 0; k < b.nshards; k++) {
+                wargs[k].b = &b;
+                wargs[k].shard = k;
+                if (pthread_create(&writers[k], NULL, compact_main, &wargs[k]) != 0)
+                    compact_main(&wargs[k]);
+                else
+                    writers_started = k + 1;
+            }
+            for (unsigned k = 0; k < writers_started; k++)
+                pthread_join(writers[k], NULL);
+            if (b.fatal)
+                rc = vt_err_set(err, b.fatal_err.code, "%s", b.fatal_err.msg);
         }
     }
-    stats->seconds = now_s() - t0;
-    if (cfg->progress && (written > 0 || stats->unchanged > 0))
-        progress(&b, t0, 1);
+    stats->seconds = now_s() - b.t0;
+    if (cfg->progress && (b.written > 0 || stats->unchanged > 0))
+        progress(&b, b.t0, 1);
     storage_close(st);
     known_release(&b.known);
     for (size_t i = 0; i < b.nroots; i++)
@@ -492,7 +585,9 @@ out:
     pthread_mutex_destroy(&b.mu);
     pthread_cond_destroy(&b.job_ready);
     pthread_cond_destroy(&b.job_space);
-    pthread_cond_destroy(&b.done_ready);
-    pthread_cond_destroy(&b.done_space);
+    for (unsigned k = 0; k < STORAGE_MAX_SHARDS; k++) {
+        pthread_cond_destroy(&b.q[k].ready);
+        pthread_cond_destroy(&b.q[k].space);
+    }
     return rc;
 }

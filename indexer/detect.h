@@ -20,7 +20,8 @@ struct vt_err;
 
 struct detector;
 
-/* Open libmagic and load magic_file (NULL: the system database).
+/* Open libmagic and load magic_file (NULL: vanthu's built-in rules, see
+ * detect.c; "/usr/share/misc/magic" for the system database).
  * Returns a new detector, free with detector_free(); NULL on failure with
  * err set (VT_ENOMEM, or VT_EINTERNAL when the database cannot be loaded).
  * Any thread; the detector then belongs to that thread. */

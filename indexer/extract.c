@@ -202,17 +202,17 @@ enum dec_enc { DEC_START, DEC_UTF8, DEC_UTF16LE, DEC_UTF16BE };
 enum h_state {
     H_TEXT,
     H_ENTITY,
-    H_TAG_OPEN,  /* after '<' */
-    H_END_OPEN,  /* after "</" */
+    H_TAG_OPEN, /* after '<' */
+    H_END_OPEN, /* after "</" */
     H_TAG_NAME,
     H_ATTRS,
     H_ATTR_DQ,
     H_ATTR_SQ,
-    H_MARKUP,    /* after "<!" */
+    H_MARKUP,      /* after "<!" */
     H_MARKUP_DASH, /* after "<!-" */
     H_COMMENT,
-    H_BOGUS,     /* until '>' */
-    H_RAW,       /* inside <script> and friends */
+    H_BOGUS, /* until '>' */
+    H_RAW,   /* inside <script> and friends */
     H_RAW_LT,
     H_RAW_END,
 };
@@ -220,7 +220,7 @@ enum h_state {
 #define H_NAME_MAX 16
 #define H_ATTR_MAX 256
 #define H_ENT_MAX 32
-#define H_STAGE 4096
+#define H_STAGE 4096 /* plus room for a separator and one character */
 #define H_TITLE_RAW (4 * EXTRACT_MAX_TITLE)
 
 struct html {
@@ -234,14 +234,14 @@ struct html {
     char attr_prev; /* last non-space byte in the attributes */
     char ent[H_ENT_MAX];
     size_t ent_len;
-    unsigned dashes; /* consecutive '-' in a comment */
+    unsigned dashes;      /* consecutive '-' in a comment */
     char raw[H_NAME_MAX]; /* the element whose raw text we skip */
     size_t raw_len, raw_idx;
-    unsigned pre;    /* <pre> depth */
+    unsigned pre; /* <pre> depth */
     bool in_title, title_seen;
     struct buf title; /* raw title text, capped at H_TITLE_RAW */
-    int pending;     /* separator owed before the next visible byte: 0, 1 ' ', 2 '\n' */
-    bool any;        /* some visible text was output */
+    int pending;      /* separator owed before the next visible byte: 0, 1 ' ', 2 '\n' */
+    bool any;         /* some visible text was output */
     char charset[40]; /* declared by <meta>, lower case; "" if none */
     char stage[H_STAGE + 8];
     size_t stage_len;
@@ -252,7 +252,7 @@ struct xctx {
     size_t max;       /* cap on res->text */
     const char *path; /* for messages */
     bool html;
-    bool unknown;     /* libmagic did not know the type: we are trying text */
+    bool unknown; /* libmagic did not know the type: we are trying text */
     /* decoder */
     enum dec_enc enc;
     uint64_t off; /* file offset of the next input byte */
@@ -329,9 +329,10 @@ static int bad_utf8(struct xctx *x, uint64_t at, int st, struct vt_err *err)
 
     charset_note(x, note, sizeof(note));
     if (st == SCAN_NUL)
-        return vt_err_set(err, VT_EENCODING,
-                          "NUL byte at byte %llu: binary data, or UTF-16 without a byte-order mark%s in '%s'",
-                          (unsigned long long)at, note, x->path);
+        return vt_err_set(
+            err, VT_EENCODING,
+            "NUL byte at byte %llu: binary data, or UTF-16 without a byte-order mark%s in '%s'",
+            (unsigned long long)at, note, x->path);
     return vt_err_set(err, VT_EENCODING, "invalid UTF-8 at byte %llu%s in '%s'",
                       (unsigned long long)at, note, x->path);
 }
@@ -475,7 +476,8 @@ static int dec_finish(struct xctx *x, struct vt_err *err)
         char note[96];
 
         charset_note(x, note, sizeof(note));
-        return vt_err_set(err, VT_EENCODING, "invalid UTF-8 at byte %llu (truncated sequence)%s in '%s'",
+        return vt_err_set(err, VT_EENCODING,
+                          "invalid UTF-8 at byte %llu (truncated sequence)%s in '%s'",
                           (unsigned long long)x->pend_off, note, x->path);
     }
     if (x->enc != DEC_UTF8 && x->hi != 0)
@@ -496,51 +498,57 @@ struct entity {
 
 /* Sorted by strcmp() for bsearch(). */
 static const struct entity entities[] = {
-    {"AElig", 198, 1}, {"Aacute", 193, 1}, {"Abreve", 258, 0}, {"Acirc", 194, 1},
-    {"Agrave", 192, 1}, {"Aring", 197, 1}, {"Atilde", 195, 1}, {"Auml", 196, 1},
-    {"Ccedil", 199, 1}, {"Dagger", 8225, 0}, {"Dstrok", 272, 0}, {"ETH", 208, 1},
-    {"Eacute", 201, 1}, {"Ecirc", 202, 1}, {"Egrave", 200, 1}, {"Euml", 203, 1},
-    {"Iacute", 205, 1}, {"Icirc", 206, 1}, {"Igrave", 204, 1}, {"Itilde", 296, 0},
-    {"Iuml", 207, 1}, {"NewLine", 10, 0}, {"Ntilde", 209, 1}, {"OElig", 338, 0},
-    {"Oacute", 211, 1}, {"Ocirc", 212, 1}, {"Ograve", 210, 1}, {"Omega", 937, 0},
-    {"Oslash", 216, 1}, {"Otilde", 213, 1}, {"Ouml", 214, 1}, {"Prime", 8243, 0},
-    {"Scaron", 352, 0}, {"THORN", 222, 1}, {"Tab", 9, 0}, {"Uacute", 218, 1}, {"Ucirc", 219, 1},
-    {"Ugrave", 217, 1}, {"Utilde", 360, 0}, {"Uuml", 220, 1}, {"Yacute", 221, 1}, {"Yuml", 376, 0},
-    {"aacute", 225, 1}, {"abreve", 259, 0}, {"acirc", 226, 1}, {"acute", 180, 1},
-    {"aelig", 230, 1}, {"agrave", 224, 1}, {"alpha", 945, 0}, {"amp", 38, 1}, {"apos", 39, 0},
-    {"aring", 229, 1}, {"ast", 42, 0}, {"asymp", 8776, 0}, {"atilde", 227, 1}, {"auml", 228, 1},
-    {"bdquo", 8222, 0}, {"beta", 946, 0}, {"brvbar", 166, 1}, {"bsol", 92, 0}, {"bull", 8226, 0},
-    {"ccedil", 231, 1}, {"cedil", 184, 1}, {"cent", 162, 1}, {"check", 10003, 0}, {"circ", 710, 0},
-    {"colon", 58, 0}, {"comma", 44, 0}, {"commat", 64, 0}, {"copy", 169, 1}, {"curren", 164, 1},
-    {"dagger", 8224, 0}, {"darr", 8595, 0}, {"deg", 176, 1}, {"delta", 948, 0}, {"divide", 247, 1},
-    {"dollar", 36, 0}, {"dstrok", 273, 0}, {"eacute", 233, 1}, {"ecirc", 234, 1},
-    {"egrave", 232, 1}, {"emsp", 8195, 0}, {"ensp", 8194, 0}, {"equals", 61, 0},
-    {"equiv", 8801, 0}, {"eth", 240, 1}, {"euml", 235, 1}, {"euro", 8364, 0}, {"excl", 33, 0},
-    {"fnof", 402, 0}, {"frac12", 189, 1}, {"frac14", 188, 1}, {"frac34", 190, 1},
-    {"gamma", 947, 0}, {"ge", 8805, 0}, {"grave", 96, 0}, {"gt", 62, 1}, {"harr", 8596, 0},
-    {"hearts", 9829, 0}, {"hellip", 8230, 0}, {"hyphen", 8208, 0}, {"iacute", 237, 1},
-    {"icirc", 238, 1}, {"iexcl", 161, 1}, {"igrave", 236, 1}, {"infin", 8734, 0},
-    {"iquest", 191, 1}, {"itilde", 297, 0}, {"iuml", 239, 1}, {"lambda", 955, 0},
-    {"laquo", 171, 1}, {"larr", 8592, 0}, {"lcub", 123, 0}, {"ldquo", 8220, 0}, {"le", 8804, 0},
-    {"lowast", 8727, 0}, {"lowbar", 95, 0}, {"loz", 9674, 0}, {"lpar", 40, 0}, {"lrm", 8206, 0},
-    {"lsaquo", 8249, 0}, {"lsqb", 91, 0}, {"lsquo", 8216, 0}, {"lt", 60, 1}, {"macr", 175, 1},
-    {"mdash", 8212, 0}, {"micro", 181, 1}, {"middot", 183, 1}, {"minus", 8722, 0}, {"mu", 956, 0},
-    {"nbsp", 160, 1}, {"ndash", 8211, 0}, {"ne", 8800, 0}, {"not", 172, 1}, {"ntilde", 241, 1},
-    {"num", 35, 0}, {"numsp", 8199, 0}, {"oacute", 243, 1}, {"ocirc", 244, 1}, {"oelig", 339, 0},
-    {"ograve", 242, 1}, {"ordf", 170, 1}, {"ordm", 186, 1}, {"oslash", 248, 1}, {"otilde", 245, 1},
-    {"ouml", 246, 1}, {"para", 182, 1}, {"percent", 37, 0}, {"period", 46, 0}, {"permil", 8240, 0},
-    {"pi", 960, 0}, {"plus", 43, 0}, {"plusmn", 177, 1}, {"pound", 163, 1}, {"prime", 8242, 0},
-    {"quest", 63, 0}, {"quot", 34, 1}, {"radic", 8730, 0}, {"raquo", 187, 1}, {"rarr", 8594, 0},
-    {"rcub", 125, 0}, {"rdquo", 8221, 0}, {"reg", 174, 1}, {"rlm", 8207, 0}, {"rpar", 41, 0},
-    {"rsaquo", 8250, 0}, {"rsqb", 93, 0}, {"rsquo", 8217, 0}, {"sbquo", 8218, 0},
-    {"scaron", 353, 0}, {"sect", 167, 1}, {"semi", 59, 0}, {"shy", 173, 1}, {"sigma", 963, 0},
-    {"sol", 47, 0}, {"star", 9734, 0}, {"starf", 9733, 0}, {"sum", 8721, 0}, {"sup1", 185, 1},
-    {"sup2", 178, 1}, {"sup3", 179, 1}, {"szlig", 223, 1}, {"theta", 952, 0}, {"thinsp", 8201, 0},
-    {"thorn", 254, 1}, {"tilde", 732, 0}, {"times", 215, 1}, {"trade", 8482, 0},
-    {"uacute", 250, 1}, {"uarr", 8593, 0}, {"ucirc", 251, 1}, {"ugrave", 249, 1}, {"uml", 168, 1},
-    {"utilde", 361, 0}, {"uuml", 252, 1}, {"verbar", 124, 0}, {"vert", 124, 0}, {"yacute", 253, 1},
-    {"yen", 165, 1}, {"yuml", 255, 1}, {"zwj", 8205, 0}, {"zwnj", 8204, 0}
-};
+    {"AElig", 198, 1},   {"Aacute", 193, 1},  {"Abreve", 258, 0},  {"Acirc", 194, 1},
+    {"Agrave", 192, 1},  {"Aring", 197, 1},   {"Atilde", 195, 1},  {"Auml", 196, 1},
+    {"Ccedil", 199, 1},  {"Dagger", 8225, 0}, {"Dstrok", 272, 0},  {"ETH", 208, 1},
+    {"Eacute", 201, 1},  {"Ecirc", 202, 1},   {"Egrave", 200, 1},  {"Euml", 203, 1},
+    {"Iacute", 205, 1},  {"Icirc", 206, 1},   {"Igrave", 204, 1},  {"Itilde", 296, 0},
+    {"Iuml", 207, 1},    {"NewLine", 10, 0},  {"Ntilde", 209, 1},  {"OElig", 338, 0},
+    {"Oacute", 211, 1},  {"Ocirc", 212, 1},   {"Ograve", 210, 1},  {"Omega", 937, 0},
+    {"Oslash", 216, 1},  {"Otilde", 213, 1},  {"Ouml", 214, 1},    {"Prime", 8243, 0},
+    {"Scaron", 352, 0},  {"THORN", 222, 1},   {"Tab", 9, 0},       {"Uacute", 218, 1},
+    {"Ucirc", 219, 1},   {"Ugrave", 217, 1},  {"Utilde", 360, 0},  {"Uuml", 220, 1},
+    {"Yacute", 221, 1},  {"Yuml", 376, 0},    {"aacute", 225, 1},  {"abreve", 259, 0},
+    {"acirc", 226, 1},   {"acute", 180, 1},   {"aelig", 230, 1},   {"agrave", 224, 1},
+    {"alpha", 945, 0},   {"amp", 38, 1},      {"apos", 39, 0},     {"aring", 229, 1},
+    {"ast", 42, 0},      {"asymp", 8776, 0},  {"atilde", 227, 1},  {"auml", 228, 1},
+    {"bdquo", 8222, 0},  {"beta", 946, 0},    {"brvbar", 166, 1},  {"bsol", 92, 0},
+    {"bull", 8226, 0},   {"ccedil", 231, 1},  {"cedil", 184, 1},   {"cent", 162, 1},
+    {"check", 10003, 0}, {"circ", 710, 0},    {"colon", 58, 0},    {"comma", 44, 0},
+    {"commat", 64, 0},   {"copy", 169, 1},    {"curren", 164, 1},  {"dagger", 8224, 0},
+    {"darr", 8595, 0},   {"deg", 176, 1},     {"delta", 948, 0},   {"divide", 247, 1},
+    {"dollar", 36, 0},   {"dstrok", 273, 0},  {"eacute", 233, 1},  {"ecirc", 234, 1},
+    {"egrave", 232, 1},  {"emsp", 8195, 0},   {"ensp", 8194, 0},   {"equals", 61, 0},
+    {"equiv", 8801, 0},  {"eth", 240, 1},     {"euml", 235, 1},    {"euro", 8364, 0},
+    {"excl", 33, 0},     {"fnof", 402, 0},    {"frac12", 189, 1},  {"frac14", 188, 1},
+    {"frac34", 190, 1},  {"gamma", 947, 0},   {"ge", 8805, 0},     {"grave", 96, 0},
+    {"gt", 62, 1},       {"harr", 8596, 0},   {"hearts", 9829, 0}, {"hellip", 8230, 0},
+    {"hyphen", 8208, 0}, {"iacute", 237, 1},  {"icirc", 238, 1},   {"iexcl", 161, 1},
+    {"igrave", 236, 1},  {"infin", 8734, 0},  {"iquest", 191, 1},  {"itilde", 297, 0},
+    {"iuml", 239, 1},    {"lambda", 955, 0},  {"laquo", 171, 1},   {"larr", 8592, 0},
+    {"lcub", 123, 0},    {"ldquo", 8220, 0},  {"le", 8804, 0},     {"lowast", 8727, 0},
+    {"lowbar", 95, 0},   {"loz", 9674, 0},    {"lpar", 40, 0},     {"lrm", 8206, 0},
+    {"lsaquo", 8249, 0}, {"lsqb", 91, 0},     {"lsquo", 8216, 0},  {"lt", 60, 1},
+    {"macr", 175, 1},    {"mdash", 8212, 0},  {"micro", 181, 1},   {"middot", 183, 1},
+    {"minus", 8722, 0},  {"mu", 956, 0},      {"nbsp", 160, 1},    {"ndash", 8211, 0},
+    {"ne", 8800, 0},     {"not", 172, 1},     {"ntilde", 241, 1},  {"num", 35, 0},
+    {"numsp", 8199, 0},  {"oacute", 243, 1},  {"ocirc", 244, 1},   {"oelig", 339, 0},
+    {"ograve", 242, 1},  {"ordf", 170, 1},    {"ordm", 186, 1},    {"oslash", 248, 1},
+    {"otilde", 245, 1},  {"ouml", 246, 1},    {"para", 182, 1},    {"percent", 37, 0},
+    {"period", 46, 0},   {"permil", 8240, 0}, {"pi", 960, 0},      {"plus", 43, 0},
+    {"plusmn", 177, 1},  {"pound", 163, 1},   {"prime", 8242, 0},  {"quest", 63, 0},
+    {"quot", 34, 1},     {"radic", 8730, 0},  {"raquo", 187, 1},   {"rarr", 8594, 0},
+    {"rcub", 125, 0},    {"rdquo", 8221, 0},  {"reg", 174, 1},     {"rlm", 8207, 0},
+    {"rpar", 41, 0},     {"rsaquo", 8250, 0}, {"rsqb", 93, 0},     {"rsquo", 8217, 0},
+    {"sbquo", 8218, 0},  {"scaron", 353, 0},  {"sect", 167, 1},    {"semi", 59, 0},
+    {"shy", 173, 1},     {"sigma", 963, 0},   {"sol", 47, 0},      {"star", 9734, 0},
+    {"starf", 9733, 0},  {"sum", 8721, 0},    {"sup1", 185, 1},    {"sup2", 178, 1},
+    {"sup3", 179, 1},    {"szlig", 223, 1},   {"theta", 952, 0},   {"thinsp", 8201, 0},
+    {"thorn", 254, 1},   {"tilde", 732, 0},   {"times", 215, 1},   {"trade", 8482, 0},
+    {"uacute", 250, 1},  {"uarr", 8593, 0},   {"ucirc", 251, 1},   {"ugrave", 249, 1},
+    {"uml", 168, 1},     {"utilde", 361, 0},  {"uuml", 252, 1},    {"verbar", 124, 0},
+    {"vert", 124, 0},    {"yacute", 253, 1},  {"yen", 165, 1},     {"yuml", 255, 1},
+    {"zwj", 8205, 0},    {"zwnj", 8204, 0}};
 
 /* Windows-1252 for numeric references 0x80-0x9F, as browsers decode them. */
 static const uint16_t cp1252[32] = {
@@ -565,20 +573,25 @@ struct tag {
 
 /* Sorted by strcmp() for bsearch(). */
 static const struct tag tags[] = {
-    {"address", T_BLOCK}, {"article", T_BLOCK}, {"aside", T_BLOCK}, {"blockquote", T_BLOCK},
-    {"body", T_BLOCK}, {"br", T_BLOCK}, {"caption", T_BLOCK}, {"center", T_BLOCK},
-    {"dd", T_BLOCK}, {"details", T_BLOCK}, {"dialog", T_BLOCK}, {"dir", T_BLOCK},
-    {"div", T_BLOCK}, {"dl", T_BLOCK}, {"dt", T_BLOCK}, {"fieldset", T_BLOCK},
-    {"figcaption", T_BLOCK}, {"figure", T_BLOCK}, {"footer", T_BLOCK}, {"form", T_BLOCK},
-    {"h1", T_BLOCK}, {"h2", T_BLOCK}, {"h3", T_BLOCK}, {"h4", T_BLOCK}, {"h5", T_BLOCK},
-    {"h6", T_BLOCK}, {"head", T_BLOCK}, {"header", T_BLOCK}, {"hgroup", T_BLOCK},
-    {"hr", T_BLOCK}, {"html", T_BLOCK}, {"legend", T_BLOCK}, {"li", T_BLOCK},
-    {"main", T_BLOCK}, {"menu", T_BLOCK}, {"meta", T_META}, {"nav", T_BLOCK},
-    {"noembed", T_RAW}, {"noframes", T_RAW}, {"ol", T_BLOCK}, {"option", T_BLOCK},
-    {"p", T_BLOCK}, {"pre", T_BLOCK | T_PRE}, {"script", T_RAW}, {"section", T_BLOCK},
-    {"style", T_RAW}, {"summary", T_BLOCK}, {"table", T_BLOCK}, {"tbody", T_BLOCK},
-    {"td", T_CELL}, {"template", T_RAW}, {"tfoot", T_BLOCK}, {"th", T_CELL},
-    {"thead", T_BLOCK}, {"title", T_TITLE}, {"tr", T_BLOCK}, {"ul", T_BLOCK},
+    {"address", T_BLOCK},     {"article", T_BLOCK},    {"aside", T_BLOCK},
+    {"blockquote", T_BLOCK},  {"body", T_BLOCK},       {"br", T_BLOCK},
+    {"caption", T_BLOCK},     {"center", T_BLOCK},     {"dd", T_BLOCK},
+    {"details", T_BLOCK},     {"dialog", T_BLOCK},     {"dir", T_BLOCK},
+    {"div", T_BLOCK},         {"dl", T_BLOCK},         {"dt", T_BLOCK},
+    {"fieldset", T_BLOCK},    {"figcaption", T_BLOCK}, {"figure", T_BLOCK},
+    {"footer", T_BLOCK},      {"form", T_BLOCK},       {"h1", T_BLOCK},
+    {"h2", T_BLOCK},          {"h3", T_BLOCK},         {"h4", T_BLOCK},
+    {"h5", T_BLOCK},          {"h6", T_BLOCK},         {"head", T_BLOCK},
+    {"header", T_BLOCK},      {"hgroup", T_BLOCK},     {"hr", T_BLOCK},
+    {"html", T_BLOCK},        {"legend", T_BLOCK},     {"li", T_BLOCK},
+    {"main", T_BLOCK},        {"menu", T_BLOCK},       {"meta", T_META},
+    {"nav", T_BLOCK},         {"noembed", T_RAW},      {"noframes", T_RAW},
+    {"ol", T_BLOCK},          {"option", T_BLOCK},     {"p", T_BLOCK},
+    {"pre", T_BLOCK | T_PRE}, {"script", T_RAW},       {"section", T_BLOCK},
+    {"style", T_RAW},         {"summary", T_BLOCK},    {"table", T_BLOCK},
+    {"tbody", T_BLOCK},       {"td", T_CELL},          {"template", T_RAW},
+    {"tfoot", T_BLOCK},       {"th", T_CELL},          {"thead", T_BLOCK},
+    {"title", T_TITLE},       {"tr", T_BLOCK},         {"ul", T_BLOCK},
     {"xmp", T_RAW},
 };
 
@@ -594,7 +607,8 @@ static int tag_cmp(const void *key, const void *elem)
 
 static unsigned tag_flags(const char *name)
 {
-    const struct tag *t = bsearch(name, tags, sizeof(tags) / sizeof(tags[0]), sizeof(tags[0]), tag_cmp);
+    const struct tag *t =
+        bsearch(name, tags, sizeof(tags) / sizeof(tags[0]), sizeof(tags[0]), tag_cmp);
 
     return t != NULL ? t->flags : 0;
 }
@@ -652,17 +666,26 @@ static int h_put(struct xctx *x, char c)
         (void)buf_addc(&h->title, c);
         return OUT_OK;
     }
-    if (h->pending > 0 && (u & 0xC0) != 0x80) {
-        if (h->any)
+    if ((u & 0xC0) != 0x80) {
+        /* A character's first byte: stop before the first one that does not
+         * fit, so where the text ends does not depend on chunk sizes. */
+        bool sep = h->pending > 0 && h->any;
+        size_t need = (u < 0x80 ? 1 : u >= 0xF0 ? 4 : u >= 0xE0 ? 3 : 2) + (sep ? 1 : 0);
+        int rc;
+
+        if (x->res->text.len + h->stage_len + need > x->max) {
+            x->res->truncated = true;
+            rc = stage_flush(x);
+            return rc < 0 ? rc : OUT_FULL;
+        }
+        if (h->stage_len >= H_STAGE) {
+            rc = stage_flush(x);
+            if (rc != OUT_OK)
+                return rc;
+        }
+        if (sep)
             h->stage[h->stage_len++] = h->pending == 2 ? '\n' : ' ';
         h->pending = 0;
-    }
-    /* Flush only before a character's first byte, so the cap cuts cleanly. */
-    if (h->stage_len >= H_STAGE && (u & 0xC0) != 0x80) {
-        int rc = stage_flush(x);
-
-        if (rc != OUT_OK)
-            return rc;
     }
     h->stage[h->stage_len++] = c;
     h->any = true;
@@ -736,8 +759,8 @@ static int h_entity_end(struct xctx *x, bool semi)
                 cp = cp1252[cp - 0x80];
         }
     } else if (h->ent_len > 0) {
-        const struct entity *ent =
-            bsearch(e, entities, sizeof(entities) / sizeof(entities[0]), sizeof(entities[0]), entity_cmp);
+        const struct entity *ent = bsearch(e, entities, sizeof(entities) / sizeof(entities[0]),
+                                           sizeof(entities[0]), entity_cmp);
 
         if (ent != NULL && (semi || ent->legacy)) {
             ok = true;
@@ -930,9 +953,7 @@ static int html_feed(struct xctx *x, const char *p, size_t n)
             if (h->attrs_len < H_ATTR_MAX)
                 h->attrs[h->attrs_len++] = (char)c;
             break;
-        case H_MARKUP:
-            h->st = c == '-' ? H_MARKUP_DASH : c == '>' ? H_TEXT : H_BOGUS;
-            break;
+        case H_MARKUP: h->st = c == '-' ? H_MARKUP_DASH : c == '>' ? H_TEXT : H_BOGUS; break;
         case H_MARKUP_DASH:
             if (c == '-') {
                 h->st = H_COMMENT;
@@ -1065,34 +1086,69 @@ static int read_at(int fd, unsigned char *p, size_t cap, uint64_t off, size_t *g
     return 0;
 }
 
+/* Streaming text and HTML: stream_init(), dec_feed() for each chunk,
+ * dec_finish() at end of file (not after OUT_FULL), stream_end(), and
+ * stream_release() in every case. */
+static int stream_init(struct xctx *x, struct extract_result *res, size_t max, const char *path,
+                       bool html, bool unknown, struct vt_err *err)
+{
+    memset(x, 0, sizeof(*x));
+    x->res = res;
+    x->max = max;
+    x->path = path;
+    x->html = html;
+    x->unknown = unknown;
+    if (html) {
+        x->h = calloc(1, sizeof(*x->h));
+        if (x->h == NULL)
+            return vt_err_set(err, VT_ENOMEM, "out of memory");
+        buf_init(&x->h->title, H_TITLE_RAW);
+    }
+    return 0;
+}
+
+static int stream_end(struct xctx *x, struct vt_err *err)
+{
+    struct html *h = x->h;
+    int rc = OUT_OK;
+
+    if (h != NULL) {
+        if (h->st == H_ENTITY && !x->res->truncated)
+            rc = h_entity_end(x, false);
+        if (rc == OUT_OK)
+            rc = stage_flush(x);
+        if (rc < 0)
+            return vt_err_set(err, rc, "out of memory");
+        x->res->title = title_clean(buf_str(&h->title), h->title.len);
+    }
+    x->res->kind = x->html ? EXTRACT_HTML : EXTRACT_TEXT;
+    x->res->pages = 1;
+    return 0;
+}
+
+static void stream_release(struct xctx *x)
+{
+    if (x->h != NULL) {
+        buf_release(&x->h->title);
+        free(x->h);
+        x->h = NULL;
+    }
+}
+
 /* Text and HTML: stream the file through the decoder into the output. */
-static int extract_stream(struct extractor *ex, int fd, const char *path, struct extract_result *res,
-                          size_t head_len, bool html, bool unknown, struct vt_err *err)
+static int extract_stream(struct extractor *ex, int fd, const char *path,
+                          struct extract_result *res, size_t head_len, bool html, bool unknown,
+                          struct vt_err *err)
 {
     struct xctx x;
-    struct html *h = NULL;
     uint64_t off = 0;
     size_t n = head_len;
     int rc;
 
-    memset(&x, 0, sizeof(x));
-    x.res = res;
-    x.max = ex->max_text;
-    x.path = path;
-    x.html = html;
-    x.unknown = unknown;
-    if (html) {
-        h = calloc(1, sizeof(*h));
-        if (h == NULL) {
-            rc = vt_err_set(err, VT_ENOMEM, "out of memory");
-            goto out;
-        }
-        buf_init(&h->title, H_TITLE_RAW);
-        x.h = h;
-    }
-    for (;;) {
+    rc = stream_init(&x, res, ex->max_text, path, html, unknown, err);
+    while (rc == OUT_OK) {
         rc = dec_feed(&x, ex->chunk, n, err);
-        if (rc < 0 || rc == OUT_FULL)
+        if (rc != OUT_OK)
             break;
         off += n;
         rc = read_at(fd, ex->chunk, CHUNK, off, &n);
@@ -1107,28 +1163,9 @@ static int extract_stream(struct extractor *ex, int fd, const char *path, struct
     }
     if (rc == VT_ENOMEM)
         vt_err_set(err, rc, "out of memory");
-    if (rc < 0)
-        goto out;
-    if (h != NULL) {
-        if (h->st == H_ENTITY && !res->truncated)
-            rc = h_entity_end(&x, false);
-        if (rc == OUT_OK)
-            rc = stage_flush(&x);
-        if (rc < 0) {
-            vt_err_set(err, rc, "out of memory");
-            goto out;
-        }
-        res->title = title_clean(buf_str(&h->title), h->title.len);
-    }
-    res->kind = html ? EXTRACT_HTML : EXTRACT_TEXT;
-    res->pages = 1;
-    rc = 0;
-
-out:
-    if (h != NULL) {
-        buf_release(&h->title);
-        free(h);
-    }
+    if (rc >= 0)
+        rc = stream_end(&x, err);
+    stream_release(&x);
     return rc;
 }
 
@@ -1253,15 +1290,20 @@ out:
 enum route { R_TEXT, R_HTML, R_PDF, R_IMAGE, R_UNKNOWN, R_OTHER };
 
 /* Images the OCR workers can read (Leptonica's formats). */
+/* clang-format off */
 static const char *const ocr_images[] = {
     "image/png", "image/jpeg", "image/tiff", "image/gif", "image/bmp", "image/x-ms-bmp",
     "image/webp", "image/jp2", "image/x-portable-bitmap", "image/x-portable-greymap",
     "image/x-portable-graymap", "image/x-portable-pixmap", "image/x-portable-anymap",
 };
+/* clang-format on */
 
 /* Types libmagic files under application/ that are text to read. */
 static const char *const text_apps[] = {
-    "application/json", "application/xml", "application/javascript", "application/x-wine-extension-ini",
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-wine-extension-ini",
 };
 
 static bool in_list(const char *mime, const char *const *list, size_t n)
@@ -1279,8 +1321,9 @@ static bool in_list(const char *mime, const char *const *list, size_t n)
 static bool sniff_html(const unsigned char *p, size_t n)
 {
     static const char *const sigs[] = {
-        "<!DOCTYPE HTML", "<HTML", "<HEAD", "<SCRIPT", "<IFRAME", "<H1", "<DIV", "<FONT", "<TABLE",
-        "<A", "<STYLE", "<TITLE", "<B", "<BODY", "<BR", "<P", "<!--",
+        "<!DOCTYPE HTML", "<HTML", "<HEAD",  "<SCRIPT", "<IFRAME", "<H1",   "<DIV", "<FONT",
+        "<TABLE",         "<A",    "<STYLE", "<TITLE",  "<B",      "<BODY", "<BR",  "<P",
+        "<!--",
     };
     size_t i = 0, s;
 
@@ -1314,7 +1357,8 @@ static enum route route_of(const char *mime, const unsigned char *head, size_t n
         return R_OTHER;
     if (strcmp(mime, "text/plain") == 0 && sniff_html(head, n))
         return R_HTML;
-    if (strncmp(mime, "text/", 5) == 0 || in_list(mime, text_apps, sizeof(text_apps) / sizeof(text_apps[0])))
+    if (strncmp(mime, "text/", 5) == 0 ||
+        in_list(mime, text_apps, sizeof(text_apps) / sizeof(text_apps[0])))
         return R_TEXT;
     if (strcmp(mime, "application/octet-stream") == 0)
         return R_UNKNOWN;
@@ -1394,21 +1438,11 @@ int extractor_run(struct extractor *ex, int fd, const char *path, struct extract
     res->mime = xstrdup(mime);
 
     switch (route_of(res->mime, ex->chunk, n)) {
-    case R_PDF:
-        rc = extract_pdf(ex, fd, path, res, err);
-        break;
-    case R_IMAGE:
-        res->kind = EXTRACT_NEEDS_OCR;
-        return 0;
-    case R_TEXT:
-        rc = extract_stream(ex, fd, path, res, n, false, false, err);
-        break;
-    case R_HTML:
-        rc = extract_stream(ex, fd, path, res, n, true, false, err);
-        break;
-    case R_UNKNOWN:
-        rc = extract_stream(ex, fd, path, res, n, false, true, err);
-        break;
+    case R_PDF: rc = extract_pdf(ex, fd, path, res, err); break;
+    case R_IMAGE: res->kind = EXTRACT_NEEDS_OCR; return 0;
+    case R_TEXT: rc = extract_stream(ex, fd, path, res, n, false, false, err); break;
+    case R_HTML: rc = extract_stream(ex, fd, path, res, n, true, false, err); break;
+    case R_UNKNOWN: rc = extract_stream(ex, fd, path, res, n, false, true, err); break;
     case R_OTHER:
     default:
         res->kind = EXTRACT_UNSUPPORTED;

@@ -61,21 +61,21 @@ enum extract_kind {
 
 struct extract_config {
     size_t max_text;        /* cap on res->text in bytes; 0: EXTRACT_DEFAULT_MAX_TEXT */
-    const char *magic_file; /* libmagic database; NULL: the system one. Borrowed
+    const char *magic_file; /* libmagic database; NULL: vanthu's built-in rules. Borrowed
                                for the duration of extractor_new() */
 };
 
 struct extract_result {
-    char *mime;            /* libmagic's type, e.g. "text/plain"; owned; NULL
-                              until detection has run */
-    char *title;           /* HTML <title> or PDF Info /Title, whitespace
-                              collapsed; owned; NULL if none */
-    struct buf text;       /* UTF-8; pages separated by '\f' (see above) */
-    unsigned pages;        /* 1 for text and HTML; the PDF's page count; 0 else */
-    unsigned pages_no_text;/* PDF: pages without a text layer (to OCR) */
+    char *mime;             /* libmagic's type, e.g. "text/plain"; owned; NULL
+                               until detection has run */
+    char *title;            /* HTML <title> or PDF Info /Title, whitespace
+                               collapsed; owned; NULL if none */
+    struct buf text;        /* UTF-8; pages separated by '\f' (see above) */
+    unsigned pages;         /* 1 for text and HTML; the PDF's page count; 0 else */
+    unsigned pages_no_text; /* PDF: pages without a text layer (to OCR) */
     enum extract_kind kind;
-    bool truncated;        /* text was cut at max_text */
-    uint64_t size;         /* the file's size in bytes (fstat) */
+    bool truncated; /* text was cut at max_text */
+    uint64_t size;  /* the file's size in bytes (fstat) */
 };
 
 /* Prepare res for extractor_run(); caller-owned memory. */
@@ -106,9 +106,10 @@ void extractor_free(struct extractor *ex);
  *
  * Returns 0 with res->kind one of EMPTY, TEXT, HTML, PDF_TEXT, NEEDS_OCR.
  * On failure returns a negative code, err (may be NULL) says why, res->text
- * is empty, and res->mime, res->kind and res->size are still set when the
- * failure came after detection, so the caller can record the document with
- * its type and keep it findable by name:
+ * is empty and res->kind is EXTRACT_NONE (EXTRACT_UNSUPPORTED for
+ * VT_EUNSUPPORTED); res->mime and res->size are still set when the failure
+ * came after detection, so the caller can record the document with its type
+ * and keep it findable by name:
  *   VT_EUNSUPPORTED  a type we do not extract ("unsupported type
  *                    application/zip"); res->kind is EXTRACT_UNSUPPORTED
  *   VT_EENCODING     text that does not decode ("invalid UTF-8 at byte 1234")

@@ -15,6 +15,7 @@
 
 #include "common/sha256.h"
 #include "common/xalloc.h"
+#include "text/meta.h"
 #include "text/norm.h"
 
 #define HASH_CHUNK (1 << 20)
@@ -77,13 +78,15 @@ int ingest_file(struct extractor *ex, const struct ingest_config *cfg, const cha
     char id[STORAGE_ID_LEN + 1], hex[SHA256_HEX_LEN + 1] = "";
     const char *name = strrchr(path, '/');
     char *title = NULL;
-    json_t *rec = NULL;
+    json_t *rec = NULL, *meta = NULL;
+    struct text_meta tm;
     int fd = -1, rc = 0, xrc;
 
     (void)cfg;
     *doc = NULL;
     memset(out, 0, sizeof(*out));
     vt_err_clear(&ferr);
+    text_meta_init(&tm);
     extract_result_init(&res);
     buf_init(&clean, BUF_NOLIMIT);
     name = name ? name + 1 : path;
@@ -118,7 +121,20 @@ int ingest_file(struct extractor *ex, const struct ingest_config *cfg, const cha
     out->text_bytes = clean.len;
     out->truncated = res.truncated;
 
-    if (res.title != NULL && res.title[0] != '\0')
+    /* Official-document fields (DESIGN §8) from page 1 and the last page;
+     * the extractor leaves out whatever it doubts. */
+    meta = json_object();
+    if (clean.len > 0 && text_meta_extract(clean.ptr, clean.len, clean.ptr, clean.len, &tm, NULL) == 0) {
+        size_t pos = 0;
+        const char *fname, *fvalue;
+        while (text_meta_next(&tm, &pos, &fname, &fvalue))
+            json_object_set_new(meta, fname, json_string(fvalue));
+        if ((tm.flags & TEXT_META_OFFICIAL) && tm.title != NULL)
+            title = xstrdup(tm.title);
+    }
+    if (title != NULL)
+        ;
+    else if (res.title != NULL && res.title[0] != '\0')
         title = xstrdup(res.title);
     else if (clean.len > 0)
         title = first_line_title(clean.ptr, clean.len);
@@ -143,7 +159,8 @@ int ingest_file(struct extractor *ex, const struct ingest_config *cfg, const cha
     json_object_set_new(rec, "pages", json_integer(res.pages));
     if (res.truncated)
         json_object_set_new(rec, "truncated", json_true());
-    json_object_set_new(rec, "meta", json_object());
+    json_object_set_new(rec, "meta", meta);
+    meta = NULL;
 
     /* Invalid UTF-8 in a file name cannot go into JSON; such a file keeps
      * its record but under a lossy name. */
@@ -159,6 +176,8 @@ int ingest_file(struct extractor *ex, const struct ingest_config *cfg, const cha
     rc = storage_doc_build(&in, doc, err);
 
     json_decref(rec);
+    json_decref(meta);
+    text_meta_release(&tm);
     free(title);
     buf_release(&clean);
     extract_result_release(&res);

@@ -32,6 +32,7 @@
 #define W_NEAR 1.0
 #define W_EXACT 2.0
 #define W_EXACT_PHRASE 2.0
+#define W_BIGRAM 1.0
 #define NEAR_SLACK 4
 
 #define SNIPPET_CHARS 240
@@ -379,7 +380,7 @@ static struct xap_query *phrase_of(const struct parser *p, const struct word *w,
 static struct xap_query *group(struct parser *p, const char *s, size_t n, int quoted)
 {
     struct word_list wl = {0};
-    struct xap_query *base = NULL, *boosts[4], **m = NULL;
+    struct xap_query *base = NULL, *boosts[4 + QUERY_MAX_TERMS], **m = NULL;
     size_t nb = 0, nplain = 0, nmarked = 0, i;
     long rc;
 
@@ -423,6 +424,12 @@ static struct xap_query *group(struct parser *p, const char *s, size_t n, int qu
         boosts[nb++] = scale_free(phrase_of(p, wl.w, wl.n, 0, XAP_PHRASE, 0), W_PHRASE);
         boosts[nb++] = scale_free(phrase_of(p, wl.w, wl.n, 0, XAP_NEAR,
                                             (unsigned)(nplain + NEAR_SLACK)), W_NEAR);
+        /* Longer queries rarely appear whole; adjacent pairs of them still
+         * tell the passage that matches from scattered words (like the
+         * longest-common-subsequence proximity of Sphinx's ranker). */
+        for (i = 0; nplain >= 3 && i + 1 < wl.n; i++)
+            if (!wl.w[i].number && !wl.w[i + 1].number)
+                boosts[nb++] = scale_free(phrase_of(p, wl.w + i, 2, 0, XAP_PHRASE, 0), W_BIGRAM);
     }
     if (nmarked > 0 && !p->exact) {
         struct xap_query **e = xmalloc(nmarked * sizeof(*e));

@@ -25,10 +25,14 @@
 #include "text/norm.h"
 #include "text/tok.h"
 
+#define SHARD_FMT "%s/shard-%u"
+
 struct storage {
-    struct xap_db *db;
     char *dir;
     int writable;
+    unsigned nshards;
+    struct xap_db *shard[STORAGE_MAX_SHARDS]; /* writers: one per shard */
+    struct xap_db *reader;                    /* readers: all shards as one */
 };
 
 struct storage_doc {
@@ -56,23 +60,55 @@ static int mkdir_p(const char *dir)
     return rc;
 }
 
+/* How many shard-N folders the index has (they are numbered from 0). */
+static unsigned count_shards(const char *dir)
+{
+    unsigned n = 0;
+    char path[4096];
+    struct stat sb;
+
+    while (n < STORAGE_MAX_SHARDS) {
+        snprintf(path, sizeof(path), SHARD_FMT, dir, n);
+        if (stat(path, &sb) < 0 || !S_ISDIR(sb.st_mode))
+            break;
+        n++;
+    }
+    return n;
+}
+
 int storage_open(const char *dir, int writable, struct storage **out, struct vt_err *err)
 {
     struct storage *st;
-    int rc;
+    char *paths[STORAGE_MAX_SHARDS] = {0};
+    unsigned n;
+    int rc = 0;
 
     *out = NULL;
     if (writable && (rc = mkdir_p(dir)) < 0)
         return vt_err_set(err, rc, "cannot create '%s': %s", dir, strerror(-rc));
+    n = count_shards(dir);
+    if (n == 0) {
+        if (!writable)
+            return vt_err_set(err, VT_ENOTFOUND, "no index in '%s' (create one with 'vanthu index')",
+                              dir);
+        n = STORAGE_DEFAULT_SHARDS;
+    }
     st = xcalloc(1, sizeof(*st));
     st->dir = xstrdup(dir);
     st->writable = writable;
-    rc = xap_open(dir, writable, &st->db, err);
-    if (rc == VT_ENOTFOUND)
-        rc = vt_err_set(err, rc, "no index in '%s' (create one with 'vanthu index')", dir);
+    st->nshards = n;
+    for (unsigned k = 0; k < n; k++)
+        paths[k] = xasprintf(SHARD_FMT, dir, k);
+    if (writable) {
+        for (unsigned k = 0; k < n && rc == 0; k++)
+            rc = xap_open(paths[k], 1, &st->shard[k], err);
+    } else {
+        rc = xap_open_multi((const char *const *)paths, n, &st->reader, err);
+    }
+    for (unsigned k = 0; k < n; k++)
+        free(paths[k]);
     if (rc < 0) {
-        free(st->dir);
-        free(st);
+        storage_close(st);
         return rc;
     }
     *out = st;
@@ -83,24 +119,65 @@ void storage_close(struct storage *st)
 {
     if (st == NULL)
         return;
-    xap_close(st->db);
+    for (unsigned k = 0; k < st->nshards; k++)
+        xap_close(st->shard[k]);
+    xap_close(st->reader);
     free(st->dir);
     free(st);
 }
 
+unsigned storage_nshards(const struct storage *st)
+{
+    return st->nshards;
+}
+
+static unsigned shard_of_id(const struct storage *st, const char *id)
+{
+    unsigned v = 0;
+
+    for (int i = 0; i < 6 && id[i]; i++)
+        v = v * 16 + (unsigned)(id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
+    return v % st->nshards;
+}
+
+unsigned storage_doc_shard(const struct storage *st, const struct storage_doc *doc)
+{
+    return shard_of_id(st, doc->idterm + 1);
+}
+
+int storage_commit_shard(struct storage *st, unsigned k, struct vt_err *err)
+{
+    if (!st->writable || k >= st->nshards)
+        return vt_err_set(err, VT_EINTERNAL, "commit on a read-only index");
+    return xap_commit(st->shard[k], err);
+}
+
 int storage_commit(struct storage *st, struct vt_err *err)
 {
-    return xap_commit(st->db, err);
+    int rc = 0;
+
+    for (unsigned k = 0; k < st->nshards && rc == 0; k++)
+        rc = storage_commit_shard(st, k, err);
+    return rc;
 }
 
 int storage_reopen(struct storage *st, struct vt_err *err)
 {
-    return xap_reopen(st->db, err);
+    return st->reader ? xap_reopen(st->reader, err) : 0;
 }
 
 long storage_count(struct storage *st, struct vt_err *err)
 {
-    return xap_doccount(st->db, err);
+    long total = 0, n;
+
+    if (st->reader)
+        return xap_doccount(st->reader, err);
+    for (unsigned k = 0; k < st->nshards; k++) {
+        if ((n = xap_doccount(st->shard[k], err)) < 0)
+            return n;
+        total += n;
+    }
+    return total;
 }
 
 /* Remove a flat folder (a Xapian glass database has no subfolders). */
@@ -122,46 +199,57 @@ static int remove_flat_dir(const char *dir)
     return rmdir(dir) < 0 ? -errno : 0;
 }
 
-int storage_compact(struct storage *st, struct vt_err *err)
+int storage_compact_shard(struct storage *st, unsigned k, struct vt_err *err)
 {
-    char *tmp = xasprintf("%s.compact", st->dir);
-    char *old = xasprintf("%s.old", st->dir);
+    char *path = xasprintf(SHARD_FMT, st->dir, k);
+    char *tmp = xasprintf("%s.compact", path);
+    char *old = xasprintf("%s.old", path);
     struct xap_db *rd = NULL;
     int rc;
 
-    if (!st->writable) {
+    if (!st->writable || k >= st->nshards) {
         rc = vt_err_set(err, VT_EINTERNAL, "compact on a read-only index");
         goto out;
     }
     remove_flat_dir(tmp);
     remove_flat_dir(old);
-    if ((rc = xap_commit(st->db, err)) < 0)
+    if ((rc = xap_commit(st->shard[k], err)) < 0)
         goto out;
-    if ((rc = xap_open(st->dir, 0, &rd, err)) < 0)
+    if ((rc = xap_open(path, 0, &rd, err)) < 0)
         goto out;
     rc = xap_compact(rd, tmp, err);
     xap_close(rd);
     if (rc < 0)
         goto out;
     /* Swap while no writer holds the folder; the lock is released first. */
-    xap_close(st->db);
-    st->db = NULL;
-    if (rename(st->dir, old) < 0 || rename(tmp, st->dir) < 0) {
-        rc = vt_err_set(err, -errno, "cannot replace '%s' by its compacted copy: %s", st->dir,
+    xap_close(st->shard[k]);
+    st->shard[k] = NULL;
+    if (rename(path, old) < 0 || rename(tmp, path) < 0) {
+        rc = vt_err_set(err, -errno, "cannot replace '%s' by its compacted copy: %s", path,
                         strerror(errno));
-        if (access(st->dir, F_OK) < 0)
-            rename(old, st->dir);
+        if (access(path, F_OK) < 0)
+            rename(old, path);
     } else {
         remove_flat_dir(old);
     }
     {
-        int rc2 = xap_open(st->dir, 1, &st->db, err);
+        int rc2 = xap_open(path, 1, &st->shard[k], err);
         if (rc == 0)
             rc = rc2;
     }
 out:
+    free(path);
     free(tmp);
     free(old);
+    return rc;
+}
+
+int storage_compact(struct storage *st, struct vt_err *err)
+{
+    int rc = 0;
+
+    for (unsigned k = 0; k < st->nshards && rc == 0; k++)
+        rc = storage_compact_shard(st, k, err);
     return rc;
 }
 
@@ -445,15 +533,19 @@ size_t storage_doc_size(const struct storage_doc *d)
 
 int storage_put(struct storage *st, const struct storage_doc *d, struct vt_err *err)
 {
-    return xap_replace(st->db, d->idterm, d->doc, err);
+    if (!st->writable)
+        return vt_err_set(err, VT_EINTERNAL, "write on a read-only index");
+    return xap_replace(st->shard[storage_doc_shard(st, d)], d->idterm, d->doc, err);
 }
 
 int storage_delete(struct storage *st, const char *id, struct vt_err *err)
 {
     char term[STORAGE_ID_LEN + 2];
 
+    if (!st->writable)
+        return vt_err_set(err, VT_EINTERNAL, "write on a read-only index");
     snprintf(term, sizeof(term), "Q%s", id);
-    return xap_delete(st->db, term, err);
+    return xap_delete(st->shard[shard_of_id(st, id)], term, err);
 }
 
 struct each_ctx {
@@ -496,8 +588,13 @@ static int each_value_cb(void *data, unsigned docid, const char *v, size_t len)
 int storage_each_file(struct storage *st, storage_file_cb cb, void *data, struct vt_err *err)
 {
     struct each_ctx c = {cb, data};
+    int rc = 0;
 
-    return xap_each_value(st->db, STORAGE_SLOT_STATE, each_value_cb, &c, err);
+    if (st->reader)
+        return xap_each_value(st->reader, STORAGE_SLOT_STATE, each_value_cb, &c, err);
+    for (unsigned k = 0; k < st->nshards && rc == 0; k++)
+        rc = xap_each_value(st->shard[k], STORAGE_SLOT_STATE, each_value_cb, &c, err);
+    return rc;
 }
 
 static int split_data(struct buf *raw, json_t **record, struct buf *text, struct vt_err *err)
@@ -531,7 +628,7 @@ int storage_get(struct storage *st, const char *id, json_t **record, struct buf 
         return vt_err_set(err, VT_ENOTFOUND, "no document '%s'", id);
     snprintf(term, sizeof(term), "Q%s", id);
     buf_init(&raw, BUF_NOLIMIT);
-    rc = xap_find(st->db, term, &raw, err);
+    rc = xap_find(st->reader ? st->reader : st->shard[shard_of_id(st, id)], term, &raw, err);
     if (rc >= 0)
         rc = split_data(&raw, record, text, err);
     buf_release(&raw);
@@ -546,7 +643,11 @@ int storage_get_docid(struct storage *st, unsigned docid, json_t **record, struc
 
     *record = NULL;
     buf_init(&raw, BUF_NOLIMIT);
-    rc = xap_get_data(st->db, docid, &raw, err);
+    if (st->reader)
+        rc = xap_get_data(st->reader, docid, &raw, err);
+    else
+        rc = xap_get_data(st->shard[(docid - 1) % st->nshards], (docid - 1) / st->nshards + 1,
+                          &raw, err);
     if (rc == 0)
         rc = split_data(&raw, record, text, err);
     buf_release(&raw);
@@ -557,10 +658,21 @@ int storage_run(struct storage *st, const struct xap_query *q, const struct xap_
                 xap_hit_cb hit_cb, xap_facet_cb facet_cb, void *data, unsigned *total,
                 struct vt_err *err)
 {
-    return xap_run(st->db, q, s, hit_cb, facet_cb, data, total, err);
+    if (st->reader == NULL)
+        return vt_err_set(err, VT_EINTERNAL, "search needs an index opened for reading");
+    return xap_run(st->reader, q, s, hit_cb, facet_cb, data, total, err);
 }
 
 long storage_termfreq(struct storage *st, const char *term, struct vt_err *err)
 {
-    return xap_termfreq(st->db, term, err);
+    long total = 0, n;
+
+    if (st->reader)
+        return xap_termfreq(st->reader, term, err);
+    for (unsigned k = 0; k < st->nshards; k++) {
+        if ((n = xap_termfreq(st->shard[k], term, err)) < 0)
+            return n;
+        total += n;
+    }
+    return total;
 }

@@ -14,8 +14,10 @@
  *   values: see enum storage_slot.
  *   data:   the JSON record, a NUL byte, then the full text (pages split by \f).
  *
- * Threads: a struct storage is used by one thread at a time.  A
- * storage_doc may be built on any thread and put by the writer's.
+ * Threads: a struct storage is used by one thread at a time, except that
+ * storage_put() and storage_commit_shard() may run concurrently for
+ * different shards (one writer thread per shard).  A storage_doc may be
+ * built on any thread.
  * Errors: 0 or a negative VT_E* code with detail in err. */
 #ifndef VT_STORAGE_STORAGE_H
 #define VT_STORAGE_STORAGE_H
@@ -42,6 +44,11 @@ enum storage_slot {
 };
 
 #define STORAGE_ID_LEN 32
+#define STORAGE_MAX_SHARDS 16
+/* A new index is split in this many Xapian databases (folders shard-N),
+ * each with its own writer, so indexing uses more than one core; a
+ * document lives in the shard its id selects.  Searches see one index. */
+#define STORAGE_DEFAULT_SHARDS 2
 #define STORAGE_MAX_TERM 120 /* longer words are not indexed (Xapian caps terms at 245 bytes) */
 
 struct storage;
@@ -53,11 +60,14 @@ int storage_open(const char *dir, int writable, struct storage **out, struct vt_
 /* Does not commit: call storage_commit() first.  NULL-safe. */
 void storage_close(struct storage *st);
 int storage_commit(struct storage *st, struct vt_err *err);
+int storage_commit_shard(struct storage *st, unsigned shard, struct vt_err *err);
+unsigned storage_nshards(const struct storage *st);
 /* Readers: move to the latest commit. */
 int storage_reopen(struct storage *st, struct vt_err *err);
 long storage_count(struct storage *st, struct vt_err *err);
 /* Replace the index folder by a compacted copy (writer, after commit). */
 int storage_compact(struct storage *st, struct vt_err *err);
+int storage_compact_shard(struct storage *st, unsigned shard, struct vt_err *err);
 
 /* The stable id of an absolute path: 32 lowercase hex digits + NUL. */
 void storage_id_of(const char *abs_path, char id[STORAGE_ID_LEN + 1]);
@@ -76,6 +86,8 @@ int storage_doc_build(const struct storage_input *in, struct storage_doc **out, 
 void storage_doc_free(struct storage_doc *doc);
 /* Number of bytes the document holds in memory, roughly: for batching. */
 size_t storage_doc_size(const struct storage_doc *doc);
+/* The shard that holds doc (its writer thread should put it). */
+unsigned storage_doc_shard(const struct storage *st, const struct storage_doc *doc);
 /* Replace (or add) the document with doc's id.  doc stays the caller's. */
 int storage_put(struct storage *st, const struct storage_doc *doc, struct vt_err *err);
 int storage_delete(struct storage *st, const char *id, struct vt_err *err);

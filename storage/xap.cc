@@ -78,6 +78,27 @@ extern "C" int xap_open(const char *path, int writable, struct xap_db **out,
     }
 }
 
+extern "C" int xap_open_multi(const char *const *paths, size_t n, struct xap_db **out,
+                              struct vt_err *err) noexcept
+{
+    xap_db *h = nullptr;
+
+    *out = nullptr;
+    try {
+        h = new xap_db{nullptr, nullptr};
+        h->db = new Xapian::Database();
+        for (size_t i = 0; i < n; i++)
+            h->db->add_database(Xapian::Database(paths[i]));
+        *out = h;
+        return 0;
+    } catch (...) {
+        if (h != nullptr)
+            delete h->db;
+        delete h;
+        return xap__fail(err);
+    }
+}
+
 extern "C" void xap_close(struct xap_db *h) noexcept
 {
     if (h == nullptr)

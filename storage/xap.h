@@ -32,6 +32,10 @@ struct xap_query;
 /* Open an index folder.  Writable opens create it; a second writer gets
  * VT_ELOCKED.  New handle: free with xap_close(), which does not commit. */
 int xap_open(const char *path, int writable, struct xap_db **out, struct vt_err *err) XAP_NOEXCEPT;
+/* Open n index folders read-only as one database (Xapian merges their
+ * rankings; docids interleave: shard k's docid d is (d - 1) * n + k + 1). */
+int xap_open_multi(const char *const *paths, size_t n, struct xap_db **out,
+                   struct vt_err *err) XAP_NOEXCEPT;
 void xap_close(struct xap_db *db) XAP_NOEXCEPT;
 /* Readers: see the latest commit. */
 int xap_reopen(struct xap_db *db, struct vt_err *err) XAP_NOEXCEPT;

@@ -11,3 +11,4 @@ include tests/unit/storage/local.mk
 include tests/unit/indexer/local.mk
 include tests/unit/query/local.mk
 include tests/integration/local.mk
+include tests/unit/ocr/local.mk

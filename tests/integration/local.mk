@@ -1,1 +1,3 @@
-# tests for integration: added with the module.
+# Integration tests: the real binary, real index, real files.
+TESTS += tests/integration/cli.sh
+EXTRA_DIST += tests/integration/tap.sh tests/integration/cli.sh

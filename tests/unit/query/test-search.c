@@ -105,6 +105,9 @@ static int setup(void **state)
         json_decref(rec);
     }
     assert_int_equal(storage_commit(st, &err), 0);
+    /* Searches run on readers; the writer is closed as in production. */
+    storage_close(st);
+    assert_int_equal(storage_open(dir, 0, &st, &err), 0);
     return 0;
 }
 

@@ -1,0 +1,1004 @@
+/* The OCR worker pool (see pool.h for the contract).
+ *
+ * DESIGN
+ *
+ * A pool has N slots.  A slot owns at most one running worker process
+ * (struct proc) at a time; a proc owns four handles (process, stdin pipe,
+ * stdout pipe, timer) and is freed in the close callback of the last one,
+ * after the slot has already moved on to a fresh proc.  Every handle the pool
+ * ever opens is counted in pool->handles, so ocr_pool_free() can defer the
+ * free until the loop has closed them all.
+ *
+ * A slot is DOWN (no worker, maybe a restart timer pending), STARTING
+ * (spawned, waiting for the worker's "ready" frame: the model is loading),
+ * IDLE or BUSY.  Jobs wait in a FIFO and go to the first IDLE slot.  The
+ * job's timer lives in the proc: when it fires the pool SIGKILLs the worker,
+ * and the exit callback (the only place a proc ends) fails the job with the
+ * reason, counts a kill against the path and restarts the slot.  A worker
+ * that dies before "ready" is restarted with exponential backoff; one that
+ * says "fatal" (it cannot load its model) or fails to start three times in a
+ * row breaks the pool: queued jobs fail with that reason.
+ *
+ * Callbacks never run inside ocr_pool_submit(): results decided at submit
+ * time (quarantine, broken pool) go through a "kick" timer of 0 ms.  The
+ * pool's state is made consistent before every callback, because a callback
+ * may submit more work or stop the pool. */
+#include "config.h"
+
+#include "ocr/pool.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "ocr/proto.h"
+
+extern char **environ;
+
+#define KILLS_TO_QUARANTINE 2
+#define KILL_TABLE_MAX 4096
+#define STARTUP_FAILURES_MAX 3
+#define STOP_GRACE_MS 2000
+
+struct job {
+    struct job *next;
+    uint64_t id;
+    char *path;
+    char *lang;
+    ocr_done_cb cb;
+    void *data;
+    uint64_t started;      /* uv_now() at dispatch */
+    enum ocr_status early; /* for jobs decided without a worker */
+    char *early_reason;
+    int early_code;
+};
+
+enum slot_state { SLOT_DOWN, SLOT_STARTING, SLOT_IDLE, SLOT_BUSY };
+
+struct slot;
+
+struct proc {
+    uv_process_t process;
+    uv_pipe_t in;   /* our end of the worker's stdin */
+    uv_pipe_t out;  /* our end of the worker's stdout */
+    uv_timer_t timer;
+    int open;       /* handles of this proc not yet closed */
+    struct ocr_pool *pool;
+    struct slot *slot; /* NULL once ended */
+    struct ocr_proto_decoder dec;
+    int ready;
+    int timed_out;  /* we killed it: job deadline */
+    int bad_frame;  /* we killed it: protocol violation */
+    int stopping;   /* we asked it to exit */
+    char *fatal;    /* reason from a "fatal" frame */
+};
+
+struct slot {
+    struct ocr_pool *pool;
+    unsigned index;
+    enum slot_state state;
+    struct proc *proc;
+    struct job *job;
+    uv_timer_t restart;
+    unsigned startup_failures;
+};
+
+struct kill_entry {
+    struct kill_entry *next;
+    char *path;
+    unsigned kills;
+};
+
+struct ocr_pool {
+    uv_loop_t *loop;
+    struct ocr_pool_config cfg; /* strings owned below */
+    char **argv;
+    char **env;
+    struct slot *slots;
+    struct job *head, *tail; /* queued */
+    size_t queued;
+    struct job *early_head, *early_tail; /* decided at submit, delivered by kick */
+    uv_timer_t kick;
+    uint64_t next_id;
+    struct kill_entry *kills;
+    size_t nkills;
+    unsigned handles;
+    int stopping;
+    int free_requested;
+    char *broken; /* reason the workers cannot start */
+    unsigned long restarts, done, failed, quarantined;
+};
+
+static void dispatch(struct ocr_pool *pool);
+static int slot_start(struct slot *s);
+
+/* ---- bookkeeping ------------------------------------------------------- */
+
+static void maybe_free(struct ocr_pool *pool)
+{
+    struct kill_entry *k, *kn;
+
+    if (!pool->free_requested || pool->handles > 0)
+        return;
+    for (k = pool->kills; k != NULL; k = kn) {
+        kn = k->next;
+        free(k->path);
+        free(k);
+    }
+    for (char **a = pool->argv; *a != NULL; a++)
+        free(*a);
+    free(pool->argv);
+    for (char **e = pool->env; *e != NULL; e++)
+        free(*e);
+    free(pool->env);
+    free(pool->slots);
+    free(pool->broken);
+    free(pool);
+}
+
+static void pool_handle_closed(uv_handle_t *h)
+{
+    struct ocr_pool *pool = h->data;
+
+    pool->handles--;
+    maybe_free(pool);
+}
+
+static void slot_timer_closed(uv_handle_t *h)
+{
+    struct slot *s = h->data;
+    struct ocr_pool *pool = s->pool;
+
+    pool->handles--;
+    maybe_free(pool);
+}
+
+static struct kill_entry *kill_find(const struct ocr_pool *pool, const char *path)
+{
+    for (struct kill_entry *k = pool->kills; k != NULL; k = k->next)
+        if (strcmp(k->path, path) == 0)
+            return k;
+    return NULL;
+}
+
+static unsigned kill_add(struct ocr_pool *pool, const char *path)
+{
+    struct kill_entry *k = kill_find(pool, path);
+
+    if (k == NULL) {
+        /* Bounded: past the cap, forget the oldest entries (at the tail). */
+        if (pool->nkills >= KILL_TABLE_MAX) {
+            struct kill_entry **pp = &pool->kills;
+
+            while ((*pp)->next != NULL)
+                pp = &(*pp)->next;
+            free((*pp)->path);
+            free(*pp);
+            *pp = NULL;
+            pool->nkills--;
+        }
+        k = xcalloc(1, sizeof(*k));
+        k->path = xstrdup(path);
+        k->next = pool->kills;
+        pool->kills = k;
+        pool->nkills++;
+    }
+    return ++k->kills;
+}
+
+static void job_free(struct job *j)
+{
+    free(j->path);
+    free(j->lang);
+    free(j->early_reason);
+    free(j);
+}
+
+/* Deliver a result without text and free the job. */
+static void job_finish(struct ocr_pool *pool, struct job *j, enum ocr_status st, int code,
+                       const char *reason)
+{
+    struct ocr_result r;
+
+    memset(&r, 0, sizeof(r));
+    r.status = st;
+    r.code = code;
+    r.reason = reason;
+    r.path = j->path;
+    r.text = "";
+    r.confidence = -1;
+    if (j->started > 0)
+        r.elapsed_ms = (double)(uv_now(pool->loop) - j->started);
+    if (st == OCR_FAILED)
+        pool->failed++;
+    else if (st == OCR_QUARANTINED)
+        pool->quarantined++;
+    log_debug("ocr: %s: %s", j->path, reason);
+    j->cb(&r, j->data);
+    job_free(j);
+}
+
+static void kick_cb(uv_timer_t *t)
+{
+    struct ocr_pool *pool = t->data;
+
+    while (pool->early_head != NULL) {
+        struct job *j = pool->early_head;
+
+        pool->early_head = j->next;
+        if (pool->early_head == NULL)
+            pool->early_tail = NULL;
+        job_finish(pool, j, j->early, j->early_code, j->early_reason);
+    }
+    dispatch(pool);
+}
+
+static void kick(struct ocr_pool *pool)
+{
+    if (!pool->stopping && !uv_is_active((uv_handle_t *)&pool->kick))
+        uv_timer_start(&pool->kick, kick_cb, 0, 0);
+}
+
+static void early(struct ocr_pool *pool, struct job *j, enum ocr_status st, int code,
+                  char *reason_take)
+{
+    j->early = st;
+    j->early_code = code;
+    j->early_reason = reason_take;
+    j->next = NULL;
+    if (pool->early_tail != NULL)
+        pool->early_tail->next = j;
+    else
+        pool->early_head = j;
+    pool->early_tail = j;
+    kick(pool);
+}
+
+/* ---- worker processes -------------------------------------------------- */
+
+static void proc_handle_closed(uv_handle_t *h)
+{
+    struct proc *p = h->data;
+    struct ocr_pool *pool = p->pool;
+
+    if (--p->open == 0) {
+        ocr_proto_decoder_release(&p->dec);
+        free(p->fatal);
+        free(p);
+    }
+    pool->handles--;
+    maybe_free(pool);
+}
+
+static void proc_close(struct proc *p)
+{
+    uv_handle_t *hs[] = {(uv_handle_t *)&p->in, (uv_handle_t *)&p->out,
+                         (uv_handle_t *)&p->timer, (uv_handle_t *)&p->process};
+
+    for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+        if (!uv_is_closing(hs[i]))
+            uv_close(hs[i], proc_handle_closed);
+}
+
+static void proc_kill(struct proc *p)
+{
+    int rc = uv_process_kill(&p->process, SIGKILL);
+
+    if (rc < 0 && rc != UV_ESRCH)
+        log_warn("ocr: cannot kill worker %d: %s", p->process.pid, uv_strerror(rc));
+}
+
+static char *crash_reason(struct ocr_pool *pool, struct proc *p, int64_t status, int sig,
+                          int *code)
+{
+    *code = VT_EBADINPUT;
+    if (p->timed_out) {
+        *code = VT_ETIMEDOUT;
+        return xasprintf("timed out after %u ms (ocr worker killed)", pool->cfg.timeout_ms);
+    }
+    if (p->bad_frame)
+        return xasprintf("ocr worker sent a malformed reply (killed)");
+    if (sig == SIGXCPU) {
+        *code = VT_ETIMEDOUT;
+        return xasprintf("cpu time limit of %u s exceeded (ocr worker killed)",
+                         pool->cfg.max_cpu_s);
+    }
+    if (sig == SIGKILL)
+        return xasprintf("ocr worker was killed (SIGKILL; out of memory?)");
+    if (sig == SIGABRT)
+        return xasprintf("ocr worker aborted (out of memory or a library assertion)");
+    if (sig != 0)
+        return xasprintf("ocr worker crashed (signal %d, %s)", sig, strsignal(sig));
+    return xasprintf("ocr worker exited with status %lld during the job", (long long)status);
+}
+
+static void restart_cb(uv_timer_t *t)
+{
+    struct slot *s = t->data;
+
+    if (!s->pool->stopping && s->state == SLOT_DOWN)
+        slot_start(s);
+}
+
+static void pool_break(struct ocr_pool *pool, char *reason_take)
+{
+    free(pool->broken);
+    pool->broken = reason_take;
+    log_error("ocr: %s", pool->broken);
+    /* Queued jobs cannot run: fail them now, through the kick. */
+    while (pool->head != NULL) {
+        struct job *j = pool->head;
+
+        pool->head = j->next;
+        pool->queued--;
+        early(pool, j, OCR_FAILED, VT_EUNSUPPORTED, xstrdup(pool->broken));
+    }
+    pool->tail = NULL;
+}
+
+static void exit_cb(uv_process_t *process, int64_t status, int sig)
+{
+    struct proc *p = process->data;
+    struct ocr_pool *pool = p->pool;
+    struct slot *s = p->slot;
+    struct job *j;
+
+    p->slot = NULL;
+    proc_close(p);
+    if (s == NULL)
+        return;
+    j = s->job;
+    s->job = NULL;
+    s->proc = NULL;
+    s->state = SLOT_DOWN;
+    if (pool->stopping) {
+        if (j != NULL)
+            job_finish(pool, j, OCR_CANCELLED, UV_ECANCELED, "ocr pool stopped");
+        return;
+    }
+    if (!p->ready) {
+        s->startup_failures++;
+        if (p->fatal != NULL) {
+            pool_break(pool, xasprintf("ocr worker cannot start: %s", p->fatal));
+            return;
+        }
+        if (s->startup_failures >= STARTUP_FAILURES_MAX) {
+            pool_break(pool, sig ? xasprintf("ocr worker cannot start: killed by signal %d (%s)",
+                                             sig, strsignal(sig))
+                                 : xasprintf("ocr worker cannot start: exit status %lld",
+                                             (long long)status));
+            return;
+        }
+        uv_timer_start(&s->restart, restart_cb, 100u << s->startup_failures, 0);
+        return;
+    }
+    log_warn("ocr: worker %u (pid %d) ended: status %lld signal %d", s->index,
+             process->pid, (long long)status, sig);
+    pool->restarts++;
+    slot_start(s);
+    if (j != NULL) {
+        int code;
+        char *reason = crash_reason(pool, p, status, sig, &code);
+        unsigned kills = kill_add(pool, j->path);
+
+        if (kills >= KILLS_TO_QUARANTINE) {
+            char *q = xasprintf("quarantined: killed the ocr worker %u times (last: %s)", kills,
+                                reason);
+
+            job_finish(pool, j, OCR_QUARANTINED, code, q);
+            free(q);
+        } else {
+            job_finish(pool, j, OCR_FAILED, code, reason);
+        }
+        free(reason);
+    }
+    dispatch(pool);
+}
+
+static void timeout_cb(uv_timer_t *t)
+{
+    struct proc *p = t->data;
+
+    if (p->stopping) {
+        proc_kill(p);
+        return;
+    }
+    if (p->slot == NULL || p->slot->job == NULL)
+        return;
+    log_warn("ocr: %s: timed out after %u ms, killing worker %d", p->slot->job->path,
+             p->pool->cfg.timeout_ms, p->process.pid);
+    p->timed_out = 1;
+    proc_kill(p);
+}
+
+static int code_of(const char *name)
+{
+    static const struct {
+        const char *name;
+        int code;
+    } map[] = {
+        {"too-large", VT_E2BIG}, {"malformed", VT_EBADINPUT}, {"unsupported", VT_EUNSUPPORTED},
+        {"timeout", VT_ETIMEDOUT}, {"no-memory", VT_ENOMEM}, {"encoding", VT_EENCODING},
+    };
+
+    for (size_t i = 0; name != NULL && i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(map[i].name, name) == 0)
+            return map[i].code;
+    return VT_EBADINPUT;
+}
+
+static void deliver_result(struct ocr_pool *pool, struct job *j, json_t *h, const char *body,
+                           size_t body_len)
+{
+    const char *status = json_string_value(json_object_get(h, "status"));
+    json_t *pages = json_object_get(h, "pages");
+    struct ocr_page *pg = NULL;
+    struct ocr_result r;
+    double sum = 0;
+    size_t n = 0, nocr = 0;
+
+    memset(&r, 0, sizeof(r));
+    r.path = j->path;
+    r.elapsed_ms = (double)(uv_now(pool->loop) - j->started);
+    r.confidence = -1;
+    if (status == NULL || strcmp(status, "ok") != 0) {
+        const char *reason = json_string_value(json_object_get(h, "reason"));
+
+        r.status = OCR_FAILED;
+        r.code = code_of(json_string_value(json_object_get(h, "code")));
+        r.reason = reason != NULL && *reason ? reason : "ocr failed";
+        r.text = "";
+        pool->failed++;
+        log_debug("ocr: %s: %s", j->path, r.reason);
+        j->cb(&r, j->data);
+        return;
+    }
+    if (json_is_array(pages) && json_array_size(pages) > 0) {
+        json_t *v;
+        size_t i;
+
+        n = json_array_size(pages);
+        pg = xcalloc(n, sizeof(*pg));
+        json_array_foreach(pages, i, v) {
+            const char *src = json_string_value(json_object_get(v, "source"));
+
+            pg[i].confidence = json_number_value(json_object_get(v, "conf"));
+            pg[i].text_layer = src != NULL && strcmp(src, "text") == 0;
+            pg[i].rotated = (int)json_integer_value(json_object_get(v, "rotate"));
+            pg[i].skew = json_number_value(json_object_get(v, "skew"));
+            pg[i].denoised = json_is_true(json_object_get(v, "denoise"));
+            if (!pg[i].text_layer) {
+                sum += pg[i].confidence;
+                nocr++;
+            }
+        }
+    }
+    r.status = OCR_OK;
+    r.reason = "";
+    r.text = body;
+    r.text_len = body_len;
+    r.pages = pg;
+    r.npages = n;
+    r.confidence = nocr > 0 ? sum / (double)nocr : -1;
+    pool->done++;
+    j->cb(&r, j->data);
+    free(pg);
+}
+
+static void on_frame(struct proc *p, struct ocr_frame *f)
+{
+    struct ocr_pool *pool = p->pool;
+    struct slot *s = p->slot;
+    const char *type = json_string_value(json_object_get(f->header, "type"));
+
+    if (type == NULL || s == NULL)
+        goto bad;
+    if (strcmp(type, "ready") == 0 && !p->ready) {
+        p->ready = 1;
+        s->state = SLOT_IDLE;
+        s->startup_failures = 0;
+        log_debug("ocr: worker %u (pid %d) ready", s->index, p->process.pid);
+        dispatch(pool);
+        return;
+    }
+    if (strcmp(type, "fatal") == 0) {
+        const char *reason = json_string_value(json_object_get(f->header, "reason"));
+
+        free(p->fatal);
+        p->fatal = xstrdup(reason != NULL ? reason : "unknown error");
+        return; /* the worker exits; exit_cb decides */
+    }
+    if (strcmp(type, "result") == 0 && s->state == SLOT_BUSY && s->job != NULL &&
+        (uint64_t)json_integer_value(json_object_get(f->header, "id")) == s->job->id) {
+        struct job *j = s->job;
+
+        uv_timer_stop(&p->timer);
+        s->job = NULL;
+        s->state = SLOT_IDLE;
+        deliver_result(pool, j, f->header, f->body, f->body_len);
+        job_free(j);
+        dispatch(pool);
+        return;
+    }
+bad:
+    log_warn("ocr: worker %d sent an unexpected frame; killing it", p->process.pid);
+    p->bad_frame = 1;
+    proc_kill(p);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    (void)h;
+    (void)suggested;
+    b->base = xmalloc(OCR_PROTO_READ_CHUNK);
+    b->len = OCR_PROTO_READ_CHUNK;
+}
+
+static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
+{
+    struct proc *p = stream->data;
+    struct vt_err err;
+    int rc;
+
+    if (nread < 0) {
+        /* EOF or error: the process is ending; exit_cb follows. */
+        uv_read_stop(stream);
+        goto out;
+    }
+    if (nread == 0 || p->bad_frame)
+        goto out;
+    rc = ocr_proto_decoder_feed(&p->dec, b->base, (size_t)nread);
+    if (rc < 0) {
+        log_warn("ocr: worker %d: reply over the size cap", p->process.pid);
+        goto bad;
+    }
+    for (;;) {
+        struct ocr_frame f;
+
+        vt_err_clear(&err);
+        rc = ocr_proto_decoder_next(&p->dec, &f, &err);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            log_warn("ocr: worker %d: %s", p->process.pid, err.msg);
+            goto bad;
+        }
+        on_frame(p, &f);
+        json_decref(f.header);
+        if (p->bad_frame || p->slot == NULL || p->stopping)
+            break;
+    }
+    goto out;
+bad:
+    p->bad_frame = 1;
+    proc_kill(p);
+out:
+    free(b->base);
+}
+
+struct wreq {
+    uv_write_t req;
+    struct buf b;
+};
+
+static void write_cb(uv_write_t *req, int status)
+{
+    struct wreq *w = (struct wreq *)req;
+
+    /* A failed write means the worker is gone; exit_cb handles the job. */
+    if (status < 0 && status != UV_ECANCELED)
+        log_debug("ocr: write to worker failed: %s", uv_strerror(status));
+    buf_release(&w->b);
+    free(w);
+}
+
+static int slot_start(struct slot *s)
+{
+    struct ocr_pool *pool = s->pool;
+    uv_process_options_t opts;
+    uv_stdio_container_t stdio[3];
+    struct proc *p;
+    int rc;
+
+    p = xcalloc(1, sizeof(*p));
+    p->pool = pool;
+    p->slot = s;
+    /* The reply can hold max_text bytes of text plus its header. */
+    ocr_proto_decoder_init(&p->dec, pool->cfg.max_text);
+    uv_pipe_init(pool->loop, &p->in, 0);
+    uv_pipe_init(pool->loop, &p->out, 0);
+    uv_timer_init(pool->loop, &p->timer);
+    p->in.data = p->out.data = p->timer.data = p->process.data = p;
+    p->open = 3;
+    pool->handles += 3;
+
+    memset(&opts, 0, sizeof(opts));
+    stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+    stdio[0].data.stream = (uv_stream_t *)&p->in;
+    stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+    stdio[1].data.stream = (uv_stream_t *)&p->out;
+    stdio[2].flags = UV_INHERIT_FD;
+    stdio[2].data.fd = STDERR_FILENO;
+    opts.file = pool->argv[0];
+    opts.args = pool->argv;
+    opts.env = pool->env;
+    opts.stdio = stdio;
+    opts.stdio_count = 3;
+    opts.exit_cb = exit_cb;
+    rc = uv_spawn(pool->loop, &p->process, &opts);
+    /* The process handle needs closing even when the spawn failed. */
+    p->open++;
+    pool->handles++;
+    if (rc < 0) {
+        p->slot = NULL;
+        proc_close(p);
+        s->state = SLOT_DOWN;
+        return rc;
+    }
+    s->proc = p;
+    s->state = SLOT_STARTING;
+    rc = uv_read_start((uv_stream_t *)&p->out, alloc_cb, read_cb);
+    if (rc < 0) {
+        log_error("ocr: cannot read from worker: %s", uv_strerror(rc));
+        proc_kill(p);
+    }
+    return 0;
+}
+
+static void dispatch(struct ocr_pool *pool)
+{
+    if (pool->stopping)
+        return;
+    for (unsigned i = 0; i < pool->cfg.workers && pool->head != NULL; i++) {
+        struct slot *s = &pool->slots[i];
+        struct job *j;
+        struct wreq *w;
+        uv_buf_t ub;
+        json_t *h;
+        int rc;
+
+        if (s->state != SLOT_IDLE)
+            continue;
+        j = pool->head;
+        pool->head = j->next;
+        if (pool->head == NULL)
+            pool->tail = NULL;
+        pool->queued--;
+        j->next = NULL;
+
+        w = xcalloc(1, sizeof(*w));
+        buf_init(&w->b, OCR_PROTO_PREFIX + OCR_PROTO_MAX_HEADER);
+        h = json_pack("{s:s, s:I, s:s, s:s}", "type", "job", "id", (json_int_t)j->id, "path",
+                      j->path, "lang", j->lang);
+        rc = h != NULL ? ocr_proto_encode(&w->b, h, NULL, 0) : VT_ENOMEM;
+        json_decref(h);
+        if (rc < 0) {
+            buf_release(&w->b);
+            free(w);
+            job_finish(pool, j, OCR_FAILED, rc, "cannot encode the job (path too long?)");
+            continue;
+        }
+        ub = uv_buf_init(w->b.ptr, (unsigned)w->b.len);
+        s->job = j;
+        s->state = SLOT_BUSY;
+        j->started = uv_now(pool->loop);
+        rc = uv_write(&w->req, (uv_stream_t *)&s->proc->in, &ub, 1, write_cb);
+        if (rc < 0) {
+            /* The worker is gone; its exit_cb fails the job. */
+            buf_release(&w->b);
+            free(w);
+            proc_kill(s->proc);
+        }
+        uv_timer_start(&s->proc->timer, timeout_cb, pool->cfg.timeout_ms, 0);
+    }
+}
+
+/* ---- public API -------------------------------------------------------- */
+
+static char **build_env(void)
+{
+    size_t n = 0, k = 0;
+    char **env;
+
+    while (environ != NULL && environ[n] != NULL)
+        n++;
+    env = xcalloc(n + 2, sizeof(*env));
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "OMP_THREAD_LIMIT=", 17) != 0)
+            env[k++] = xstrdup(environ[i]);
+    /* OpenMP threads make a page 2x slower and cost 3x the CPU when
+     * several workers share the cores (ocr-notes.md). */
+    env[k++] = xstrdup("OMP_THREAD_LIMIT=1");
+    env[k] = NULL;
+    return env;
+}
+
+static char **build_argv(const struct ocr_pool_config *c)
+{
+    size_t n = 0, extra = 0;
+    char **argv;
+
+    while (c->extra_args != NULL && c->extra_args[extra] != NULL)
+        extra++;
+    argv = xcalloc(20 + extra, sizeof(*argv));
+    argv[n++] = xstrdup(c->worker_path);
+    argv[n++] = xstrdup("--lang");
+    argv[n++] = xstrdup(c->lang);
+    argv[n++] = xstrdup("--max-mem");
+    argv[n++] = xasprintf("%u", c->max_mem_mb);
+    argv[n++] = xstrdup("--max-cpu");
+    argv[n++] = xasprintf("%u", c->max_cpu_s);
+    argv[n++] = xstrdup("--max-pixels");
+    argv[n++] = xasprintf("%llu", c->max_pixels);
+    argv[n++] = xstrdup("--max-pages");
+    argv[n++] = xasprintf("%u", c->max_pages);
+    argv[n++] = xstrdup("--max-text");
+    argv[n++] = xasprintf("%zu", c->max_text);
+    if (c->tessdata != NULL) {
+        argv[n++] = xstrdup("--tessdata");
+        argv[n++] = xstrdup(c->tessdata);
+    }
+    if (c->preprocess != NULL) {
+        argv[n++] = xstrdup("--preprocess");
+        argv[n++] = xstrdup(c->preprocess);
+    }
+    for (size_t i = 0; i < extra; i++)
+        argv[n++] = xstrdup(c->extra_args[i]);
+    argv[n] = NULL;
+    return argv;
+}
+
+struct ocr_pool *ocr_pool_new(uv_loop_t *loop, const struct ocr_pool_config *cfg,
+                              struct vt_err *err)
+{
+    struct ocr_pool *pool;
+    int rc;
+
+    if (cfg->worker_path == NULL || *cfg->worker_path == '\0') {
+        vt_err_set(err, VT_EUSAGE, "no ocr worker program configured");
+        return NULL;
+    }
+    pool = xcalloc(1, sizeof(*pool));
+    pool->loop = loop;
+    pool->cfg = *cfg;
+    if (pool->cfg.workers == 0)
+        pool->cfg.workers = 1;
+    if (pool->cfg.lang == NULL)
+        pool->cfg.lang = "vie";
+    if (pool->cfg.timeout_ms == 0)
+        pool->cfg.timeout_ms = 300000;
+    if (pool->cfg.max_mem_mb == 0)
+        pool->cfg.max_mem_mb = 2048;
+    if (pool->cfg.max_cpu_s == 0)
+        pool->cfg.max_cpu_s = (pool->cfg.timeout_ms + 999) / 1000;
+    if (pool->cfg.max_pixels == 0)
+        pool->cfg.max_pixels = 100000000ULL;
+    if (pool->cfg.max_pages == 0)
+        pool->cfg.max_pages = 500;
+    if (pool->cfg.max_text == 0)
+        pool->cfg.max_text = 16u << 20;
+    if (pool->cfg.max_queue == 0)
+        pool->cfg.max_queue = 1024;
+    pool->argv = build_argv(&pool->cfg);
+    pool->env = build_env();
+    /* The config's strings are borrowed only for this call: keep the copies
+     * in argv, and the default language as its own copy. */
+    pool->cfg.worker_path = pool->argv[0];
+    pool->cfg.lang = pool->argv[2];
+    pool->cfg.tessdata = NULL;
+    pool->cfg.preprocess = NULL;
+    pool->cfg.extra_args = NULL;
+    pool->next_id = 1;
+    uv_timer_init(loop, &pool->kick);
+    pool->kick.data = pool;
+    pool->handles++;
+    pool->slots = xcalloc(pool->cfg.workers, sizeof(*pool->slots));
+    for (unsigned i = 0; i < pool->cfg.workers; i++) {
+        struct slot *s = &pool->slots[i];
+
+        s->pool = pool;
+        s->index = i;
+        uv_timer_init(loop, &s->restart);
+        s->restart.data = s;
+        pool->handles++;
+    }
+    for (unsigned i = 0; i < pool->cfg.workers; i++) {
+        rc = slot_start(&pool->slots[i]);
+        if (rc < 0) {
+            vt_err_set(err, rc, "cannot start ocr worker '%s': %s", pool->argv[0],
+                       uv_strerror(rc));
+            ocr_pool_free(pool);
+            return NULL;
+        }
+    }
+    return pool;
+}
+
+int ocr_pool_submit(struct ocr_pool *pool, const char *path, const char *lang, ocr_done_cb cb,
+                    void *data)
+{
+    struct kill_entry *k;
+    struct job *j;
+
+    if (pool->stopping)
+        return UV_ECANCELED;
+    if (pool->queued >= pool->cfg.max_queue)
+        return UV_EAGAIN;
+    j = xcalloc(1, sizeof(*j));
+    j->id = pool->next_id++;
+    j->path = xstrdup(path);
+    j->lang = xstrdup(lang != NULL ? lang : pool->cfg.lang);
+    j->cb = cb;
+    j->data = data;
+    k = kill_find(pool, path);
+    if (k != NULL && k->kills >= KILLS_TO_QUARANTINE) {
+        early(pool, j, OCR_QUARANTINED, VT_EBADINPUT,
+              xasprintf("quarantined: killed the ocr worker %u times", k->kills));
+        return 0;
+    }
+    if (pool->broken != NULL) {
+        early(pool, j, OCR_FAILED, VT_EUNSUPPORTED, xstrdup(pool->broken));
+        return 0;
+    }
+    if (pool->tail != NULL)
+        pool->tail->next = j;
+    else
+        pool->head = j;
+    pool->tail = j;
+    pool->queued++;
+    kick(pool);
+    return 0;
+}
+
+size_t ocr_pool_pending(const struct ocr_pool *pool)
+{
+    size_t n = pool->queued;
+
+    for (struct job *j = pool->early_head; j != NULL; j = j->next)
+        n++;
+    for (unsigned i = 0; i < pool->cfg.workers; i++)
+        if (pool->slots[i].job != NULL)
+            n++;
+    return n;
+}
+
+void ocr_pool_stats(const struct ocr_pool *pool, struct ocr_pool_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->workers = pool->cfg.workers;
+    for (unsigned i = 0; i < pool->cfg.workers; i++) {
+        if (pool->slots[i].state == SLOT_IDLE || pool->slots[i].state == SLOT_BUSY)
+            st->ready++;
+        if (pool->slots[i].state == SLOT_BUSY)
+            st->busy++;
+    }
+    st->queued = pool->queued;
+    st->restarts = pool->restarts;
+    st->done = pool->done;
+    st->failed = pool->failed;
+    st->quarantined = pool->quarantined;
+}
+
+unsigned ocr_pool_kills(const struct ocr_pool *pool, const char *path)
+{
+    struct kill_entry *k = kill_find(pool, path);
+
+    return k != NULL ? k->kills : 0;
+}
+
+void ocr_pool_forgive(struct ocr_pool *pool, const char *path)
+{
+    struct kill_entry **pp = &pool->kills;
+
+    for (; *pp != NULL; pp = &(*pp)->next) {
+        if (strcmp((*pp)->path, path) == 0) {
+            struct kill_entry *k = *pp;
+
+            *pp = k->next;
+            free(k->path);
+            free(k);
+            pool->nkills--;
+            return;
+        }
+    }
+}
+
+void ocr_pool_stop(struct ocr_pool *pool)
+{
+    struct job *cancelled = NULL, **tailp = &cancelled;
+
+    if (pool->stopping)
+        return;
+    pool->stopping = 1;
+    /* Detach every job first, so callbacks that run below see a pool that
+     * holds no work. */
+    *tailp = pool->early_head;
+    while (*tailp != NULL)
+        tailp = &(*tailp)->next;
+    *tailp = pool->head;
+    while (*tailp != NULL)
+        tailp = &(*tailp)->next;
+    pool->early_head = pool->early_tail = NULL;
+    pool->head = pool->tail = NULL;
+    pool->queued = 0;
+    for (unsigned i = 0; i < pool->cfg.workers; i++) {
+        struct slot *s = &pool->slots[i];
+        struct proc *p = s->proc;
+
+        uv_timer_stop(&s->restart);
+        if (!uv_is_closing((uv_handle_t *)&s->restart))
+            uv_close((uv_handle_t *)&s->restart, slot_timer_closed);
+        if (s->job != NULL) {
+            *tailp = s->job;
+            s->job->next = NULL;
+            tailp = &s->job->next;
+            s->job = NULL;
+        }
+        if (p == NULL)
+            continue;
+        /* An idle worker exits on EOF; a busy one would finish its page
+         * first, so it is killed.  Either way a grace timer kills it. */
+        p->stopping = 1;
+        if (s->state == SLOT_BUSY || s->state == SLOT_STARTING)
+            proc_kill(p);
+        else if (!uv_is_closing((uv_handle_t *)&p->in))
+            uv_close((uv_handle_t *)&p->in, proc_handle_closed);
+        uv_timer_start(&p->timer, timeout_cb, STOP_GRACE_MS, 0);
+        s->state = SLOT_DOWN;
+        /* The proc stays attached to its slot until exit_cb, which closes
+         * its handles; the job is no longer there to fail. */
+    }
+    uv_timer_stop(&pool->kick);
+    if (!uv_is_closing((uv_handle_t *)&pool->kick))
+        uv_close((uv_handle_t *)&pool->kick, pool_handle_closed);
+    while (cancelled != NULL) {
+        struct job *j = cancelled;
+
+        cancelled = j->next;
+        if (j->early_reason != NULL)
+            job_finish(pool, j, j->early, j->early_code, j->early_reason);
+        else
+            job_finish(pool, j, OCR_CANCELLED, UV_ECANCELED, "ocr pool stopped");
+    }
+}
+
+void ocr_pool_free(struct ocr_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    ocr_pool_stop(pool);
+    pool->free_requested = 1;
+    maybe_free(pool);
+}
+
+char *ocr_worker_default_path(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+    if (n > 0) {
+        char *slash;
+
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (slash != NULL) {
+            char *p;
+
+            *slash = '\0';
+            p = xasprintf("%s/vanthu-ocr-worker", self);
+            if (access(p, X_OK) == 0)
+                return p;
+            free(p);
+        }
+    }
+    return xstrdup(OCR_WORKER_DIR "/vanthu-ocr-worker");
+}

@@ -1,0 +1,1039 @@
+/* vanthu-ocr-worker: one OCR worker process, supervised by ocr/pool.c.
+ *
+ * DESIGN
+ *
+ * The parent (the `vanthu` binary) never links Tesseract, Leptonica or
+ * poppler: all three run here, in a process that can crash, hang or run out
+ * of memory without harming anything but the one document it was reading.
+ * The worker
+ *
+ *   - sets its own rlimits: RLIMIT_AS (the memory cap, whole process) and,
+ *     before every job, a soft RLIMIT_CPU of "CPU used so far + per-job
+ *     budget", so a runaway page dies of SIGXCPU while a long-lived worker
+ *     is never charged for earlier jobs; core dumps are off;
+ *   - loads the Tesseract model once (plus the small "osd" model for
+ *     orientation detection) and reuses it for every page of every job; a
+ *     job asking for another language re-initialises once and keeps it;
+ *   - reads job frames on stdin and writes one result frame per job on
+ *     stdout (ocr/proto.h); everything else it prints goes to stderr.
+ *
+ * Per page: header check (pixel count, page count) before any decode, then
+ * 8-bit grey, resolution normalisation (upscale under 250 DPI, downscale over
+ * 450 DPI, to 300), noise detection and a 3x3 median only when the page is
+ * noisy (ocr-notes.md: a blind median wrecks thin text), orientation by
+ * Tesseract OSD and rotation by quarter turns, deskew (Leptonica), then the
+ * LSTM recogniser.  PDF pages use their text layer when it holds real text,
+ * else they are rendered at 300 DPI by poppler/cairo and OCR'd.
+ *
+ * Test modes for fault tests (tests/unit/ocr/test-pool.c): --test-echo
+ * answers with the file's bytes instead of OCR (no model load), --crash-after
+ * N dies of SIGSEGV on the job after N completed ones, --crash-on S dies on
+ * any job whose path contains S, --hang sleeps forever on every job and
+ * --spin burns CPU (for the RLIMIT_CPU path); --hang-on S and --spin-on S do
+ * so only for paths containing S.
+ *
+ * `vanthu-ocr-worker --once FILE` OCRs one file and prints the text; it is
+ * for people and benchmarks, not for the pool. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cairo.h>
+#include <glib.h>
+#include <jansson.h>
+#include <allheaders.h>
+#include <poppler.h>
+#include <tesseract/capi.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "ocr/proto.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define WORKER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WORKER_ASAN 1
+#endif
+#endif
+
+/* Preprocessing steps (--preprocess LIST, comma-separated names). */
+enum {
+    PRE_OSD = 1 << 0,
+    PRE_DESKEW = 1 << 1,
+    PRE_DENOISE = 1 << 2,
+    PRE_RESCALE = 1 << 3,
+};
+#define PRE_DEFAULT (PRE_OSD | PRE_DESKEW | PRE_DENOISE | PRE_RESCALE)
+
+#define TARGET_DPI 300
+#define PDF_DPI 300
+
+struct worker {
+    /* options */
+    const char *lang;
+    const char *tessdata;
+    unsigned long max_mem_mb;
+    unsigned long max_cpu_s;
+    unsigned long long max_pixels;
+    long max_pages;
+    size_t max_text;
+    unsigned pre;
+    int verbose;
+    /* test modes */
+    int test_echo;
+    long crash_after;
+    const char *crash_on;
+    int hang;
+    int spin;
+    const char *hang_on;
+    const char *spin_on;
+    /* state */
+    TessBaseAPI *api;
+    TessBaseAPI *osd;
+    char *api_lang;
+    long jobs_done;
+};
+
+/* What one page produced, for the result header. */
+struct page_info {
+    double conf;       /* mean word confidence 0..100; -1 for a text layer */
+    const char *source; /* "ocr" or "text" */
+    int rotate;        /* orientation found: degrees the page was turned clockwise */
+    double skew;       /* deskew angle applied, degrees */
+    int denoised;
+    int dpi;           /* resolution the page was recognised at (0 unknown) */
+};
+
+static void vlog(const struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void vlog(const struct worker *w, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!w->verbose)
+        return;
+    fprintf(stderr, "vanthu-ocr-worker[%ld]: ", (long)getpid());
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---- limits ---------------------------------------------------------- */
+
+static int set_limits(const struct worker *w)
+{
+    struct rlimit rl;
+
+    rl.rlim_cur = rl.rlim_max = 0;
+    setrlimit(RLIMIT_CORE, &rl);
+#ifdef WORKER_ASAN
+    (void)w;
+#else
+    /* AddressSanitizer reserves terabytes of address space, so a sanitizer
+     * build cannot run under RLIMIT_AS; it still has the CPU limit. */
+    if (w->max_mem_mb > 0) {
+        rl.rlim_cur = rl.rlim_max = (rlim_t)w->max_mem_mb * 1024 * 1024;
+        if (setrlimit(RLIMIT_AS, &rl) < 0)
+            return -errno;
+    }
+#endif
+    return 0;
+}
+
+/* Allow this job max_cpu_s more seconds of CPU than used so far: the soft
+ * limit moves up before each job, the hard limit stays where it was. */
+static void arm_cpu_limit(const struct worker *w)
+{
+    struct rusage ru;
+    struct rlimit rl;
+    rlim_t want;
+
+    if (w->max_cpu_s == 0 || getrusage(RUSAGE_SELF, &ru) < 0 || getrlimit(RLIMIT_CPU, &rl) < 0)
+        return;
+    want = (rlim_t)ru.ru_utime.tv_sec + (rlim_t)ru.ru_stime.tv_sec + 1 + w->max_cpu_s;
+    if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+        want = rl.rlim_max;
+    rl.rlim_cur = want;
+    setrlimit(RLIMIT_CPU, &rl);
+}
+
+static int check_pixels(const struct worker *w, long long width, long long height, int page,
+                        struct vt_err *err)
+{
+    if (width <= 0 || height <= 0)
+        return vt_err_set(err, VT_EBADINPUT, "page %d has no pixels (%lldx%lld)", page + 1,
+                          width, height);
+    if ((unsigned long long)width * (unsigned long long)height > w->max_pixels)
+        return vt_err_set(err, VT_E2BIG,
+                          "page %d is %lldx%lld pixels, over the limit of %llu pixels", page + 1,
+                          width, height, w->max_pixels);
+    return 0;
+}
+
+/* ---- Tesseract --------------------------------------------------------- */
+
+static int tess_init(struct worker *w, const char *lang, struct vt_err *err)
+{
+    if (w->api != NULL && w->api_lang != NULL && strcmp(w->api_lang, lang) == 0)
+        return 0;
+    if (w->api == NULL)
+        w->api = TessBaseAPICreate();
+    else
+        TessBaseAPIEnd(w->api);
+    free(w->api_lang);
+    w->api_lang = NULL;
+    if (TessBaseAPIInit2(w->api, w->tessdata, lang, OEM_LSTM_ONLY) != 0)
+        return vt_err_set(err, VT_EUNSUPPORTED, "cannot load tesseract language '%s'", lang);
+    /* Inverted-text detection runs a second recognition on every line with
+     * low confidence; scanned letters have no white-on-black text. */
+    TessBaseAPISetVariable(w->api, "tessedit_do_invert", "0");
+    TessBaseAPISetVariable(w->api, "debug_file", "/dev/null");
+    TessBaseAPISetPageSegMode(w->api, PSM_AUTO);
+    w->api_lang = strdup(lang);
+    if (w->api_lang == NULL)
+        return vt_err_set(err, VT_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int osd_init(struct worker *w, struct vt_err *err)
+{
+    if (!(w->pre & PRE_OSD) || w->osd != NULL)
+        return 0;
+    w->osd = TessBaseAPICreate();
+    if (TessBaseAPIInit2(w->osd, w->tessdata, "osd", OEM_TESSERACT_ONLY) != 0) {
+        TessBaseAPIDelete(w->osd);
+        w->osd = NULL;
+        return vt_err_set(err, VT_EUNSUPPORTED,
+                          "cannot load tesseract 'osd' model (tesseract-ocr-osd)");
+    }
+    TessBaseAPISetVariable(w->osd, "debug_file", "/dev/null");
+    TessBaseAPISetPageSegMode(w->osd, PSM_OSD_ONLY);
+    return 0;
+}
+
+/* ---- preprocessing ----------------------------------------------------- */
+
+/* Replace *pix by next when next is a new image. */
+static void take(PIX **pix, PIX *next)
+{
+    if (next != NULL && next != *pix) {
+        pixDestroy(pix);
+        *pix = next;
+    } else if (next != NULL) {
+        pixDestroy(&next);
+    }
+}
+
+/* Is the page noisy?  On a central sample, compare each pixel with its 3x3
+ * median: on a clean page the two differ only along stroke edges, on a noisy
+ * one across the background too.  Returns the fraction of light background
+ * pixels (median >= 128) that differ from their median by more than 48. */
+static double noise_fraction(PIX *gray)
+{
+    l_int32 w, h, x0, y0, sw, sh, wpl1, wpl2;
+    l_uint32 *d1, *d2;
+    long bg = 0, noisy = 0;
+    PIX *crop = NULL, *med = NULL;
+    BOX *box;
+    double frac = 0;
+
+    pixGetDimensions(gray, &w, &h, NULL);
+    sw = w < 1200 ? w : 1200;
+    sh = h < 1200 ? h : 1200;
+    x0 = (w - sw) / 2;
+    y0 = (h - sh) / 2;
+    box = boxCreate(x0, y0, sw, sh);
+    crop = pixClipRectangle(gray, box, NULL);
+    boxDestroy(&box);
+    if (crop == NULL)
+        goto out;
+    med = pixMedianFilter(crop, 3, 3);
+    if (med == NULL)
+        goto out;
+    d1 = pixGetData(crop);
+    d2 = pixGetData(med);
+    wpl1 = pixGetWpl(crop);
+    wpl2 = pixGetWpl(med);
+    for (l_int32 y = 1; y < sh - 1; y++) {
+        l_uint32 *l1 = d1 + y * wpl1, *l2 = d2 + y * wpl2;
+
+        for (l_int32 x = 1; x < sw - 1; x++) {
+            int m = GET_DATA_BYTE(l2, x);
+            int v = GET_DATA_BYTE(l1, x);
+
+            if (m < 128)
+                continue;
+            bg++;
+            if (abs(v - m) > 48)
+                noisy++;
+        }
+    }
+    frac = bg > 0 ? (double)noisy / (double)bg : 0;
+out:
+    pixDestroy(&crop);
+    pixDestroy(&med);
+    return frac;
+}
+
+/* Tesseract OSD on the page: the number of clockwise quarter turns that
+ * make it upright, or 0 when unsure. */
+static int detect_quads(struct worker *w, PIX *gray, int dpi)
+{
+    int deg = 0;
+    float conf = 0, sconf = 0;
+    const char *script = NULL;
+    int quads = 0;
+
+    TessBaseAPISetImage2(w->osd, gray);
+    if (dpi > 0)
+        TessBaseAPISetSourceResolution(w->osd, dpi);
+    if (!TessBaseAPIDetectOrientationScript(w->osd, &deg, &conf, &script, &sconf)) {
+        vlog(w, "osd: no result");
+        goto out;
+    }
+    vlog(w, "osd: orientation %d conf %.2f script %s", deg, conf, script ? script : "?");
+    /* Below this margin the orientation classifier is guessing (the same
+     * order as tesseract's min_orientation_margin). */
+    if (conf < 2.0f || deg % 90 != 0)
+        goto out;
+    /* deg is how far the page is turned clockwise from upright (a page
+     * rotated by `convert -rotate 90` reports 90); turning it on by
+     * 360 - deg clockwise makes it upright. */
+    quads = (4 - (deg / 90) % 4) % 4;
+out:
+    TessBaseAPIClear(w->osd);
+    return quads;
+}
+
+static int recognise(struct worker *w, PIX *pix, int dpi, struct buf *text,
+                     struct page_info *pi, struct vt_err *err)
+{
+    char *t = NULL;
+    int rc;
+
+    TessBaseAPISetImage2(w->api, pix);
+    if (dpi > 0)
+        TessBaseAPISetSourceResolution(w->api, dpi);
+    if (TessBaseAPIRecognize(w->api, NULL) != 0) {
+        rc = vt_err_set(err, VT_EBADINPUT, "tesseract could not recognise the page");
+        goto out;
+    }
+    t = TessBaseAPIGetUTF8Text(w->api);
+    pi->conf = TessBaseAPIMeanTextConf(w->api);
+    if (t == NULL) {
+        rc = vt_err_set(err, VT_ENOMEM, "tesseract returned no text");
+        goto out;
+    }
+    rc = buf_adds(text, t);
+    if (rc < 0)
+        vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
+out:
+    if (t != NULL)
+        TessDeleteText(t);
+    TessBaseAPIClear(w->api);
+    return rc;
+}
+
+/* Preprocess and recognise one page; pix is borrowed. */
+static int ocr_page(struct worker *w, PIX *src, struct buf *text, struct page_info *pi,
+                    struct vt_err *err)
+{
+    PIX *pix = NULL;
+    l_int32 width, height;
+    int dpi = pixGetXRes(src);
+    int rc;
+
+    memset(pi, 0, sizeof(*pi));
+    pi->source = "ocr";
+    pix = pixConvertTo8(src, 0);
+    if (pix == NULL) {
+        rc = vt_err_set(err, VT_EBADINPUT, "cannot convert page to grey");
+        goto out;
+    }
+    if (dpi < 50 || dpi > 2400)
+        dpi = 0;
+    pixGetDimensions(pix, &width, &height, NULL);
+
+    if ((w->pre & PRE_RESCALE) && dpi > 0 && (dpi < 250 || dpi > 450)) {
+        float f = (float)TARGET_DPI / (float)dpi;
+
+        if ((double)width * f * (double)height * f <= (double)w->max_pixels) {
+            take(&pix, f > 1 ? pixScaleGrayLI(pix, f, f) : pixScale(pix, f, f));
+            dpi = TARGET_DPI;
+        }
+    }
+    if (w->pre & PRE_DENOISE) {
+        double nf = noise_fraction(pix);
+
+        vlog(w, "noise fraction %.4f", nf);
+        if (nf > 0.03) {
+            take(&pix, pixMedianFilter(pix, 3, 3));
+            pi->denoised = 1;
+        }
+    }
+    if ((w->pre & PRE_OSD) && w->osd != NULL) {
+        int quads = detect_quads(w, pix, dpi);
+
+        if (quads != 0) {
+            take(&pix, pixRotateOrth(pix, quads));
+            pi->rotate = (4 - quads) % 4 * 90;
+        }
+    }
+    if (w->pre & PRE_DESKEW) {
+        l_float32 angle = 0, conf = 0;
+
+        /* Leptonica deskews only when it is confident and the angle is at
+         * least 0.1 degree; otherwise it returns a copy. */
+        take(&pix, pixFindSkewAndDeskew(pix, 2, &angle, &conf));
+        vlog(w, "skew %.2f conf %.2f", angle, conf);
+        if (conf >= 3.0 && fabsf(angle) >= 0.1f)
+            pi->skew = angle;
+    }
+    pi->dpi = dpi;
+    rc = recognise(w, pix, dpi, text, pi, err);
+out:
+    pixDestroy(&pix);
+    return rc;
+}
+
+/* ---- images ------------------------------------------------------------ */
+
+static int add_page_sep(struct worker *w, struct buf *text, int page, struct vt_err *err)
+{
+    int rc;
+
+    if (page == 0)
+        return 0;
+    rc = buf_addc(text, '\f');
+    if (rc < 0)
+        return vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
+    return 0;
+}
+
+static json_t *page_json(const struct page_info *pi)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "conf", json_real(pi->conf));
+    json_object_set_new(o, "source", json_string(pi->source));
+    if (pi->rotate)
+        json_object_set_new(o, "rotate", json_integer(pi->rotate));
+    if (pi->skew != 0)
+        json_object_set_new(o, "skew", json_real(round(pi->skew * 100) / 100));
+    if (pi->denoised)
+        json_object_set_new(o, "denoise", json_true());
+    if (pi->dpi)
+        json_object_set_new(o, "dpi", json_integer(pi->dpi));
+    return o;
+}
+
+static int run_tiff(struct worker *w, const char *path, struct buf *text, json_t *pages,
+                    struct vt_err *err)
+{
+    FILE *fp = NULL;
+    l_int32 n = 0;
+    size_t offset = 0;
+    PIX *pix = NULL;
+    int rc = 0;
+
+    fp = fopen(path, "rb");
+    if (fp == NULL)
+        return vt_err_set(err, -errno, "cannot open '%s'", path);
+    if (tiffGetCount(fp, &n) != 0 || n <= 0) {
+        rc = vt_err_set(err, VT_EBADINPUT, "cannot read the tiff directory (corrupt tiff)");
+        goto out;
+    }
+    if (n > w->max_pages) {
+        rc = vt_err_set(err, VT_E2BIG, "tiff has %d pages, over the limit of %ld", n,
+                        w->max_pages);
+        goto out;
+    }
+    for (l_int32 i = 0; i < n; i++) {
+        l_int32 pw = 0, ph = 0, bps, spp, res, cmap, fmt;
+        struct page_info pi;
+
+        if (readHeaderTiff(path, i, &pw, &ph, &bps, &spp, &res, &cmap, &fmt) != 0) {
+            rc = vt_err_set(err, VT_EBADINPUT, "cannot read the header of tiff page %d", i + 1);
+            goto out;
+        }
+        rc = check_pixels(w, pw, ph, i, err);
+        if (rc < 0)
+            goto out;
+        pix = pixReadFromMultipageTiff(path, &offset);
+        if (pix == NULL) {
+            rc = vt_err_set(err, VT_EBADINPUT, "cannot decode tiff page %d (truncated or corrupt)",
+                            i + 1);
+            goto out;
+        }
+        rc = add_page_sep(w, text, i, err);
+        if (rc < 0)
+            goto out;
+        rc = ocr_page(w, pix, text, &pi, err);
+        if (rc < 0)
+            goto out;
+        json_array_append_new(pages, page_json(&pi));
+        pixDestroy(&pix);
+        if (offset == 0 && i + 1 < n) {
+            rc = vt_err_set(err, VT_EBADINPUT, "tiff page %d cannot be reached", i + 2);
+            goto out;
+        }
+    }
+out:
+    pixDestroy(&pix);
+    fclose(fp);
+    return rc;
+}
+
+static int has_tiff_magic(const char *path)
+{
+    unsigned char m[4];
+    FILE *fp = fopen(path, "rb");
+    size_t n;
+
+    if (fp == NULL)
+        return 0;
+    n = fread(m, 1, sizeof(m), fp);
+    fclose(fp);
+    return n == 4 && ((m[0] == 'I' && m[1] == 'I' && m[2] == 42 && m[3] == 0) ||
+                      (m[0] == 'M' && m[1] == 'M' && m[2] == 0 && m[3] == 42));
+}
+
+static int run_image(struct worker *w, const char *path, struct buf *text, json_t *pages,
+                     struct vt_err *err)
+{
+    l_int32 fmt = IFF_UNKNOWN, pw = 0, ph = 0, bps, spp, cmap;
+    struct page_info pi;
+    PIX *pix = NULL;
+    int rc;
+
+    if (findFileFormat(path, &fmt) != 0 || fmt == IFF_UNKNOWN) {
+        /* Leptonica calls a TIFF whose directory libtiff cannot read
+         * "unknown"; say what is wrong with it instead. */
+        if (has_tiff_magic(path))
+            return run_tiff(w, path, text, pages, err);
+        return vt_err_set(err, VT_EUNSUPPORTED, "not an image format this build can read");
+    }
+    if (L_FORMAT_IS_TIFF(fmt))
+        return run_tiff(w, path, text, pages, err);
+    if (pixReadHeader(path, &fmt, &pw, &ph, &bps, &spp, &cmap) != 0)
+        return vt_err_set(err, VT_EBADINPUT, "cannot read the image header (corrupt image)");
+    rc = check_pixels(w, pw, ph, 0, err);
+    if (rc < 0)
+        return rc;
+    pix = pixRead(path);
+    if (pix == NULL)
+        return vt_err_set(err, VT_EBADINPUT, "cannot decode the image (truncated or corrupt)");
+    rc = ocr_page(w, pix, text, &pi, err);
+    if (rc == 0)
+        json_array_append_new(pages, page_json(&pi));
+    pixDestroy(&pix);
+    return rc;
+}
+
+/* ---- PDF --------------------------------------------------------------- */
+
+/* A text layer is "real" when it has a fair amount of letters and digits and
+ * little that a font without a ToUnicode map produces (replacement and
+ * private-use characters). */
+static int real_text(const char *t)
+{
+    long alnum = 0, bad = 0, total = 0;
+
+    if (t == NULL || !g_utf8_validate(t, -1, NULL))
+        return 0;
+    for (const char *p = t; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+
+        if (g_unichar_isspace(c))
+            continue;
+        total++;
+        if (g_unichar_isalnum(c))
+            alnum++;
+        if (c == 0xFFFD || (c >= 0xE000 && c <= 0xF8FF) || c < 0x20)
+            bad++;
+    }
+    return alnum >= 32 && bad * 10 < total;
+}
+
+static PIX *render_page(struct worker *w, PopplerPage *page, int index, struct vt_err *err)
+{
+    double wpt = 0, hpt = 0, scale;
+    cairo_surface_t *s = NULL;
+    cairo_t *cr = NULL;
+    PIX *pix = NULL;
+    long long pw, ph;
+    int dpi = PDF_DPI;
+
+    poppler_page_get_size(page, &wpt, &hpt);
+    if (!(wpt > 0 && hpt > 0 && wpt < 1e6 && hpt < 1e6)) {
+        vt_err_set(err, VT_EBADINPUT, "page %d has an invalid size", index + 1);
+        goto out;
+    }
+    /* A page too large for the pixel limit at 300 DPI (a map, a poster) is
+     * rendered at a lower resolution, down to 150 DPI. */
+    while (dpi > 150 && (double)(wpt * dpi / 72) * (hpt * dpi / 72) > (double)w->max_pixels)
+        dpi -= 50;
+    scale = dpi / 72.0;
+    pw = (long long)ceil(wpt * scale);
+    ph = (long long)ceil(hpt * scale);
+    if (check_pixels(w, pw, ph, index, err) < 0 || pw > 32767 || ph > 32767) {
+        vt_err_set(err, VT_E2BIG, "page %d is %lldx%lld pixels at %d dpi, over the limit",
+                   index + 1, pw, ph, dpi);
+        goto out;
+    }
+    s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)pw, (int)ph);
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+        vt_err_set(err, VT_ENOMEM, "cannot allocate page %d raster", index + 1);
+        goto out;
+    }
+    cr = cairo_create(s);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_scale(cr, scale, scale);
+    poppler_page_render_for_printing(page, cr);
+    cairo_surface_flush(s);
+    pix = pixCreate((l_int32)pw, (l_int32)ph, 8);
+    if (pix == NULL) {
+        vt_err_set(err, VT_ENOMEM, "cannot allocate page %d image", index + 1);
+        goto out;
+    }
+    {
+        const unsigned char *data = cairo_image_surface_get_data(s);
+        int stride = cairo_image_surface_get_stride(s);
+        l_uint32 *pd = pixGetData(pix);
+        l_int32 wpl = pixGetWpl(pix);
+
+        for (long long y = 0; y < ph; y++) {
+            const uint32_t *row = (const uint32_t *)(const void *)(data + y * stride);
+            l_uint32 *line = pd + y * wpl;
+
+            for (long long x = 0; x < pw; x++) {
+                uint32_t v = row[x];
+                unsigned r = (v >> 16) & 0xff, g = (v >> 8) & 0xff, b = v & 0xff;
+
+                SET_DATA_BYTE(line, x, (r * 299 + g * 587 + b * 114) / 1000);
+            }
+        }
+    }
+    pixSetResolution(pix, dpi, dpi);
+out:
+    if (cr != NULL)
+        cairo_destroy(cr);
+    if (s != NULL)
+        cairo_surface_destroy(s);
+    return pix;
+}
+
+static int run_pdf(struct worker *w, const char *path, struct buf *text, json_t *pages,
+                   struct vt_err *err)
+{
+    PopplerDocument *doc = NULL;
+    GError *gerr = NULL;
+    char *abs = NULL, *uri = NULL;
+    int n, rc = 0;
+
+    abs = realpath(path, NULL);
+    if (abs == NULL)
+        return vt_err_set(err, -errno, "cannot resolve '%s'", path);
+    uri = g_filename_to_uri(abs, NULL, NULL);
+    if (uri == NULL) {
+        rc = vt_err_set(err, VT_EBADINPUT, "cannot make a uri of '%s'", abs);
+        goto out;
+    }
+    doc = poppler_document_new_from_file(uri, NULL, &gerr);
+    if (doc == NULL) {
+        if (gerr != NULL && gerr->domain == POPPLER_ERROR && gerr->code == POPPLER_ERROR_ENCRYPTED)
+            rc = vt_err_set(err, VT_EUNSUPPORTED, "pdf is encrypted and needs a password");
+        else
+            rc = vt_err_set(err, VT_EBADINPUT, "cannot open pdf: %s",
+                            gerr != NULL ? gerr->message : "unknown error");
+        goto out;
+    }
+    n = poppler_document_get_n_pages(doc);
+    if (n <= 0) {
+        rc = vt_err_set(err, VT_EBADINPUT, "pdf has no readable pages (broken page tree)");
+        goto out;
+    }
+    if (n > w->max_pages) {
+        rc = vt_err_set(err, VT_E2BIG, "pdf has %d pages, over the limit of %ld", n, w->max_pages);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        PopplerPage *page = poppler_document_get_page(doc, i);
+        struct page_info pi;
+        char *t;
+
+        if (page == NULL) {
+            rc = vt_err_set(err, VT_EBADINPUT, "cannot read pdf page %d (broken page tree)", i + 1);
+            goto out;
+        }
+        rc = add_page_sep(w, text, i, err);
+        if (rc < 0) {
+            g_object_unref(page);
+            goto out;
+        }
+        t = poppler_page_get_text(page);
+        if (real_text(t)) {
+            memset(&pi, 0, sizeof(pi));
+            pi.conf = -1;
+            pi.source = "text";
+            rc = buf_adds(text, t);
+            if (rc < 0)
+                vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
+        } else {
+            PIX *pix = render_page(w, page, i, err);
+
+            if (pix == NULL)
+                rc = err->code < 0 ? err->code : VT_EBADINPUT;
+            else
+                rc = ocr_page(w, pix, text, &pi, err);
+            pixDestroy(&pix);
+        }
+        g_free(t);
+        g_object_unref(page);
+        if (rc < 0)
+            goto out;
+        json_array_append_new(pages, page_json(&pi));
+    }
+out:
+    if (gerr != NULL)
+        g_error_free(gerr);
+    if (doc != NULL)
+        g_object_unref(doc);
+    g_free(uri);
+    free(abs);
+    return rc;
+}
+
+/* ---- jobs -------------------------------------------------------------- */
+
+static int is_pdf(const char *path)
+{
+    char head[1024];
+    size_t n;
+    FILE *fp = fopen(path, "rb");
+
+    if (fp == NULL)
+        return 0;
+    n = fread(head, 1, sizeof(head), fp);
+    fclose(fp);
+    return n >= 5 && memmem(head, n, "%PDF-", 5) != NULL;
+}
+
+static int run_echo(struct worker *w, const char *path, struct buf *text, json_t *pages,
+                    struct vt_err *err)
+{
+    char chunk[4096];
+    struct page_info pi = {.conf = 100, .source = "echo"};
+    FILE *fp = fopen(path, "rb");
+    size_t n;
+    int rc = 0;
+
+    if (fp == NULL)
+        return vt_err_set(err, -errno, "cannot open '%s'", path);
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+        rc = buf_add(text, chunk, n);
+        if (rc < 0) {
+            vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
+            break;
+        }
+    }
+    fclose(fp);
+    if (rc == 0)
+        json_array_append_new(pages, page_json(&pi));
+    return rc;
+}
+
+static int run_job(struct worker *w, const char *path, const char *lang, struct buf *text,
+                   json_t *pages, struct vt_err *err)
+{
+    struct stat st;
+    int rc;
+
+    if (w->crash_on != NULL && strstr(path, w->crash_on) != NULL) {
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    }
+    if (w->crash_after >= 0 && w->jobs_done >= w->crash_after) {
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    }
+    if (w->hang || (w->hang_on != NULL && strstr(path, w->hang_on) != NULL))
+        for (;;)
+            pause();
+    if (w->spin || (w->spin_on != NULL && strstr(path, w->spin_on) != NULL)) {
+        volatile unsigned long x = 0;
+
+        for (;;)
+            x++;
+    }
+    if (stat(path, &st) < 0)
+        return vt_err_set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return vt_err_set(err, VT_EUNSUPPORTED, "not a regular file");
+    if (st.st_size == 0)
+        return vt_err_set(err, VT_EBADINPUT, "empty file");
+    if (w->test_echo)
+        return run_echo(w, path, text, pages, err);
+    rc = tess_init(w, lang, err);
+    if (rc < 0)
+        return rc;
+    if (is_pdf(path))
+        return run_pdf(w, path, text, pages, err);
+    return run_image(w, path, text, pages, err);
+}
+
+static int send_frame(json_t *h, const void *body, size_t len)
+{
+    struct buf out;
+    int rc;
+
+    buf_init(&out, BUF_NOLIMIT);
+    rc = ocr_proto_encode(&out, h, body, len);
+    if (rc == 0)
+        rc = ocr_proto_write_all(STDOUT_FILENO, out.ptr, out.len);
+    buf_release(&out);
+    json_decref(h);
+    return rc;
+}
+
+static int serve(struct worker *w)
+{
+    struct ocr_proto_decoder dec;
+    struct vt_err err;
+    int rc;
+
+    ocr_proto_decoder_init(&dec, 0);
+    rc = send_frame(json_pack("{s:s, s:s}", "type", "ready", "lang", w->lang), NULL, 0);
+    while (rc == 0) {
+        struct ocr_frame f;
+        struct buf text;
+        json_t *pages, *res;
+        const char *type = NULL, *path = NULL, *lang = NULL;
+        json_int_t id = 0;
+
+        vt_err_clear(&err);
+        rc = ocr_proto_read_frame(STDIN_FILENO, &dec, &f, &err);
+        if (rc <= 0) {
+            if (rc < 0)
+                fprintf(stderr, "vanthu-ocr-worker: %s\n", err.msg);
+            break;
+        }
+        if (json_unpack(f.header, "{s:s, s:I, s:s, s?:s}", "type", &type, "id", &id, "path",
+                        &path, "lang", &lang) != 0 ||
+            strcmp(type, "job") != 0) {
+            fprintf(stderr, "vanthu-ocr-worker: unexpected frame\n");
+            json_decref(f.header);
+            rc = VT_EBADINPUT;
+            break;
+        }
+        arm_cpu_limit(w);
+        buf_init(&text, w->max_text);
+        pages = json_array();
+        rc = run_job(w, path, lang != NULL ? lang : w->lang, &text, pages, &err);
+        w->jobs_done++;
+        if (rc == 0) {
+            res = json_pack("{s:s, s:I, s:s, s:o}", "type", "result", "id", id, "status", "ok",
+                            "pages", pages);
+            rc = send_frame(res, text.ptr, text.len);
+        } else {
+            json_decref(pages);
+            res = json_pack("{s:s, s:I, s:s, s:s, s:s}", "type", "result", "id", id, "status",
+                            "failed", "code", vt_errname(rc), "reason", err.msg);
+            rc = send_frame(res, NULL, 0);
+        }
+        buf_release(&text);
+        json_decref(f.header);
+    }
+    ocr_proto_decoder_release(&dec);
+    return rc < 0 ? 1 : 0;
+}
+
+static int once(struct worker *w, const char *path)
+{
+    struct vt_err err;
+    struct buf text;
+    json_t *pages = json_array();
+    char *pj;
+    int rc;
+
+    vt_err_clear(&err);
+    buf_init(&text, w->max_text);
+    rc = run_job(w, path, w->lang, &text, pages, &err);
+    if (rc == 0) {
+        fwrite(buf_str(&text), 1, text.len, stdout);
+        pj = json_dumps(pages, JSON_COMPACT);
+        fprintf(stderr, "%s: %s\n", path, pj);
+        free(pj);
+    } else {
+        fprintf(stderr, "%s: failed: %s\n", path, err.msg);
+    }
+    json_decref(pages);
+    buf_release(&text);
+    return rc == 0 ? 0 : 1;
+}
+
+static int parse_pre(const char *s, unsigned *out)
+{
+    char *copy = strdup(s), *save = NULL;
+    unsigned pre = 0;
+    int rc = 0;
+
+    if (copy == NULL)
+        return VT_ENOMEM;
+    for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+        if (strcmp(t, "osd") == 0)
+            pre |= PRE_OSD;
+        else if (strcmp(t, "deskew") == 0)
+            pre |= PRE_DESKEW;
+        else if (strcmp(t, "denoise") == 0)
+            pre |= PRE_DENOISE;
+        else if (strcmp(t, "rescale") == 0)
+            pre |= PRE_RESCALE;
+        else if (strcmp(t, "none") == 0 || strcmp(t, "default") == 0)
+            pre |= strcmp(t, "default") == 0 ? PRE_DEFAULT : 0;
+        else
+            rc = VT_EUSAGE;
+    }
+    free(copy);
+    *out = pre;
+    return rc;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vanthu-ocr-worker [OPTIONS]           serve jobs on stdin/stdout (ocr/proto.h)\n"
+            "       vanthu-ocr-worker [OPTIONS] --once FILE  OCR one file, text to stdout\n"
+            "options:\n"
+            "  --lang L            tesseract languages (default vie)\n"
+            "  --tessdata DIR      tessdata directory (default: tesseract's)\n"
+            "  --max-mem MB        address-space limit (default 2048; 0 = none)\n"
+            "  --max-cpu S         CPU seconds per job (default 300; 0 = none)\n"
+            "  --max-pixels N      pixels per page (default 100000000)\n"
+            "  --max-pages N       pages per file (default 500)\n"
+            "  --max-text BYTES    text per file (default 16 MiB)\n"
+            "  --preprocess LIST   osd,deskew,denoise,rescale | none (default all)\n"
+            "  --verbose           log preprocessing decisions on stderr\n"
+            "test modes: --test-echo, --crash-after N, --crash-on STR, --hang, --spin,\n"
+            "            --hang-on STR, --spin-on STR\n");
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_LANG = 256, O_TESSDATA, O_MEM, O_CPU, O_PIX, O_PAGES, O_TEXT, O_PRE, O_ONCE,
+           O_ECHO, O_CRASH_AFTER, O_CRASH_ON, O_HANG, O_SPIN, O_HANG_ON, O_SPIN_ON, O_VERBOSE,
+           O_HELP };
+    static const struct option opts[] = {
+        {"lang", required_argument, NULL, O_LANG},
+        {"tessdata", required_argument, NULL, O_TESSDATA},
+        {"max-mem", required_argument, NULL, O_MEM},
+        {"max-cpu", required_argument, NULL, O_CPU},
+        {"max-pixels", required_argument, NULL, O_PIX},
+        {"max-pages", required_argument, NULL, O_PAGES},
+        {"max-text", required_argument, NULL, O_TEXT},
+        {"preprocess", required_argument, NULL, O_PRE},
+        {"once", required_argument, NULL, O_ONCE},
+        {"test-echo", no_argument, NULL, O_ECHO},
+        {"crash-after", required_argument, NULL, O_CRASH_AFTER},
+        {"crash-on", required_argument, NULL, O_CRASH_ON},
+        {"hang", no_argument, NULL, O_HANG},
+        {"spin", no_argument, NULL, O_SPIN},
+        {"hang-on", required_argument, NULL, O_HANG_ON},
+        {"spin-on", required_argument, NULL, O_SPIN_ON},
+        {"verbose", no_argument, NULL, O_VERBOSE},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct worker w = {
+        .lang = "vie",
+        .max_mem_mb = 2048,
+        .max_cpu_s = 300,
+        .max_pixels = 100000000ULL,
+        .max_pages = 500,
+        .max_text = 16u << 20,
+        .pre = PRE_DEFAULT,
+        .crash_after = -1,
+    };
+    const char *once_path = NULL;
+    struct vt_err err;
+    int c, rc;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_LANG: w.lang = optarg; break;
+        case O_TESSDATA: w.tessdata = optarg; break;
+        case O_MEM: w.max_mem_mb = strtoul(optarg, NULL, 10); break;
+        case O_CPU: w.max_cpu_s = strtoul(optarg, NULL, 10); break;
+        case O_PIX: w.max_pixels = strtoull(optarg, NULL, 10); break;
+        case O_PAGES: w.max_pages = strtol(optarg, NULL, 10); break;
+        case O_TEXT: w.max_text = strtoul(optarg, NULL, 10); break;
+        case O_PRE:
+            if (parse_pre(optarg, &w.pre) < 0) {
+                fprintf(stderr, "vanthu-ocr-worker: bad --preprocess '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case O_ONCE: once_path = optarg; break;
+        case O_ECHO: w.test_echo = 1; break;
+        case O_CRASH_AFTER: w.crash_after = strtol(optarg, NULL, 10); break;
+        case O_CRASH_ON: w.crash_on = optarg; break;
+        case O_HANG: w.hang = 1; break;
+        case O_SPIN: w.spin = 1; break;
+        case O_HANG_ON: w.hang_on = optarg; break;
+        case O_SPIN_ON: w.spin_on = optarg; break;
+        case O_VERBOSE: w.verbose = 1; break;
+        case O_HELP: usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    /* A closed parent must not kill us with SIGPIPE mid-write: the write
+     * fails with EPIPE and the worker exits cleanly instead. */
+    signal(SIGPIPE, SIG_IGN);
+    setMsgSeverity(w.verbose ? L_SEVERITY_WARNING : L_SEVERITY_NONE);
+    vt_err_clear(&err);
+    rc = set_limits(&w);
+    if (rc < 0) {
+        fprintf(stderr, "vanthu-ocr-worker: cannot set rlimits: %s\n", strerror(-rc));
+        return 1;
+    }
+    if (!w.test_echo) {
+        rc = tess_init(&w, w.lang, &err);
+        if (rc == 0)
+            rc = osd_init(&w, &err);
+        if (rc < 0) {
+            if (once_path == NULL)
+                send_frame(json_pack("{s:s, s:s}", "type", "fatal", "reason", err.msg), NULL, 0);
+            else
+                fprintf(stderr, "vanthu-ocr-worker: %s\n", err.msg);
+            rc = 1;
+            goto out;
+        }
+    }
+    rc = once_path != NULL ? once(&w, once_path) : serve(&w);
+out:
+    if (w.api != NULL)
+        TessBaseAPIDelete(w.api);
+    if (w.osd != NULL)
+        TessBaseAPIDelete(w.osd);
+    free(w.api_lang);
+    return rc;
+}

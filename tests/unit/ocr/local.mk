@@ -1,0 +1,25 @@
+# ocr/ tests.  The codec and the pool link only libocr.a + libcommon.a; the
+# pool's fault tests drive the real worker in its test modes (no model is
+# loaded).  The integration script runs the real vanthu on pages rendered at
+# test time by tests/fixtures/make-ocr-fixtures.sh, scored by ocr-cer.
+OCR_TEST_CFLAGS = $(TEST_CFLAGS) $(UV_CFLAGS) $(JANSSON_CFLAGS)
+OCR_TEST_LIBS = libocr.a libcommon.a $(UV_LIBS) $(JANSSON_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/ocr/test-proto tests/unit/ocr/test-pool
+tests_unit_ocr_test_proto_CFLAGS = $(OCR_TEST_CFLAGS)
+tests_unit_ocr_test_proto_LDADD = $(OCR_TEST_LIBS)
+tests_unit_ocr_test_pool_CFLAGS = $(OCR_TEST_CFLAGS)
+tests_unit_ocr_test_pool_LDADD = $(OCR_TEST_LIBS)
+TESTS += tests/unit/ocr/test-proto tests/unit/ocr/test-pool
+
+# Helpers for the integration test and bench/ocr.sh: a CER scorer and a
+# cairo PDF writer (text-layer and image-only PDFs with known text).
+check_PROGRAMS += tests/unit/ocr/ocr-cer tests/unit/ocr/ocr-mkpdf
+tests_unit_ocr_ocr_cer_SOURCES = tests/unit/ocr/ocr-cer.c
+tests_unit_ocr_ocr_mkpdf_SOURCES = tests/unit/ocr/ocr-mkpdf.c
+tests_unit_ocr_ocr_mkpdf_CFLAGS = $(AM_CFLAGS) $(POPPLER_CFLAGS)
+tests_unit_ocr_ocr_mkpdf_LDADD = $(POPPLER_LIBS)
+
+TESTS += tests/integration/ocr.sh
+EXTRA_DIST += tests/integration/ocr.sh tests/fixtures/make-ocr-fixtures.sh \
+	tests/fixtures/ocr/letter.txt tests/fixtures/ocr/notice.txt

@@ -1,0 +1,409 @@
+/* Unit tests for ocr/pool.c: supervision of real vanthu-ocr-worker
+ * processes in their test modes (--test-echo answers with the file's bytes
+ * and loads no model; --crash-on, --crash-after, --hang-on, --spin-on make
+ * the worker misbehave on cue).  Needs $top_builddir/vanthu-ocr-worker. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "common/err.h"
+#include "common/xalloc.h"
+#include "ocr/pool.h"
+
+#define MAXR 16
+
+struct got {
+    int n;
+    enum ocr_status status[MAXR];
+    int code[MAXR];
+    char *reason[MAXR];
+    char *text[MAXR];
+    char *path[MAXR];
+};
+
+struct fixture {
+    char dir[64];
+    char *worker;
+    uv_loop_t loop;
+    struct got got;
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = xcalloc(1, sizeof(*fx));
+    const char *top = getenv("top_builddir");
+
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/vt-ocr-pool-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    fx->worker = xasprintf("%s/vanthu-ocr-worker", top != NULL ? top : ".");
+    assert_int_equal(access(fx->worker, X_OK), 0);
+    assert_int_equal(uv_loop_init(&fx->loop), 0);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    char *cmd = xasprintf("rm -rf '%s'", fx->dir);
+
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    for (int i = 0; i < fx->got.n; i++) {
+        free(fx->got.reason[i]);
+        free(fx->got.text[i]);
+        free(fx->got.path[i]);
+    }
+    /* Every handle was closed: the loop closes cleanly. */
+    assert_int_equal(uv_loop_close(&fx->loop), 0);
+    free(fx->worker);
+    free(fx);
+    return 0;
+}
+
+static char *mkfile(struct fixture *fx, const char *name, const char *content)
+{
+    char *p = xasprintf("%s/%s", fx->dir, name);
+    FILE *f = fopen(p, "w");
+
+    assert_non_null(f);
+    fputs(content, f);
+    fclose(f);
+    return p;
+}
+
+static void done_cb(const struct ocr_result *r, void *data)
+{
+    struct got *g = data;
+
+    assert_true(g->n < MAXR);
+    g->status[g->n] = r->status;
+    g->code[g->n] = r->code;
+    g->reason[g->n] = xstrdup(r->reason);
+    g->text[g->n] = xstrndup(r->text, r->text_len);
+    g->path[g->n] = xstrdup(r->path);
+    g->n++;
+}
+
+/* Run the loop until n results are in (with a deadline). */
+static void wait_for(struct fixture *fx, int n)
+{
+    uint64_t deadline = uv_now(&fx->loop) + 20000;
+
+    while (fx->got.n < n && uv_now(&fx->loop) < deadline)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    assert_int_equal(fx->got.n, n);
+}
+
+static struct ocr_pool *pool_new(struct fixture *fx, unsigned workers, unsigned timeout_ms,
+                                 const char *const *extra)
+{
+    struct ocr_pool_config cfg;
+    struct vt_err err;
+    struct ocr_pool *pool;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.worker_path = fx->worker;
+    cfg.workers = workers;
+    cfg.timeout_ms = timeout_ms;
+    cfg.extra_args = extra;
+    pool = ocr_pool_new(&fx->loop, &cfg, &err);
+    if (pool == NULL)
+        fail_msg("ocr_pool_new: %s", err.msg);
+    return pool;
+}
+
+static void pool_done(struct fixture *fx, struct ocr_pool *pool)
+{
+    ocr_pool_free(pool);
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+}
+
+static void test_echo_jobs(void **state)
+{
+    struct fixture *fx = *state;
+    const char *extra[] = {"--test-echo", NULL};
+    struct ocr_pool *pool = pool_new(fx, 2, 10000, extra);
+    char *paths[5];
+    int seen = 0;
+
+    for (int i = 0; i < 5; i++) {
+        char name[16], content[32];
+
+        snprintf(name, sizeof(name), "f%d.txt", i);
+        snprintf(content, sizeof(content), "text of file %d", i);
+        paths[i] = mkfile(fx, name, content);
+        assert_int_equal(ocr_pool_submit(pool, paths[i], NULL, done_cb, &fx->got), 0);
+    }
+    /* The callback never runs inside submit. */
+    assert_int_equal(fx->got.n, 0);
+    assert_int_equal(ocr_pool_pending(pool), 5);
+    wait_for(fx, 5);
+    for (int i = 0; i < 5; i++) {
+        char want[32];
+        int k = fx->got.path[i][strlen(fx->got.path[i]) - 5] - '0';
+
+        assert_int_equal(fx->got.status[i], OCR_OK);
+        snprintf(want, sizeof(want), "text of file %d", k);
+        assert_string_equal(fx->got.text[i], want);
+        seen |= 1 << k;
+    }
+    assert_int_equal(seen, 0x1f);
+    assert_int_equal(ocr_pool_pending(pool), 0);
+    pool_done(fx, pool);
+    for (int i = 0; i < 5; i++)
+        free(paths[i]);
+}
+
+/* A missing file and an empty file fail with a reason; the worker lives. */
+static void test_worker_reported_failure(void **state)
+{
+    struct fixture *fx = *state;
+    const char *extra[] = {"--test-echo", NULL};
+    struct ocr_pool *pool = pool_new(fx, 1, 10000, extra);
+    char *empty = mkfile(fx, "empty.png", "");
+    char *good = mkfile(fx, "good.txt", "fine");
+    struct ocr_pool_stats st;
+
+    assert_int_equal(ocr_pool_submit(pool, "/nonexistent/x.tif", NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit(pool, empty, NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit(pool, good, NULL, done_cb, &fx->got), 0);
+    wait_for(fx, 3);
+    assert_int_equal(fx->got.status[0], OCR_FAILED);
+    assert_non_null(strstr(fx->got.reason[0], "cannot open"));
+    assert_int_equal(fx->got.status[1], OCR_FAILED);
+    assert_int_equal(fx->got.code[1], VT_EBADINPUT);
+    assert_string_equal(fx->got.reason[1], "empty file");
+    assert_int_equal(fx->got.status[2], OCR_OK);
+    ocr_pool_stats(pool, &st);
+    assert_int_equal(st.restarts, 0);
+    pool_done(fx, pool);
+    free(empty);
+    free(good);
+}
+
+/* A crash fails the job with the signal, the worker is restarted and the
+ * next file is read; the same file crashing again is quarantined, and later
+ * submissions of it never reach a worker. */
+static void test_crash_and_quarantine(void **state)
+{
+    struct fixture *fx = *state;
+    const char *extra[] = {"--test-echo", "--crash-on", "poison", NULL};
+    struct ocr_pool *pool = pool_new(fx, 1, 10000, extra);
+    char *poison = mkfile(fx, "poison.tif", "x");
+    char *good = mkfile(fx, "good.txt", "still fine");
+    struct ocr_pool_stats st;
+
+    assert_int_equal(ocr_pool_submit(pool, poison, NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit(pool, good, NULL, done_cb, &fx->got), 0);
+    wait_for(fx, 2);
+    assert_int_equal(fx->got.status[0], OCR_FAILED);
+    assert_non_null(strstr(fx->got.reason[0], "crashed (signal 11"));
+    assert_int_equal(fx->got.status[1], OCR_OK);
+    assert_string_equal(fx->got.text[1], "still fine");
+    assert_int_equal(ocr_pool_kills(pool, poison), 1);
+
+    assert_int_equal(ocr_pool_submit(pool, poison, NULL, done_cb, &fx->got), 0);
+    wait_for(fx, 3);
+    assert_int_equal(fx->got.status[2], OCR_QUARANTINED);
+    assert_non_null(strstr(fx->got.reason[2], "quarantined"));
+    assert_int_equal(ocr_pool_kills(pool, poison), 2);
+
+    assert_int_equal(ocr_pool_submit(pool, poison, NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit(pool, good, NULL, done_cb, &fx->got), 0);
+    wait_for(fx, 5);
+    assert_int_equal(fx->got.status[3], OCR_QUARANTINED);
+    assert_int_equal(fx->got.status[4], OCR_OK);
+    ocr_pool_stats(pool, &st);
+    assert_int_equal(st.restarts, 2); /* the third poison never ran */
+    assert_int_equal(st.quarantined, 2);
+
+    /* Forgiven (the file was replaced), it runs again. */
+    ocr_pool_forgive(pool, poison);
+    assert_int_equal(ocr_pool_kills(pool, poison), 0);
+    pool_done(fx, pool);
+    free(poison);
+    free(good);
+}
+
+static void test_crash_after(void **state)
+{
+    struct fixture *fx = *state;
+    const char *extra[] = {"--test-echo", "--crash-after", "1", NULL};
+    struct ocr_pool *pool = pool_new(fx, 1, 10000, extra);
+    char *a = mkfile(fx, "a.txt", "a"), *b = mkfile(fx, "b.txt", "b"), *c = mkfile(fx, "c.txt", "c");
+
+    assert_int_equal(ocr_pool_submit(pool, a, NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit(pool, b, NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit(pool, c, NULL, done_cb, &fx->got), 0);
+    wait_for(fx, 3);
+    assert_int_equal(fx->got.status[0], OCR_OK);
+    assert_int_equal(fx->got.status[1], OCR_FAILED);
+    assert_non_null(strstr(fx->got.reason[1], "crashed"));
+    assert_int_equal(fx->got.status[2], OCR_OK); /* on a fresh worker */
+    assert_string_equal(fx->got.text[2], "c");
+    pool_done(fx, pool);
+    free(a);
+    free(b);
+    free(c);
+}
+
+static void test_timeout(void **state)
+{
+    struct fixture *fx = *state;
+    const char *extra[] = {"--test-echo", "--hang-on", "slow", NULL};
+    struct ocr_pool *pool = pool_new(fx, 1, 300, extra);
+    char *slow = mkfile(fx, "slow.tif", "x"), *good = mkfile(fx, "good.txt", "ok");
+
+    assert_int_equal(ocr_pool_submit(pool, slow, NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit(pool, good, NULL, done_cb, &fx->got), 0);
+    wait_for(fx, 2);
+    assert_int_equal(fx->got.status[0], OCR_FAILED);
+    assert_int_equal(fx->got.code[0], VT_ETIMEDOUT);
+    assert_non_null(strstr(fx->got.reason[0], "timed out after 300 ms"));
+    assert_int_equal(fx->got.status[1], OCR_OK);
+    pool_done(fx, pool);
+    free(slow);
+    free(good);
+}
+
+/* The worker's own CPU rlimit ends a spinning job before the wall clock. */
+static void test_cpu_limit(void **state)
+{
+    struct fixture *fx = *state;
+    const char *extra[] = {"--test-echo", "--spin-on", "spin", "--max-cpu", "1", NULL};
+    struct ocr_pool *pool = pool_new(fx, 1, 15000, extra);
+    char *spin = mkfile(fx, "spin.tif", "x");
+
+    assert_int_equal(ocr_pool_submit(pool, spin, NULL, done_cb, &fx->got), 0);
+    wait_for(fx, 1);
+    assert_int_equal(fx->got.status[0], OCR_FAILED);
+    assert_int_equal(fx->got.code[0], VT_ETIMEDOUT);
+    assert_non_null(strstr(fx->got.reason[0], "cpu time limit"));
+    pool_done(fx, pool);
+    free(spin);
+}
+
+/* A worker that cannot load its language breaks the pool: jobs fail with
+ * the worker's reason instead of restarting it forever. */
+static void test_fatal_startup(void **state)
+{
+    struct fixture *fx = *state;
+    struct ocr_pool_config cfg;
+    struct vt_err err;
+    struct ocr_pool *pool;
+    char *f = mkfile(fx, "x.png", "x");
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.worker_path = fx->worker;
+    cfg.lang = "no-such-language";
+    pool = ocr_pool_new(&fx->loop, &cfg, &err);
+    assert_non_null(pool);
+    assert_int_equal(ocr_pool_submit(pool, f, NULL, done_cb, &fx->got), 0);
+    wait_for(fx, 1);
+    assert_int_equal(fx->got.status[0], OCR_FAILED);
+    assert_non_null(strstr(fx->got.reason[0], "cannot start"));
+    assert_non_null(strstr(fx->got.reason[0], "no-such-language"));
+    pool_done(fx, pool);
+    free(f);
+}
+
+static void test_missing_worker(void **state)
+{
+    struct fixture *fx = *state;
+    struct ocr_pool_config cfg;
+    struct vt_err err;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.worker_path = "/nonexistent/vanthu-ocr-worker";
+    vt_err_clear(&err);
+    assert_null(ocr_pool_new(&fx->loop, &cfg, &err));
+    assert_int_equal(err.code, UV_ENOENT);
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+}
+
+/* Stop cancels queued and running jobs, each callback runs once, and
+ * everything closes. */
+static void test_stop(void **state)
+{
+    struct fixture *fx = *state;
+    const char *extra[] = {"--test-echo", "--hang-on", "slow", NULL};
+    struct ocr_pool *pool = pool_new(fx, 1, 60000, extra);
+    char *slow = mkfile(fx, "slow.tif", "x"), *good = mkfile(fx, "good.txt", "ok");
+    uint64_t deadline;
+
+    assert_int_equal(ocr_pool_submit(pool, slow, NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit(pool, good, NULL, done_cb, &fx->got), 0);
+    /* Let the slow job reach the worker. */
+    deadline = uv_now(&fx->loop) + 5000;
+    while (uv_now(&fx->loop) < deadline) {
+        struct ocr_pool_stats st;
+
+        ocr_pool_stats(pool, &st);
+        if (st.busy == 1)
+            break;
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    }
+    ocr_pool_stop(pool);
+    assert_int_equal(fx->got.n, 2);
+    assert_int_equal(fx->got.status[0], OCR_CANCELLED);
+    assert_int_equal(fx->got.status[1], OCR_CANCELLED);
+    assert_int_equal(ocr_pool_submit(pool, good, NULL, done_cb, &fx->got), UV_ECANCELED);
+    pool_done(fx, pool);
+    assert_int_equal(fx->got.n, 2);
+    free(slow);
+    free(good);
+}
+
+static void test_queue_bound(void **state)
+{
+    struct fixture *fx = *state;
+    const char *extra[] = {"--test-echo", NULL};
+    struct ocr_pool_config cfg;
+    struct vt_err err;
+    struct ocr_pool *pool;
+    char *f = mkfile(fx, "q.txt", "q");
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.worker_path = fx->worker;
+    cfg.max_queue = 2;
+    cfg.extra_args = extra;
+    pool = ocr_pool_new(&fx->loop, &cfg, &err);
+    assert_non_null(pool);
+    assert_int_equal(ocr_pool_submit(pool, f, NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit(pool, f, NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit(pool, f, NULL, done_cb, &fx->got), UV_EAGAIN);
+    wait_for(fx, 2);
+    pool_done(fx, pool);
+    free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_echo_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_worker_reported_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_and_quarantine, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_after, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fatal_startup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
+    };
+
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

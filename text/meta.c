@@ -1,0 +1,2491 @@
+/* Official-document metadata extraction (vietnamese.md §(a), DESIGN §8).
+ *
+ * DESIGN
+ *
+ * A page is loaded once into two parallel arrays of code points: cp, the
+ * cleaned NFC text (P1: Ð/Ɖ -> Đ, dashes -> '-', odd slashes -> '/', frame
+ * characters dropped, blanks collapsed), and fc, its fold (P2: lowercase,
+ * marks stripped, đ -> d).  Folding is one code point to one code point, so
+ * every match is made on fc with hand-written matchers (no regex engine) and
+ * the value is copied from the same range of cp, with its diacritics.  A
+ * run of three or more blanks, or a tab, is kept as one GAP: it is where
+ * pdftotext -layout or Tesseract --psm 6 glued two header columns onto one
+ * line.  Lines are further split at the national motto (Quốc hiệu,
+ * Tiêu ngữ), which always opens the right column.
+ *
+ * Page 1 then goes through the spec's steps in a fixed order:
+ *   - zone: the header ends at the type line, "Kính gửi", "Căn cứ" or the
+ *     first body paragraph;
+ *   - F1 the number ("Số: 512/QĐ-UBND"), F4 the place and date, F7 the
+ *     stamps, F2 the type line, F3 the agency lines above the number, F5
+ *     the summary; F6 reads the signature block of the last page;
+ *   - a gate: unless the page carries a labelled number, or two of motto,
+ *     date line, type line and "V/v" line, it is not an official document
+ *     and every official field is dropped.
+ * Each matcher refuses rather than guesses: an odd symbol, an impossible
+ * date or a place of more than six words leaves the field empty.
+ *
+ * Cost: one pass to decode and normalise, then a few passes over the first
+ * forty lines and the signature block; no allocation besides the page
+ * arrays and the result strings. */
+#include "config.h"
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <utf8proc.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/xalloc.h"
+#include "text/meta.h"
+
+#define NOPOS ((size_t)-1)
+#define GAP 0x09         /* column gap marker inside a loaded line */
+#define MAX_LINES (TEXT_META_PAGE_MAX + 1) /* a line has at least its newline */
+#define SCAN_LINES 60    /* type line, "Kính gửi" ... are looked for this far */
+#define HEAD_MAX 40      /* the header zone never extends further */
+#define SEG_MAX 5        /* symbol segments: SEG(-SEG){0,4} */
+#define SEG_CPS 12       /* code points per segment */
+#define SEG_BYTES (SEG_CPS * 4 + 1)
+
+/* ------------------------------------------------------------------ */
+/* Code points */
+
+static int is_blank(int32_t c)
+{
+    return c == ' ' || c == GAP;
+}
+
+static int is_digit(int32_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Fast path for the letters of Vietnamese (and Latin-1) outside ASCII,
+ * which make up most non-ASCII text here: 1 upper case, 2 lower case,
+ * 3 not a letter, 0 ask utf8proc.  U+1EA0..U+1EF9 alternate upper/lower. */
+static int vn_case(int32_t c)
+{
+    if (c >= 0x1EA0 && c <= 0x1EF9)
+        return (c & 1) ? 2 : 1;
+    if (c >= 0xC0 && c <= 0xFF)
+        return (c == 0xD7 || c == 0xF7) ? 3 : c < 0xDF ? 1 : 2;
+    switch (c) {
+    case 0x102: case 0x110: case 0x128: case 0x168: case 0x1A0: case 0x1AF:
+        return 1; /* Ă Đ Ĩ Ũ Ơ Ư */
+    case 0x103: case 0x111: case 0x129: case 0x169: case 0x1A1: case 0x1B0:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+static int is_letter(int32_t c)
+{
+    int k;
+
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    k = vn_case(c);
+    if (k != 0)
+        return k != 3;
+    switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int is_upper(int32_t c)
+{
+    int k;
+
+    if (c < 0x80)
+        return c >= 'A' && c <= 'Z';
+    k = vn_case(c);
+    if (k != 0)
+        return k == 1;
+    return utf8proc_category(c) == UTF8PROC_CATEGORY_LU ||
+           utf8proc_category(c) == UTF8PROC_CATEGORY_LT;
+}
+
+static int is_lower(int32_t c)
+{
+    int k;
+
+    if (c < 0x80)
+        return c >= 'a' && c <= 'z';
+    k = vn_case(c);
+    if (k != 0)
+        return k == 2;
+    return utf8proc_category(c) == UTF8PROC_CATEGORY_LL;
+}
+
+static int is_alnum(int32_t c)
+{
+    return is_digit(c) || is_letter(c);
+}
+
+/* fold_cp() through utf8proc: any code point. */
+static int32_t fold_slow(int32_t c)
+{
+    utf8proc_int32_t d[8];
+    utf8proc_ssize_t n;
+    int bc = 0;
+
+    c = utf8proc_tolower(c);
+    n = utf8proc_decompose_char(c, d, 8, UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK, &bc);
+    if (n < 1 || n > 8)
+        return c;
+    return d[0];
+}
+
+/* P2 for one code point: lowercase, marks stripped, đ -> d.  A code point
+ * that is itself a mark folds to itself (it is no letter either way). */
+static int32_t fold_cp(int32_t c)
+{
+    /* U+00C0..U+00FF, as utf8proc folds them (checked by test_helpers). */
+    static const int32_t latin1[64] = {
+        'a', 'a', 'a', 'a', 'a', 'a', 0xE6, 'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i',
+        0xF0, 'n', 'o', 'o', 'o', 'o', 'o', 0xD7, 0xF8, 'u', 'u', 'u', 'u', 'y', 0xFE, 0xDF,
+        'a', 'a', 'a', 'a', 'a', 'a', 0xE6, 'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i',
+        0xF0, 'n', 'o', 'o', 'o', 'o', 'o', 0xF7, 0xF8, 'u', 'u', 'u', 'u', 'y', 0xFE, 'y',
+    };
+
+    if (c < 0x80)
+        return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    if (c >= 0xC0 && c <= 0xFF)
+        return latin1[c - 0xC0];
+    if (c >= 0x1EA0 && c <= 0x1EF9)
+        return c <= 0x1EB7 ? 'a' : c <= 0x1EC7 ? 'e' : c <= 0x1ECB ? 'i' : c <= 0x1EE3 ? 'o' :
+               c <= 0x1EF1 ? 'u' : 'y';
+    switch (c) {
+    case 0x102: case 0x103:
+        return 'a';
+    case 0x110: case 0x111:
+        return 'd';
+    case 0x128: case 0x129:
+        return 'i';
+    case 0x168: case 0x169: case 0x1AF: case 0x1B0:
+        return 'u';
+    case 0x1A0: case 0x1A1:
+        return 'o';
+    default:
+        break;
+    }
+    return fold_slow(c);
+}
+
+/* P1 mapping of one decoded code point.  Returns the replacement, or -1 to
+ * drop it.  '\n' ends a line. */
+static int32_t clean_cp(int32_t c)
+{
+    switch (c) {
+    case 0xD0:
+    case 0x189:
+        return 0x110; /* Ð, Ɖ -> Đ */
+    case 0xF0:
+        return 0x111; /* ð -> đ */
+    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014:
+    case 0x2015: case 0x2212: case 0xFE58: case 0xFE63: case 0xFF0D:
+    case '~':
+        return '-';
+    case 0x2044: case 0x2215: case 0xFF0F: case '\\':
+        return '/';
+    case '[': case ']':
+        return ' ';
+    case '\t':
+        return GAP;
+    case '\n': case '\v': case 0x85: case 0x2028: case 0x2029:
+        return '\n';
+    case 0xA0: case 0x202F: case 0x205F: case 0x3000:
+        return ' ';
+    case 0xAD: case 0x200B: case 0x200C: case 0x200D: case 0xFEFF:
+        return -1;
+    default:
+        break;
+    }
+    if (c >= 0x2000 && c <= 0x200A)
+        return ' ';
+    if (c < 0x20 || (c >= 0x7F && c < 0xA0))
+        return -1;
+    return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pages */
+
+enum {
+    L_RULE = 1u << 0, /* a rule: only _ - . = * and blanks */
+    L_QH = 1u << 1,   /* holds the Quốc hiệu */
+    L_TN = 1u << 2,   /* holds the Tiêu ngữ */
+};
+
+struct mline {
+    size_t b, e;  /* the trimmed line: [b, e) of cp/fc */
+    size_t le;    /* end of the left cell (before a motto anchor), trimmed */
+    unsigned fl;  /* L_* */
+    unsigned nwords, nletters, nupper, nlower;
+};
+
+struct mpage {
+    const int32_t *cp; /* cleaned NFC code points */
+    const int32_t *fc; /* their folds, same length */
+    size_t n;
+    const struct mline *ln;
+    size_t nl;
+    struct buf _tmp, _dec, _cp, _fc, _ln; /* storage of the arrays above */
+};
+
+static void page_init(struct mpage *pg)
+{
+    memset(pg, 0, sizeof(*pg));
+    /* The arrays are bounded by TEXT_META_PAGE_MAX bytes of input: a code
+     * point decomposes into at most 4, and a line is at least one byte. */
+    buf_init(&pg->_tmp, sizeof(int32_t) * (TEXT_META_PAGE_MAX + 1));
+    buf_init(&pg->_dec, 4 * sizeof(int32_t) * (TEXT_META_PAGE_MAX + 1));
+    buf_init(&pg->_cp, 4 * sizeof(int32_t) * (TEXT_META_PAGE_MAX + 1));
+    buf_init(&pg->_fc, 4 * sizeof(int32_t) * (TEXT_META_PAGE_MAX + 1));
+    buf_init(&pg->_ln, sizeof(struct mline) * (MAX_LINES + 1));
+}
+
+static void page_release(struct mpage *pg)
+{
+    buf_release(&pg->_tmp);
+    buf_release(&pg->_dec);
+    buf_release(&pg->_cp);
+    buf_release(&pg->_fc);
+    buf_release(&pg->_ln);
+    memset(pg, 0, sizeof(*pg));
+}
+
+/* Make room for k more elements of size sz in b; b->len counts bytes. */
+static void *room(struct buf *b, size_t k, size_t sz, int *rc)
+{
+    if (b->ptr == NULL || b->len + k * sz + 1 > b->_cap) {
+        size_t want = b->len + k * sz;
+        size_t more = want < 4096 ? 4096 : want; /* grow geometrically */
+        if (more > b->_max - b->len)
+            more = b->_max - b->len;
+        if (more < k * sz)
+            more = k * sz;
+        *rc = buf_grow(b, more);
+        if (*rc < 0)
+            return NULL;
+    }
+    return b->ptr + b->len;
+}
+
+/* Stable sort of each run of combining marks by combining class, so that
+ * utf8proc's composition sees canonical order (NFD input from elsewhere may
+ * have the dot below after the circumflex). */
+static void canonical_order(int32_t *t, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        int cc = utf8proc_get_property(t[i])->combining_class;
+        size_t j = i;
+
+        if (cc == 0)
+            continue;
+        while (j > 0) {
+            int pc = utf8proc_get_property(t[j - 1])->combining_class;
+            int32_t x;
+
+            if (pc == 0 || pc <= cc)
+                break;
+            x = t[j - 1];
+            t[j - 1] = t[j];
+            t[j] = x;
+            j--;
+        }
+    }
+}
+
+static void line_stats(struct mpage *pg, struct mline *l, int head);
+
+/* Load (s, n) into pg: decode, P1, NFC, fold, split into lines. */
+static int page_load(struct mpage *pg, const char *s, size_t n)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    const utf8proc_uint8_t *end = p + n;
+    int32_t *t, *cp, *fc;
+    struct mline *ln;
+    size_t tn = 0, i, lb, nl = 0, m = 0;
+    utf8proc_ssize_t r;
+    int rc = 0, run = 0, marks = 0;
+
+    /* 1. Decode and clean into _tmp: at most one code point per byte. */
+    t = room(&pg->_tmp, n + 1, sizeof(int32_t), &rc);
+    if (t == NULL)
+        return rc;
+    while (p < end) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate(p, end - p, &c);
+
+        if (k < 1) {
+            c = 0xFFFD;
+            k = 1;
+        }
+        p += k;
+        if (c == '\r') {
+            if (p < end && *p == '\n')
+                continue;
+            c = '\n';
+        }
+        if (c == '\f')
+            break;
+        c = clean_cp(c);
+        if (c < 0)
+            continue;
+        t[tn++] = c;
+        if (c >= 0x300 && vn_case(c) == 0 && utf8proc_get_property(c)->combining_class != 0)
+            marks = 1;
+    }
+
+    /* 2. NFC.  Text without a combining mark is already composed (short of
+     * singletons such as U+212B, which no matcher looks at), so the round
+     * trip through NFD runs only when a mark is present. */
+    if (marks) {
+        size_t dn = 0;
+        int32_t *d;
+
+        for (i = 0; i < tn; i++) {
+            int32_t *dst = room(&pg->_dec, 8, sizeof(int32_t), &rc);
+            utf8proc_ssize_t k;
+            int bc = 0;
+
+            if (dst == NULL)
+                return rc;
+            k = utf8proc_decompose_char(t[i], dst, 8, UTF8PROC_DECOMPOSE, &bc);
+            if (k < 1 || k > 8) {
+                dst[0] = t[i];
+                k = 1;
+            }
+            pg->_dec.len += (size_t)k * sizeof(int32_t);
+            dn += (size_t)k;
+        }
+        d = (int32_t *)pg->_dec.ptr;
+        canonical_order(d, dn);
+        r = utf8proc_normalize_utf32(d, (utf8proc_ssize_t)dn, UTF8PROC_COMPOSE);
+        t = d;
+        tn = r > 0 ? (size_t)r : 0;
+    }
+
+    /* 3. Lines: trim, collapse blanks (3+ or a tab -> GAP), fold. */
+    cp = room(&pg->_cp, tn + 1, sizeof(int32_t), &rc);
+    if (cp == NULL)
+        return rc;
+    fc = room(&pg->_fc, tn + 1, sizeof(int32_t), &rc);
+    if (fc == NULL)
+        return rc;
+    for (i = 0, nl = 1; i < tn; i++)
+        nl += t[i] == '\n';
+    ln = room(&pg->_ln, nl < MAX_LINES ? nl : MAX_LINES, sizeof(struct mline), &rc);
+    if (ln == NULL)
+        return rc;
+    nl = 0;
+    lb = 0;
+    for (i = 0; i <= tn && nl < MAX_LINES; i++) {
+        int32_t c = i < tn ? t[i] : '\n';
+
+        if (c == '\n') {
+            memset(&ln[nl], 0, sizeof(ln[nl]));
+            ln[nl].b = lb;
+            ln[nl].e = m;
+            nl++;
+            /* Lines stay apart in the arrays, so that scans over the whole
+             * page (dates, words) see a boundary. */
+            cp[m] = fc[m] = '\n';
+            m++;
+            lb = m;
+            run = 0;
+            continue;
+        }
+        /* '|' is a frame or column rule unless it touches a letter or a
+         * digit, where it is probably a misread 1 or l. */
+        if (c == '|' && !(i > 0 && is_alnum(t[i - 1])) && !(i + 1 < tn && is_alnum(t[i + 1])))
+            c = ' ';
+        if (c == ' ') {
+            run++;
+            continue;
+        }
+        if (c == GAP) {
+            run += 3;
+            continue;
+        }
+        if (run > 0 && m > lb) {
+            cp[m] = run >= 3 ? GAP : ' ';
+            fc[m] = cp[m];
+            m++;
+        }
+        run = 0;
+        cp[m] = c;
+        fc[m] = fold_cp(c);
+        m++;
+    }
+    pg->cp = cp;
+    pg->fc = fc;
+    pg->n = m;
+    pg->ln = ln;
+    pg->nl = nl;
+    for (i = 0; i < nl; i++)
+        line_stats(pg, &ln[i], i < SCAN_LINES);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Matching on the folded text */
+
+/* If fc[i..e) starts with lit, the end of the match, else NOPOS.  A space
+ * in lit matches one or more blanks. */
+static size_t lit_at(const struct mpage *pg, size_t i, size_t e, const char *lit)
+{
+    for (; *lit; lit++) {
+        if (*lit == ' ') {
+            if (i >= e || !is_blank(pg->fc[i]))
+                return NOPOS;
+            while (i < e && is_blank(pg->fc[i]))
+                i++;
+            continue;
+        }
+        if (i >= e || pg->fc[i] != (unsigned char)*lit)
+            return NOPOS;
+        i++;
+    }
+    return i;
+}
+
+/* lit_at() that also requires a word boundary after the match. */
+static size_t word_at(const struct mpage *pg, size_t i, size_t e, const char *lit)
+{
+    size_t j = lit_at(pg, i, e, lit);
+
+    if (j == NOPOS || (j < e && is_alnum(pg->fc[j])))
+        return NOPOS;
+    return j;
+}
+
+/* The first occurrence of lit as whole words in [b, e); *endp gets its end. */
+static size_t find_word(const struct mpage *pg, size_t b, size_t e, const char *lit, size_t *endp)
+{
+    for (size_t i = b; i < e; i++) {
+        size_t j;
+
+        if (pg->fc[i] != (unsigned char)lit[0] || (i > b && is_alnum(pg->fc[i - 1])))
+            continue;
+        j = word_at(pg, i, e, lit);
+        if (j != NOPOS) {
+            if (endp != NULL)
+                *endp = j;
+            return i;
+        }
+    }
+    return NOPOS;
+}
+
+static size_t skip_blanks(const struct mpage *pg, size_t i, size_t e)
+{
+    while (i < e && is_blank(pg->fc[i]))
+        i++;
+    return i;
+}
+
+/* Skip what is not a letter or digit (the spec's \W*). */
+static size_t skip_nonword(const struct mpage *pg, size_t i, size_t e)
+{
+    while (i < e && !is_alnum(pg->fc[i]))
+        i++;
+    return i;
+}
+
+/* Does fold(cp[b, e)), after \W*, start with one of the words in list? */
+static int starts_with_any(const struct mpage *pg, size_t b, size_t e, const char *const *list)
+{
+    b = skip_nonword(pg, b, e);
+    for (; *list != NULL; list++)
+        if (word_at(pg, b, e, *list) != NOPOS)
+            return 1;
+    return 0;
+}
+
+/* 1 when [b, e) has at least two letters and 70% of them are capitals. */
+static int span_upper(const struct mpage *pg, size_t b, size_t e)
+{
+    unsigned nl = 0, nu = 0;
+
+    for (size_t i = b; i < e; i++) {
+        if (!is_letter(pg->cp[i]))
+            continue;
+        nl++;
+        nu += is_upper(pg->cp[i]);
+    }
+    return nl >= 2 && nu * 10 >= nl * 7;
+}
+
+static unsigned span_words(const struct mpage *pg, size_t b, size_t e)
+{
+    unsigned n = 0;
+
+    for (size_t i = b; i < e; i++)
+        if (!is_blank(pg->fc[i]) && (i == b || is_blank(pg->fc[i - 1])))
+            n++;
+    return n;
+}
+
+/* Folded letters of [b, e) as ASCII, with single spaces between words and
+ * (when nospace) without them.  Returns the length, or -1 when the span has
+ * a letter outside a-z or does not fit in cap. */
+static int span_letters(const struct mpage *pg, size_t b, size_t e, char *out, size_t cap,
+                        int nospace)
+{
+    size_t k = 0;
+    int sep = 0;
+
+    for (size_t i = b; i < e; i++) {
+        int32_t f = pg->fc[i];
+
+        if (!is_letter(f)) {
+            sep = k > 0;
+            continue;
+        }
+        if (f >= 0x80)
+            return -1;
+        if (sep && !nospace) {
+            if (k + 1 >= cap)
+                return -1;
+            out[k++] = ' ';
+        }
+        sep = 0;
+        if (k + 1 >= cap)
+            return -1;
+        out[k++] = (char)f;
+    }
+    out[k] = '\0';
+    return (int)k;
+}
+
+/* Levenshtein distance of two short ASCII strings, capped at 3. */
+static int edit_distance(const char *a, const char *b)
+{
+    int row[40], la = (int)strlen(a), lb = (int)strlen(b);
+
+    if (la >= 39 || lb >= 39)
+        return 3;
+    if (la - lb > 2 || lb - la > 2)
+        return 3;
+    for (int j = 0; j <= lb; j++)
+        row[j] = j;
+    for (int i = 1; i <= la; i++) {
+        int diag = row[0];
+
+        row[0] = i;
+        for (int j = 1; j <= lb; j++) {
+            int up = row[j];
+            int v = diag + (a[i - 1] != b[j - 1]);
+
+            if (up + 1 < v)
+                v = up + 1;
+            if (row[j - 1] + 1 < v)
+                v = row[j - 1] + 1;
+            row[j] = v;
+            diag = up;
+        }
+    }
+    return row[lb] > 3 ? 3 : row[lb];
+}
+
+/* ------------------------------------------------------------------ */
+/* Line layout: rules, the national motto, cells */
+
+static int is_rule_char(int32_t c)
+{
+    return c == '_' || c == '-' || c == '.' || c == '=' || c == '*' || c == 0x2026 ||
+           c == 0x2500 || c == 0x2501 || c == 0xAF || is_blank(c);
+}
+
+/* Start of the Quốc hiệu in [b, e), or NOPOS.  The anchor is the middle
+ * ("xã hội chủ nghĩa", "chủ nghĩa Việt Nam"), which survives OCR better
+ * than the ends; the start backs up to "Cộng hòa" when it is there. */
+static size_t find_qh(const struct mpage *pg, size_t b, size_t e)
+{
+    size_t p = find_word(pg, b, e, "hoi chu nghia", NULL);
+    size_t q;
+
+    if (p == NOPOS)
+        p = find_word(pg, b, e, "chu nghia viet nam", NULL);
+    if (p == NOPOS)
+        return NOPOS;
+    q = find_word(pg, p >= b + 24 ? p - 24 : b, p, "cong hoa", NULL);
+    if (q != NOPOS)
+        return q;
+    q = find_word(pg, p >= b + 8 ? p - 8 : b, p, "xa", NULL);
+    return q != NOPOS ? q : p;
+}
+
+/* Start of the Tiêu ngữ "Độc lập - Tự do - Hạnh phúc" in [b, e), or NOPOS;
+ * two of its three parts must be there. */
+static size_t find_tn(const struct mpage *pg, size_t b, size_t e)
+{
+    size_t dl = find_word(pg, b, e, "doc lap", NULL);
+    size_t td = find_word(pg, dl != NOPOS ? dl : b, e, "tu do", NULL);
+    size_t hp = find_word(pg, td != NOPOS ? td : b, e, "hanh phuc", NULL);
+
+    if (dl != NOPOS && (td != NOPOS || hp != NOPOS))
+        return dl;
+    if (td != NOPOS && hp != NOPOS)
+        return td;
+    return NOPOS;
+}
+
+/* Counts, rules, and (for a line near the top, where the header is) the
+ * national motto. */
+static void line_stats(struct mpage *pg, struct mline *l, int head)
+{
+    size_t i, a;
+    int rule = 1, nonblank = 0;
+
+    l->le = l->e;
+    for (i = l->b; i < l->e; i++) {
+        int32_t c = pg->cp[i];
+
+        if (!is_rule_char(c))
+            rule = 0;
+        if (!is_blank(c))
+            nonblank++;
+        if (is_letter(c)) {
+            l->nletters++;
+            l->nupper += is_upper(c);
+            l->nlower += is_lower(c);
+        }
+    }
+    l->nwords = span_words(pg, l->b, l->e);
+    if (rule && nonblank >= 3) {
+        l->fl |= L_RULE;
+        return;
+    }
+    if (l->nletters < 6 || l->nwords > 24 || !head)
+        return;
+    a = find_qh(pg, l->b, l->e);
+    if (a != NOPOS) {
+        l->fl |= L_QH;
+        l->le = a;
+    }
+    a = find_tn(pg, l->b, l->le);
+    if (a != NOPOS) {
+        l->fl |= L_TN;
+        l->le = a;
+    }
+    while (l->le > l->b && is_blank(pg->cp[l->le - 1]))
+        l->le--;
+}
+
+/* End of the first gap-separated cell starting at b (before e). */
+static size_t cell_end(const struct mpage *pg, size_t b, size_t e)
+{
+    for (size_t i = b; i < e; i++)
+        if (pg->fc[i] == GAP)
+            return i;
+    return e;
+}
+
+/* Start of the last gap-separated cell of [b, e). */
+static size_t last_cell(const struct mpage *pg, size_t b, size_t e)
+{
+    for (size_t i = e; i > b; i--)
+        if (pg->fc[i - 1] == GAP)
+            return i;
+    return b;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output strings */
+
+struct sbuf {
+    char s[TEXT_META_FIELD_MAX];
+    size_t n;
+};
+
+static void sb_reset(struct sbuf *sb)
+{
+    sb->n = 0;
+    sb->s[0] = '\0';
+}
+
+/* Append one code point; silently stops at the cap (on a whole character). */
+static void sb_cp(struct sbuf *sb, int32_t c)
+{
+    utf8proc_uint8_t u[4];
+    utf8proc_ssize_t k = utf8proc_encode_char(c, u);
+
+    if (k < 1 || sb->n + (size_t)k + 1 > sizeof(sb->s))
+        return;
+    memcpy(sb->s + sb->n, u, (size_t)k);
+    sb->n += (size_t)k;
+    sb->s[sb->n] = '\0';
+}
+
+static void sb_str(struct sbuf *sb, const char *s)
+{
+    size_t k = strlen(s);
+
+    /* Cut at a character boundary when the cap is reached. */
+    if (sb->n + k + 1 > sizeof(sb->s)) {
+        k = sizeof(sb->s) - 1 - sb->n;
+        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+            k--;
+    }
+    memcpy(sb->s + sb->n, s, k);
+    sb->n += k;
+    sb->s[sb->n] = '\0';
+}
+
+/* Characters trimmed off both ends of an extracted value. */
+static int is_trim(int32_t c)
+{
+    return is_blank(c) || c == '|' || c == '_' || c == '=' || c == '*' || c == ';' ||
+           c == ',' || c == ':' || c == 0x2026;
+}
+
+/* Append cp[b, e) trimmed, gaps as single spaces; a space first when sb is
+ * not empty (joining lines). */
+static void sb_span(struct sbuf *sb, const struct mpage *pg, size_t b, size_t e)
+{
+    while (b < e && (is_trim(pg->cp[b]) || pg->cp[b] == '-' || pg->cp[b] == '.'))
+        b++;
+    while (e > b && (is_trim(pg->cp[e - 1]) || pg->cp[e - 1] == '-'))
+        e--;
+    if (b >= e)
+        return;
+    if (sb->n > 0)
+        sb_cp(sb, ' ');
+    for (size_t i = b; i < e; i++)
+        sb_cp(sb, pg->cp[i] == GAP ? ' ' : pg->cp[i]);
+}
+
+/* fold() of a short UTF-8 string into out (which has room for cap bytes). */
+static void fold_str(const char *s, char *out, size_t cap)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    size_t k = 0;
+
+    while (*p) {
+        utf8proc_int32_t c;
+        utf8proc_uint8_t u[4];
+        utf8proc_ssize_t n = utf8proc_iterate(p, -1, &c), w;
+
+        if (n < 1)
+            break;
+        p += n;
+        w = utf8proc_encode_char(fold_cp(c), u);
+        if (w < 1 || k + (size_t)w + 1 > cap)
+            break;
+        memcpy(out + k, u, (size_t)w);
+        k += (size_t)w;
+    }
+    out[k] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Document types (F2) and type codes (F1) */
+
+enum { DT_QPPL = 1 };
+
+struct dtype {
+    const char *fold; /* folded name, NULL for code-only entries */
+    const char *name; /* Phụ lục III spelling */
+    const char *code; /* NULL: công văn and thư công have none */
+    unsigned fl;
+};
+
+static const struct dtype dtypes[] = {
+    {"nghi quyet", "Nghị quyết", "NQ", 0},
+    {"quyet dinh", "Quyết định", "QĐ", 0},
+    {"chi thi", "Chỉ thị", "CT", 0},
+    {"quy che", "Quy chế", "QC", 0},
+    {"quy dinh", "Quy định", "QyĐ", 0},
+    {"thong cao", "Thông cáo", "TC", 0},
+    {"thong bao", "Thông báo", "TB", 0},
+    {"huong dan", "Hướng dẫn", "HD", 0},
+    {"chuong trinh", "Chương trình", "CTr", 0},
+    {"ke hoach", "Kế hoạch", "KH", 0},
+    {"phuong an", "Phương án", "PA", 0},
+    {"de an", "Đề án", "ĐA", 0},
+    {"du an", "Dự án", "DA", 0},
+    {"bao cao", "Báo cáo", "BC", 0},
+    {"bien ban", "Biên bản", "BB", 0},
+    {"to trinh", "Tờ trình", "TTr", 0},
+    {"hop dong", "Hợp đồng", "HĐ", 0},
+    {"cong dien", "Công điện", "CĐ", 0},
+    {"ban ghi nho", "Bản ghi nhớ", "BGN", 0},
+    {"ban thoa thuan", "Bản thỏa thuận", "BTT", 0},
+    {"giay uy quyen", "Giấy uỷ quyền", "GUQ", 0},
+    {"giay moi", "Giấy mời", "GM", 0},
+    {"giay gioi thieu", "Giấy giới thiệu", "GGT", 0},
+    {"giay nghi phep", "Giấy nghỉ phép", "GNP", 0},
+    {"phieu gui", "Phiếu gửi", "PG", 0},
+    {"phieu chuyen", "Phiếu chuyển", "PC", 0},
+    {"phieu bao", "Phiếu báo", "PB", 0},
+    {"thu cong", "Thư công", NULL, 0},
+    {"cong van", "Công văn", NULL, 0},
+    /* Legal normative documents: their codes count only in a number that
+     * carries a year ("30/2020/NĐ-CP"). */
+    {"nghi dinh", "Nghị định", "NĐ", DT_QPPL},
+    {"thong tu", "Thông tư", "TT", DT_QPPL},
+    {"thong tu lien tich", "Thông tư liên tịch", "TTLT", DT_QPPL},
+    /* Copies: code only. */
+    {NULL, "Bản sao y", "SY", 0},
+    {NULL, "Bản trích sao", "TrS", 0},
+    {NULL, "Bản sao lục", "SL", 0},
+};
+
+#define NDTYPES (sizeof(dtypes) / sizeof(dtypes[0]))
+
+static const struct dtype *dtype_cong_van(void)
+{
+    for (size_t i = 0; i < NDTYPES; i++)
+        if (dtypes[i].fold != NULL && strcmp(dtypes[i].fold, "cong van") == 0)
+            return &dtypes[i];
+    VT_BUG("no công văn in the type table");
+}
+
+static const struct dtype *dtype_by_code(const char *code, int qppl)
+{
+    for (size_t i = 0; i < NDTYPES; i++)
+        if (dtypes[i].code != NULL && strcmp(dtypes[i].code, code) == 0 &&
+            (qppl || !(dtypes[i].fl & DT_QPPL)))
+            return &dtypes[i];
+    return NULL;
+}
+
+/* F2: is line l a type line?  Its fold, reduced to letters, must equal a
+ * type name, or be one edit away from a single name of 8+ letters. */
+static const struct dtype *type_line(const struct mpage *pg, const struct mline *l, int *conf)
+{
+    char got[32], want[32];
+    const struct dtype *near = NULL;
+    size_t e = l->e;
+    int nnear = 0, k;
+
+    while (e > l->b && (is_blank(pg->cp[e - 1]) || pg->cp[e - 1] == '.' || pg->cp[e - 1] == '*'))
+        e--;
+    if (e == l->b || pg->cp[e - 1] == ':' || l->fl & (L_RULE | L_QH | L_TN))
+        return NULL;
+    if (l->nletters < 4 || l->nletters > 24 || !span_upper(pg, l->b, e))
+        return NULL;
+    k = span_letters(pg, l->b, e, got, sizeof(got), 1);
+    if (k < 4)
+        return NULL;
+    for (size_t i = 0; i < NDTYPES; i++) {
+        const char *f = dtypes[i].fold;
+        size_t w = 0;
+
+        if (f == NULL)
+            continue;
+        for (; *f; f++)
+            if (*f != ' ')
+                want[w++] = *f;
+        want[w] = '\0';
+        if (strcmp(got, want) == 0) {
+            *conf = 95;
+            return &dtypes[i];
+        }
+        if (w >= 8 && edit_distance(got, want) == 1) {
+            near = &dtypes[i];
+            nnear++;
+        }
+    }
+    if (nnear == 1) {
+        *conf = 75;
+        return near;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* F1: number and symbol */
+
+struct numparse {
+    size_t b, e;   /* the match, label included */
+    int label;     /* a "Số" label was read */
+    int repaired;  /* a damaged label or letters read as digits */
+    int party;     /* "36-HD/VPTW" */
+    int num;       /* -1: blank */
+    char numtext[8];
+    int year;      /* 0: none */
+    int nseg;      /* admin: segments; party: 2 (type, organ) */
+    char seg[SEG_MAX][SEG_BYTES];
+};
+
+/* Whole-segment OCR fixes and canonical case (F1 step 3).  HD/HĐ and
+ * DA/ĐA are never swapped: the type line decides those. */
+static void seg_fix(char *seg)
+{
+    static const char *const fix[][2] = {
+        {"QD", "QĐ"}, {"ND", "NĐ"}, {"CD", "CĐ"}, {"HDND", "HĐND"}, {"UBNĐ", "UBND"},
+        {"TTR", "TTr"}, {"CTR", "CTr"}, {"QYĐ", "QyĐ"}, {"TRS", "TrS"},
+    };
+
+    for (size_t i = 0; i < sizeof(fix) / sizeof(fix[0]); i++)
+        if (strcmp(seg, fix[i][0]) == 0) {
+            strcpy(seg, fix[i][1]);
+            return;
+        }
+}
+
+/* A digit, or a letter OCR confuses with one (O/o -> 0, I/l/| -> 1);
+ * returns the digit or -1. */
+static int ocr_digit(int32_t c, int *repaired)
+{
+    if (is_digit(c))
+        return c - '0';
+    if (c == 'O' || c == 'o') {
+        *repaired = 1;
+        return 0;
+    }
+    if (c == 'I' || c == 'l' || c == '|') {
+        *repaired = 1;
+        return 1;
+    }
+    return -1;
+}
+
+/* Read a SEG ([\p{Lu}][\p{L}\d&]{0,11}) at i into out; returns its end. */
+static size_t seg_at(const struct mpage *pg, size_t i, size_t e, char *out)
+{
+    struct sbuf sb;
+    size_t j = i;
+
+    if (i >= e || !is_upper(pg->cp[i]))
+        return NOPOS;
+    sb_reset(&sb);
+    while (j < e && (is_letter(pg->cp[j]) || is_digit(pg->cp[j]) || pg->cp[j] == '&')) {
+        if (j - i >= SEG_CPS)
+            return NOPOS;
+        sb_cp(&sb, pg->cp[j]);
+        j++;
+    }
+    memcpy(out, sb.s, sb.n + 1);
+    return j;
+}
+
+/* The "Số" label (spec LABEL) at i; returns the position after it or NOPOS. */
+static size_t label_at(const struct mpage *pg, size_t i, size_t e, int *repaired)
+{
+    int32_t o;
+
+    i = skip_nonword(pg, i, e);
+    if (i >= e || pg->fc[i] != 's')
+        return NOPOS;
+    i++;
+    if (i < e && pg->fc[i] == ' ')
+        i++;
+    if (i >= e)
+        return NOPOS;
+    o = pg->fc[i];
+    if (o != 'o' && o != '0' && o != '6')
+        return NOPOS;
+    if (i + 1 < e && is_letter(pg->fc[i + 1]))
+        return NOPOS;
+    if (pg->cp[i] != 0x1ED1 && pg->cp[i] != 0x1ED0) /* ố Ố */
+        *repaired = 1;
+    i = skip_blanks(pg, i + 1, e);
+    if (i < e && (pg->fc[i] == ':' || pg->fc[i] == ';' || pg->fc[i] == '.' || pg->fc[i] == ','))
+        i = skip_blanks(pg, i + 1, e);
+    return i;
+}
+
+/* PARTY at i: digits, '-', a type of up to 5 letters, '/', ORG(-ORG). */
+static int party_at(const struct mpage *pg, size_t i, size_t e, struct numparse *np)
+{
+    size_t j = i, k;
+    int v = 0;
+    struct sbuf sb;
+
+    while (j < e && is_digit(pg->cp[j]) && j - i < 5)
+        v = v * 10 + (pg->cp[j++] - '0');
+    if (j == i || (j < e && is_digit(pg->cp[j])))
+        return 0;
+    snprintf(np->numtext, sizeof(np->numtext), "%.*d", (int)(j - i), v);
+    j = skip_blanks(pg, j, e);
+    if (j >= e || pg->cp[j] != '-')
+        return 0;
+    j = skip_blanks(pg, j + 1, e);
+    if (j >= e || !is_upper(pg->cp[j]))
+        return 0;
+    sb_reset(&sb);
+    for (k = j; k < e && is_letter(pg->cp[k]) && k - j < 5; k++)
+        sb_cp(&sb, pg->cp[k]);
+    if (k < e && is_alnum(pg->cp[k]))
+        return 0;
+    memcpy(np->seg[0], sb.s, sb.n + 1);
+    j = skip_blanks(pg, k, e);
+    if (j >= e || pg->cp[j] != '/')
+        return 0;
+    j = skip_blanks(pg, j + 1, e);
+    /* ORG = \p{Lu}[\p{Lu}\d]{1,10}(-[\p{Lu}\d]{1,10})? */
+    if (j >= e || !is_upper(pg->cp[j]))
+        return 0;
+    sb_reset(&sb);
+    for (k = j; j < e && (is_upper(pg->cp[j]) || is_digit(pg->cp[j])) && j - k < 11; j++)
+        sb_cp(&sb, pg->cp[j]);
+    if (j - k < 2 || (j < e && is_alnum(pg->cp[j])))
+        return 0;
+    if (j + 1 < e && pg->cp[j] == '-' && (is_upper(pg->cp[j + 1]) || is_digit(pg->cp[j + 1]))) {
+        sb_cp(&sb, '-');
+        for (k = ++j; j < e && (is_upper(pg->cp[j]) || is_digit(pg->cp[j])) && j - k < 10; j++)
+            sb_cp(&sb, pg->cp[j]);
+        if (j < e && is_alnum(pg->cp[j]))
+            return 0;
+    }
+    memcpy(np->seg[1], sb.s, sb.n + 1);
+    np->nseg = 2;
+    np->num = v;
+    np->party = 1;
+    np->e = j;
+    return 1;
+}
+
+/* ADMIN at i: [num] '/' [year ('/' or '-')] SEG ('-' SEG){0,4}, blanks
+ * allowed around the separators. */
+static int admin_at(const struct mpage *pg, size_t i, size_t e, struct numparse *np)
+{
+    size_t j = i;
+    int v = 0, nd = 0, real = 0, rep = 0;
+
+    while (j < e && nd < 6) {
+        int d = ocr_digit(pg->cp[j], &rep);
+
+        if (d < 0)
+            break;
+        real += is_digit(pg->cp[j]);
+        if (nd < (int)sizeof(np->numtext) - 1)
+            np->numtext[nd] = (char)('0' + d);
+        v = v * 10 + d;
+        nd++;
+        j++;
+    }
+    if (nd > 5 || (j < e && is_letter(pg->cp[j])))
+        return 0;
+    np->numtext[nd] = '\0';
+    if (nd > 0 && real == 0)
+        return 0; /* "Số: lO/..." reads nothing for sure */
+    if (nd == 0) {
+        /* A blank number: spaces, dots or an ellipsis before the slash. */
+        while (j < e && (is_blank(pg->cp[j]) || pg->cp[j] == '.' || pg->cp[j] == '_' ||
+                         pg->cp[j] == 0x2026))
+            j++;
+    }
+    j = skip_blanks(pg, j, e);
+    if (j >= e || pg->cp[j] != '/')
+        return 0;
+    j = skip_blanks(pg, j + 1, e);
+    /* The year of a QPPL number. */
+    if (j + 4 < e && (pg->cp[j] == '1' || pg->cp[j] == '2')) {
+        int yr = 0, ok = 1, r2 = 0;
+
+        for (size_t k = j; k < j + 4; k++) {
+            int d = ocr_digit(pg->cp[k], &r2);
+
+            if (d < 0 || (k < j + 2 && !is_digit(pg->cp[k])))
+                ok = 0;
+            yr = yr * 10 + (d < 0 ? 0 : d);
+        }
+        if (ok && (yr / 100 == 19 || yr / 100 == 20) && !is_alnum(pg->cp[j + 4])) {
+            size_t k = skip_blanks(pg, j + 4, e);
+
+            if (k < e && (pg->cp[k] == '/' || pg->cp[k] == '-')) {
+                k = skip_blanks(pg, k + 1, e);
+                if (k < e && is_upper(pg->cp[k])) {
+                    np->year = yr;
+                    rep |= r2;
+                    j = k;
+                }
+            }
+        }
+    }
+    np->nseg = 0;
+    for (;;) {
+        size_t k = seg_at(pg, j, e, np->seg[np->nseg]);
+
+        if (k == NOPOS)
+            return 0;
+        seg_fix(np->seg[np->nseg]);
+        np->nseg++;
+        j = k;
+        k = skip_blanks(pg, j, e);
+        if (np->nseg < SEG_MAX && k < e && pg->cp[k] == '-') {
+            size_t s = skip_blanks(pg, k + 1, e);
+
+            if (s < e && is_upper(pg->cp[s])) {
+                j = s;
+                continue;
+            }
+        }
+        break;
+    }
+    /* "123/HD/NN": an extra slash is damage we cannot undo. */
+    if (j < e && (pg->cp[j] == '/' || is_alnum(pg->cp[j])))
+        return 0;
+    /* A type code with no agency after it ("27/QĐ") is no symbol. */
+    if (np->nseg == 1 && dtype_by_code(np->seg[0], 1) != NULL)
+        return 0;
+    np->num = nd > 0 ? v : -1;
+    np->repaired |= rep;
+    np->e = j;
+    return 1;
+}
+
+/* F1 at the start of line l. */
+static int parse_number(const struct mpage *pg, const struct mline *l, struct numparse *np)
+{
+    size_t b = l->b, e = l->e, j;
+
+    memset(np, 0, sizeof(*np));
+    np->b = b;
+    np->num = -1;
+    j = label_at(pg, b, e, &np->repaired);
+    if (j != NOPOS) {
+        np->label = 1;
+        if (party_at(pg, j, e, np) || admin_at(pg, j, e, np))
+            return 1;
+        return 0;
+    }
+    /* Unlabelled, only the party style alone in its cell. */
+    np->repaired = 0;
+    j = skip_nonword(pg, b, e);
+    if (party_at(pg, j, e, np) && (np->e == e || pg->cp[np->e] == GAP))
+        return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* F4: place and date */
+
+struct dateparse {
+    int y, m, d;     /* d 0: blank day */
+    int repaired;
+    size_t sep;      /* the separator before "ngày", or NOPOS */
+    size_t pb, pe;   /* the place, or pb == NOPOS */
+    size_t e;        /* end of the match */
+};
+
+/* [0-9oil]{min,max} followed by no letter or digit. */
+static size_t num_at(const struct mpage *pg, size_t i, size_t e, int min, int max, int *val,
+                     int *rep)
+{
+    int v = 0, n = 0, r = 0;
+
+    while (i < e && n < max) {
+        int32_t f = pg->fc[i];
+        int d = is_digit(f) ? f - '0' : f == 'o' ? 0 : (f == 'i' || f == 'l') ? 1 : -1;
+
+        if (d < 0)
+            break;
+        r |= !is_digit(f);
+        v = v * 10 + d;
+        n++;
+        i++;
+    }
+    if (n < min || (i < e && is_alnum(pg->fc[i])))
+        return NOPOS;
+    *val = v;
+    *rep |= r;
+    return i;
+}
+
+/* "x.?y" where x and y are ASCII literals: fold of ngày, tháng, năm with one
+ * damaged vowel allowed. */
+static size_t key_at(const struct mpage *pg, size_t i, size_t e, const char *a, const char *z)
+{
+    size_t j = lit_at(pg, i, e, a), k;
+
+    if (j == NOPOS)
+        return NOPOS;
+    k = word_at(pg, j, e, z);
+    if (k == NOPOS && j < e && is_letter(pg->fc[j]))
+        k = word_at(pg, j + 1, e, z);
+    return k;
+}
+
+/* "ngày d tháng m năm y" at i (the day may be blank). */
+static int date_at(const struct mpage *pg, size_t i, size_t e, struct dateparse *dp)
+{
+    size_t j = key_at(pg, i, e, "ng", "y"), k;
+
+    if (j == NOPOS)
+        return 0;
+    j = skip_blanks(pg, j, e);
+    k = num_at(pg, j, e, 1, 2, &dp->d, &dp->repaired);
+    if (k != NOPOS)
+        j = k;
+    else
+        dp->d = 0;
+    while (j < e && (is_blank(pg->fc[j]) || pg->fc[j] == '.' || pg->fc[j] == '_' ||
+                     pg->fc[j] == '-' || pg->fc[j] == 0x2026))
+        j++;
+    j = key_at(pg, j, e, "th", "ng");
+    if (j == NOPOS)
+        return 0;
+    j = num_at(pg, skip_blanks(pg, j, e), e, 1, 2, &dp->m, &dp->repaired);
+    if (j == NOPOS)
+        return 0;
+    j = key_at(pg, skip_blanks(pg, j, e), e, "n", "m");
+    if (j == NOPOS)
+        return 0;
+    j = num_at(pg, skip_blanks(pg, j, e), e, 4, 4, &dp->y, &dp->repaired);
+    if (j == NOPOS)
+        return 0;
+    dp->e = j;
+    return 1;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return dm[m - 1];
+}
+
+static int date_valid(int y, int m, int d, int ymax)
+{
+    return y >= 1945 && y <= ymax && m >= 1 && m <= 12 && d >= 0 && d <= days_in_month(y, m);
+}
+
+/* F4 on [from, e) of one line: "<place>, ngày d tháng m năm y".  The place
+ * is at most six words between from (or the last gap) and the separator,
+ * starting at the first capitalised word; more words mean prose, and the
+ * line is refused. */
+static int find_dateline(const struct mpage *pg, size_t from, size_t e, int ymax,
+                         struct dateparse *dp)
+{
+    for (size_t p = from; p < e; p++) {
+        int32_t f = pg->fc[p];
+        size_t q, pb, t;
+        unsigned nw;
+
+        if (p == from && date_at(pg, p, e, dp)) {
+            q = p;
+            dp->sep = NOPOS;
+        } else if ((f == ',' || f == '.' || f == ';') && (q = skip_blanks(pg, p + 1, e)) < e &&
+                   date_at(pg, q, e, dp)) {
+            dp->sep = p;
+        } else {
+            continue;
+        }
+        if (!date_valid(dp->y, dp->m, dp->d, ymax))
+            return 0;
+        dp->pb = NOPOS;
+        if (dp->sep == NOPOS)
+            return 1;
+        pb = last_cell(pg, from, dp->sep);
+        nw = span_words(pg, pb, dp->sep);
+        if (nw > 6)
+            return 0;
+        /* A place is words: skip past anything with a digit, a slash or a
+         * colon (a number we could not read, a label). */
+        for (t = pb; t < dp->sep; t++)
+            if (is_digit(pg->cp[t]) || pg->cp[t] == '/' || pg->cp[t] == ':' || pg->cp[t] == ';') {
+                while (t < dp->sep && !is_blank(pg->cp[t]))
+                    t++;
+                pb = t;
+            }
+        for (t = pb; t < dp->sep; t++)
+            if ((t == pb || is_blank(pg->fc[t - 1])) && is_upper(pg->cp[t]))
+                break;
+        if (t < dp->sep) {
+            dp->pb = t;
+            dp->pe = dp->sep;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* F7: stamps */
+
+struct mark {
+    int field; /* TEXT_META_SECRECY, _URGENCY, _SCOPE */
+    const char *exact;
+    const char *canon;
+    const char *fold; /* folded form accepted on lines of <= 2 words, or NULL */
+};
+
+static const struct mark marks[] = {
+    {TEXT_META_SECRECY, "TUYỆT MẬT", "TUYỆT MẬT", "tuyet mat"},
+    {TEXT_META_SECRECY, "TỐI MẬT", "TỐI MẬT", "toi mat"},
+    {TEXT_META_SECRECY, "MẬT", "MẬT", "mat"},
+    {TEXT_META_URGENCY, "HỎA TỐC HẸN GIỜ", "HỎA TỐC HẸN GIỜ", NULL},
+    {TEXT_META_URGENCY, "HOẢ TỐC HẸN GIỜ", "HỎA TỐC HẸN GIỜ", NULL},
+    {TEXT_META_URGENCY, "HỎA TỐC", "HỎA TỐC", "hoa toc"},
+    {TEXT_META_URGENCY, "HOẢ TỐC", "HỎA TỐC", NULL},
+    {TEXT_META_URGENCY, "THƯỢNG KHẨN", "THƯỢNG KHẨN", "thuong khan"},
+    {TEXT_META_URGENCY, "KHẨN", "KHẨN", "khan"},
+    {TEXT_META_SCOPE, "LƯU HÀNH NỘI BỘ", "LƯU HÀNH NỘI BỘ", NULL},
+    {TEXT_META_SCOPE, "XEM XONG TRẢ LẠI", "XEM XONG TRẢ LẠI", NULL},
+};
+
+/* The stamp that cell [b, e) is, or NULL.  Its letters (frame characters
+ * dropped) must equal a stamp text, all in capitals; the folded form is
+ * enough only for cells of at most two words. */
+static const struct mark *mark_cell(const struct mpage *pg, size_t b, size_t e, int *conf)
+{
+    struct sbuf sb;
+    char f[40];
+    unsigned words = 0;
+    int sep = 0;
+
+    sb_reset(&sb);
+    for (size_t i = b; i < e; i++) {
+        int32_t c = pg->cp[i];
+
+        if (!is_letter(c)) {
+            sep = sb.n > 0;
+            continue;
+        }
+        if (!is_upper(c))
+            return NULL;
+        if (sep || sb.n == 0)
+            words++;
+        if (sep)
+            sb_cp(&sb, ' ');
+        sep = 0;
+        sb_cp(&sb, c);
+        if (sb.n > 40)
+            return NULL;
+    }
+    if (words == 0 || words > 4)
+        return NULL;
+    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+        if (strcmp(sb.s, marks[i].exact) == 0) {
+            *conf = 90;
+            return &marks[i];
+        }
+    if (words > 2 || span_letters(pg, b, e, f, sizeof(f), 0) < 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+        if (marks[i].fold != NULL && strcmp(f, marks[i].fold) == 0) {
+            *conf = 60;
+            return &marks[i];
+        }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* F6: signer */
+
+/* Titles that sign without an authority prefix, and that start a title in
+ * a "Nơi nhận" line merged with the signature column. */
+static const char *const titles[] = {
+    "chu tich", "pho chu tich", "giam doc", "pho giam doc", "tong giam doc",
+    "pho tong giam doc", "chanh van phong", "pho chanh van phong", "truong phong",
+    "pho truong phong", "bi thu", "pho bi thu", "bo truong", "thu truong", "thu tuong",
+    "pho thu tuong", "cuc truong", "pho cuc truong", "vu truong", "pho vu truong",
+    "tong cuc truong", "chanh thanh tra", "pho chanh thanh tra", "hieu truong",
+    "pho hieu truong", "truong ban", "pho truong ban", "chu nhiem", "pho chu nhiem",
+    "vien truong", "pho vien truong", "chanh an", "pho chanh an", "chu toa", "chu tri",
+    "thu truong co quan", "truong khoa", "giam doc so", NULL,
+};
+
+static int title_exact(const struct mpage *pg, size_t b, size_t e)
+{
+    char f[48];
+
+    if (span_letters(pg, b, e, f, sizeof(f), 0) < 0)
+        return 0;
+    for (size_t i = 0; titles[i] != NULL; i++)
+        if (strcmp(f, titles[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The authority line of F6: "TM. / KT. / TL. / TUQ. / Q. <CAPITALS>", or a
+ * bare known title.  *restp gets the start of the words after the prefix
+ * (b for a bare title). */
+static int authority_at(const struct mpage *pg, size_t b, size_t e, size_t *restp)
+{
+    static const char *const pre[] = {"tuq", "tm", "kt", "tl", "q", NULL};
+
+    b = skip_blanks(pg, b, e);
+    if (b >= e || !span_upper(pg, b, e))
+        return 0;
+    for (size_t i = 0; pre[i] != NULL; i++) {
+        size_t j = lit_at(pg, b, e, pre[i]), r;
+
+        if (j == NOPOS || (j < e && is_letter(pg->fc[j])))
+            continue;
+        r = skip_blanks(pg, j, e);
+        if (r < e && (pg->fc[r] == '.' || pg->fc[r] == ','))
+            r = skip_blanks(pg, r + 1, e);
+        else if (r == j || pre[i][1] == '\0')
+            continue; /* "Q" needs its dot; the others at least a space */
+        if (r >= e || !is_upper(pg->cp[r]) || !span_upper(pg, r, e))
+            continue;
+        if (pre[i][1] == '\0' && !title_exact(pg, r, e))
+            continue; /* "Q." only before a known title */
+        *restp = r;
+        return 1;
+    }
+    if (title_exact(pg, b, e)) {
+        *restp = b;
+        return 1;
+    }
+    return 0;
+}
+
+/* F6 name: 2 to 5 words, each a capital then lower-case letters. */
+static int is_name(const struct mpage *pg, size_t b, size_t e)
+{
+    unsigned words = 0;
+    size_t i = b;
+
+    while (i < e) {
+        if (!is_upper(pg->cp[i]))
+            return 0;
+        i++;
+        if (i >= e || !is_lower(pg->cp[i]))
+            return 0;
+        while (i < e && is_lower(pg->cp[i]))
+            i++;
+        words++;
+        if (i < e) {
+            if (pg->fc[i] != ' ')
+                return 0;
+            i++;
+        }
+    }
+    return words >= 2 && words <= 5;
+}
+
+/* "(Đã ký)", "(Ký tên, đóng dấu)", "(Chữ ký ...)": notes between title and
+ * name. */
+static int is_sign_note(const struct mpage *pg, size_t b, size_t e)
+{
+    static const char *const notes[] = {"da ky", "ky ten", "ky", "chu ky", "ky va ghi ro",
+                                        "ky so", "dau", "dong dau", NULL};
+
+    return starts_with_any(pg, b, e, notes);
+}
+
+static int is_list_line(const struct mpage *pg, size_t b, size_t e)
+{
+    static const char *const nn[] = {"noi nhan", NULL};
+    int32_t c = b < e ? pg->cp[b] : 0;
+
+    return c == '-' || c == '+' || c == '*' || c == 0x2022 || starts_with_any(pg, b, e, nn);
+}
+
+/* The part of line l that belongs to the signature column: the last
+ * gap-separated cell; for a "Nơi nhận" list line without gaps, the suffix
+ * after a separator that reads as an authority, a title, a name or a note.
+ * Returns 0 when the line has nothing for the signature column. */
+static int sig_cell(const struct mpage *pg, const struct mline *l, size_t *cb, size_t *ce)
+{
+    size_t b = last_cell(pg, l->b, l->e), r;
+
+    *ce = l->e;
+    if (b > l->b || !is_list_line(pg, l->b, l->e)) {
+        *cb = b;
+        return b < l->e;
+    }
+    for (size_t i = l->b + 1; i < l->e; i++) {
+        int32_t c = pg->cp[i - 1];
+
+        if (!is_blank(pg->cp[i]) || !(c == ';' || c == ':' || c == '.' || c == ','))
+            continue;
+        b = skip_blanks(pg, i, l->e);
+        if (b >= l->e)
+            break;
+        if (authority_at(pg, b, l->e, &r) || is_name(pg, b, l->e) ||
+            is_sign_note(pg, b, l->e)) {
+            *cb = b;
+            return 1;
+        }
+        if (span_upper(pg, b, l->e)) {
+            for (size_t t = 0; titles[t] != NULL; t++)
+                if (word_at(pg, b, l->e, titles[t]) != NOPOS) {
+                    *cb = b;
+                    return 1;
+                }
+        }
+    }
+    return 0;
+}
+
+struct signer {
+    struct sbuf title;
+    struct sbuf name;
+};
+
+/* F6 on page pg: the last authority line followed by a name. */
+static int find_signer(const struct mpage *pg, struct signer *out)
+{
+    int found = 0;
+
+    for (size_t i = 0; i < pg->nl; i++) {
+        const struct mline *l = &pg->ln[i];
+        struct signer cur;
+        size_t cb, ce, r, j, seen;
+        unsigned ntitle = 0;
+
+        if (l->b == l->e || !sig_cell(pg, l, &cb, &ce) || !authority_at(pg, cb, ce, &r))
+            continue;
+        sb_reset(&cur.title);
+        sb_reset(&cur.name);
+        if (r > cb) {
+            /* "KT.CHỦ TỊCH" -> "KT. CHỦ TỊCH" */
+            size_t d = cb;
+
+            while (d < r && is_letter(pg->cp[d]))
+                sb_cp(&cur.title, pg->cp[d++]);
+            sb_str(&cur.title, ".");
+            sb_span(&cur.title, pg, r, ce);
+        } else {
+            sb_span(&cur.title, pg, cb, ce);
+        }
+        /* Up to two more title lines: "PHÓ CHỦ TỊCH". */
+        for (j = i + 1; j < pg->nl && ntitle < 2; j++) {
+            const struct mline *t = &pg->ln[j];
+
+            if (t->b == t->e || !sig_cell(pg, t, &cb, &ce))
+                break;
+            if (is_name(pg, cb, ce) || is_sign_note(pg, cb, ce) || !span_upper(pg, cb, ce))
+                break;
+            sb_str(&cur.title, " /");
+            sb_span(&cur.title, pg, cb, ce);
+            ntitle++;
+        }
+        /* The name: the first name-like line among the next eight. */
+        for (seen = 0; j < pg->nl && seen < 8; j++) {
+            const struct mline *t = &pg->ln[j];
+
+            if (t->b == t->e)
+                continue;
+            seen++;
+            if (!sig_cell(pg, t, &cb, &ce))
+                continue;
+            if (authority_at(pg, cb, ce, &r))
+                break; /* the next signature block */
+            if (is_name(pg, cb, ce)) {
+                sb_span(&cur.name, pg, cb, ce);
+                break;
+            }
+        }
+        if (cur.name.n > 0) {
+            *out = cur;
+            found = 1;
+        }
+        /* "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH": the lines taken as titles
+         * are not authority lines of their own. */
+        i += ntitle;
+    }
+    return found;
+}
+
+/* ------------------------------------------------------------------ */
+/* Generic fields: lang, title, dates */
+
+static int in_list(const char *w, const char *const *list)
+{
+    for (; *list != NULL; list++)
+        if (w[0] == (*list)[0] && strcmp(w, *list) == 0)
+            return 1;
+    return 0;
+}
+
+/* A cheap guess from function words and the share of letters with
+ * Vietnamese marks; NULL when neither language is clear. */
+static const char *guess_lang(const struct mpage *pg)
+{
+    /* Folded Vietnamese function words that are not English words or
+     * common identifiers ("can", "so", "de" are). */
+    static const char *const vi[] = {
+        "cua", "cac", "duoc", "trong", "nhung", "voi", "khong", "nguoi", "theo", "nay", "mot",
+        "nhu", "hoac", "viec", "thuc", "hien", "tinh", "ngay", "thang", "quyet", "dinh",
+        "nhan", "phai", "nha", "nuoc", "uy", "chu", "tich", "huyen", "xa", "nhiem", "vu",
+        "trien", "khai", "cong", "tac", NULL};
+    static const char *const en[] = {
+        "the", "of", "and", "to", "in", "is", "for", "that", "with", "on", "as", "be", "by",
+        "this", "are", "from", "at", "or", "it", "was", "we", "you", "your", "our", "have",
+        "has", "will", "not", "which", "dear", "sincerely", "please", NULL};
+    unsigned nvi = 0, nen = 0, letters = 0, nlatin = 0, marked = 0, words = 0;
+    char w[16];
+    size_t k = 0;
+
+    for (size_t i = 0; i <= pg->n && words < 300; i++) {
+        int32_t c = i < pg->n ? pg->cp[i] : ' ';
+
+        if (is_letter(c)) {
+            int latin = c < 0x250 || (c >= 0x1E00 && c <= 0x1EFF);
+
+            letters++;
+            nlatin += latin;
+            if (latin && pg->fc[i] != utf8proc_tolower(c))
+                marked++;
+            if (k < sizeof(w) - 1 && pg->fc[i] < 0x80)
+                w[k++] = (char)pg->fc[i];
+            else
+                k = sizeof(w); /* not a plain word */
+            continue;
+        }
+        if (k > 0 && k < sizeof(w)) {
+            w[k] = '\0';
+            nvi += in_list(w, vi);
+            nen += in_list(w, en);
+            words++;
+        }
+        k = 0;
+    }
+    if (letters < 20 || nlatin * 10 < letters * 8)
+        return NULL;
+    if (marked * 100 >= letters * 8 || (nvi >= 3 && nvi > 2 * nen))
+        return "vi";
+    if (nen >= 3 && nen > 2 * nvi && marked * 100 < letters * 2)
+        return "en";
+    return NULL;
+}
+
+/* The first heading-like line of the first ten: 2 to 25 words, some
+ * letters, not starting in lower case, not ending like a salutation. */
+static int first_heading(const struct mpage *pg, struct sbuf *out)
+{
+    size_t seen = 0;
+
+    for (size_t i = 0; i < pg->nl && seen < 10; i++) {
+        const struct mline *l = &pg->ln[i];
+        int32_t last;
+        size_t b;
+
+        if (l->b == l->e || l->fl & L_RULE)
+            continue;
+        seen++;
+        b = skip_nonword(pg, l->b, l->e);
+        last = pg->cp[l->e - 1];
+        if (l->nwords < 2 || l->nwords > 25 || l->nletters < 4 || l->e - l->b > 200)
+            continue;
+        if (b >= l->e || is_lower(pg->cp[b]) || last == ',' || last == ':' || last == ';')
+            continue;
+        sb_span(out, pg, l->b, l->e);
+        return 1;
+    }
+    return 0;
+}
+
+static void add_date(struct text_meta *m, int y, int mo, int d)
+{
+    for (size_t i = 0; i < m->ndates; i++)
+        if (m->dates[i].year == y && m->dates[i].month == mo && m->dates[i].day == d)
+            return;
+    if (m->ndates < TEXT_META_MAX_DATES) {
+        m->dates[m->ndates].year = y;
+        m->dates[m->ndates].month = mo;
+        m->dates[m->ndates].day = d;
+        m->ndates++;
+    }
+}
+
+/* Dates anywhere on the page: d/m/yyyy (also with '.' or '-') and
+ * "ngày d tháng m năm y". */
+static void find_dates(const struct mpage *pg, int ymax, struct text_meta *m)
+{
+    for (size_t i = 0; i < pg->n && m->ndates < TEXT_META_MAX_DATES; i++) {
+        struct dateparse dp;
+        int d, mo, y;
+        size_t j;
+
+        if (i > 0 && is_alnum(pg->fc[i - 1]))
+            continue;
+        if (pg->fc[i] == 'n') {
+            memset(&dp, 0, sizeof(dp));
+            if (date_at(pg, i, pg->n, &dp) && date_valid(dp.y, dp.m, dp.d, ymax))
+                add_date(m, dp.y, dp.m, dp.d);
+            continue;
+        }
+        if (!is_digit(pg->fc[i]))
+            continue;
+        d = 0;
+        for (j = i; j < pg->n && j < i + 3 && is_digit(pg->fc[j]); j++)
+            d = d * 10 + (pg->fc[j] - '0');
+        if (j == i || j - i > 2 || j >= pg->n)
+            continue;
+        {
+            int32_t s = pg->fc[j];
+            size_t k;
+
+            if (s != '/' && s != '.' && s != '-')
+                continue;
+            mo = 0;
+            for (k = j + 1; k < pg->n && k < j + 4 && is_digit(pg->fc[k]); k++)
+                mo = mo * 10 + (pg->fc[k] - '0');
+            if (k == j + 1 || k - j - 1 > 2 || k >= pg->n || pg->fc[k] != s)
+                continue;
+            y = 0;
+            for (j = k + 1; j < pg->n && j < k + 6 && is_digit(pg->fc[j]); j++)
+                y = y * 10 + (pg->fc[j] - '0');
+            if (j - k - 1 != 4 || (j < pg->n && is_alnum(pg->fc[j])))
+                continue;
+            if (d >= 1 && date_valid(y, mo, d, ymax))
+                add_date(m, y, mo, d);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The result */
+
+static const struct {
+    const char *name;
+    size_t off;
+} fields[TEXT_META_NFIELDS] = {
+    [TEXT_META_NUMBER] = {"number", offsetof(struct text_meta, number)},
+    [TEXT_META_TYPE] = {"type", offsetof(struct text_meta, type)},
+    [TEXT_META_AGENCY] = {"agency", offsetof(struct text_meta, agency)},
+    [TEXT_META_PLACE] = {"place", offsetof(struct text_meta, place)},
+    [TEXT_META_ISSUED] = {"issued", offsetof(struct text_meta, issued)},
+    [TEXT_META_SUBJECT] = {"subject", offsetof(struct text_meta, subject)},
+    [TEXT_META_SIGNER] = {"signer", offsetof(struct text_meta, signer)},
+    [TEXT_META_SIGNER_TITLE] = {"signer_title", offsetof(struct text_meta, signer_title)},
+    [TEXT_META_SECRECY] = {"secrecy", offsetof(struct text_meta, secrecy)},
+    [TEXT_META_URGENCY] = {"urgency", offsetof(struct text_meta, urgency)},
+    [TEXT_META_TITLE] = {"title", offsetof(struct text_meta, title)},
+    [TEXT_META_LANG] = {"lang", offsetof(struct text_meta, lang)},
+    [TEXT_META_NUMBER_KEY] = {"number_key", offsetof(struct text_meta, number_key)},
+    [TEXT_META_SYMBOL] = {"symbol", offsetof(struct text_meta, symbol)},
+    [TEXT_META_TYPE_CODE] = {"type_code", offsetof(struct text_meta, type_code)},
+    [TEXT_META_PARENT_AGENCY] = {"parent_agency", offsetof(struct text_meta, parent_agency)},
+    [TEXT_META_ISSUER_CODE] = {"issuer_code", offsetof(struct text_meta, issuer_code)},
+    [TEXT_META_UNIT] = {"unit", offsetof(struct text_meta, unit)},
+    [TEXT_META_SCOPE] = {"scope", offsetof(struct text_meta, scope)},
+};
+
+static char **field_ptr(struct text_meta *m, int f)
+{
+    return (char **)(void *)((char *)m + fields[f].off);
+}
+
+/* Set field f to a copy of s (nothing when s is NULL or empty). */
+static void set_field(struct text_meta *m, int f, const char *s, int conf)
+{
+    char **p = field_ptr(m, f);
+
+    free(*p);
+    *p = NULL;
+    m->conf[f] = 0;
+    if (s == NULL || *s == '\0')
+        return;
+    *p = xstrdup(s);
+    m->conf[f] = (unsigned char)(conf < 1 ? 1 : conf > 100 ? 100 : conf);
+}
+
+static void clear_field(struct text_meta *m, int f)
+{
+    set_field(m, f, NULL, 0);
+}
+
+void text_meta_init(struct text_meta *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->num = -1;
+}
+
+void text_meta_release(struct text_meta *m)
+{
+    if (m == NULL)
+        return;
+    for (int f = 0; f < TEXT_META_NFIELDS; f++)
+        free(*field_ptr(m, f));
+    text_meta_init(m);
+}
+
+const char *text_meta_get(const struct text_meta *m, enum text_meta_field f)
+{
+    if ((int)f < 0 || f >= TEXT_META_NFIELDS)
+        return NULL;
+    return *(char *const *)(const void *)((const char *)m + fields[f].off);
+}
+
+const char *text_meta_field_name(enum text_meta_field f)
+{
+    if ((int)f < 0 || f >= TEXT_META_NFIELDS)
+        return NULL;
+    return fields[f].name;
+}
+
+int text_meta_next(const struct text_meta *m, size_t *pos, const char **name,
+                   const char **value)
+{
+    while (*pos < TEXT_META_NRECORD) {
+        enum text_meta_field f = (enum text_meta_field)(*pos)++;
+        const char *v = text_meta_get(m, f);
+
+        if (v != NULL) {
+            *name = fields[f].name;
+            *value = v;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Extraction */
+
+struct ctx {
+    struct mpage p1, pl;
+    const struct mpage *last;
+    int ymax;
+    size_t head; /* header zone: lines [0, head) of page 1 */
+    /* F2 */
+    const struct dtype *ltype;
+    int ltype_conf;
+    size_t tline;
+    /* F1 */
+    int has_num;
+    size_t numline;
+    struct numparse np;
+    /* F4 */
+    int has_date;
+    size_t dateline;
+    struct dateparse dp;
+    /* V/v, Kính gửi, motto */
+    int has_vv, has_kg, has_motto;
+    size_t vvline, vvstart;
+};
+
+static const char *const body_starts[] = {"kinh gui", "can cu", "theo de nghi", "dieu", "xet",
+                                          NULL};
+
+/* V/v at position b of line l (its start, or after the number): returns the
+ * start of the text after it, or NOPOS. */
+static size_t vv_at(const struct mpage *pg, const struct mline *l, size_t b)
+{
+    size_t i = skip_nonword(pg, b, l->le), j;
+    int32_t s;
+
+    if (i >= l->le || pg->fc[i] != 'v')
+        return NOPOS;
+    j = skip_blanks(pg, i + 1, l->le);
+    if (j >= l->le)
+        return NOPOS;
+    s = pg->fc[j];
+    if (s != '/' && s != '|' && s != 'l' && s != '1' && s != 'i' && s != '.')
+        return NOPOS;
+    j = skip_blanks(pg, j + 1, l->le);
+    if (j >= l->le || pg->fc[j] != 'v' || (j + 1 < l->le && is_letter(pg->fc[j + 1])))
+        return NOPOS;
+    j++;
+    while (j < l->le && (is_blank(pg->fc[j]) || pg->fc[j] == ':' || pg->fc[j] == '.' ||
+                         pg->fc[j] == ',' || pg->fc[j] == '-'))
+        j++;
+    return j;
+}
+
+/* Header zone and the anchors in it (P0 for plain text). */
+static void scan_header(struct ctx *c)
+{
+    const struct mpage *pg = &c->p1;
+    size_t lim = pg->nl < SCAN_LINES ? pg->nl : SCAN_LINES, end = NOPOS, i;
+    size_t after_vv = 0;
+
+    c->tline = NOPOS;
+    for (i = 0; i < lim; i++) {
+        const struct mline *l = &pg->ln[i];
+        struct numparse np;
+        struct dateparse dp;
+        const struct dtype *dt;
+        int conf = 0;
+
+        if (l->b == l->e)
+            continue;
+        if (starts_with_any(pg, l->b, l->e, body_starts)) {
+            static const char *const kg[] = {"kinh gui", NULL};
+
+            c->has_kg = starts_with_any(pg, l->b, l->e, kg);
+            end = i;
+            break;
+        }
+        if (!c->has_num && parse_number(pg, l, &np)) {
+            c->has_num = 1;
+            c->numline = i;
+            c->np = np;
+        }
+        memset(&dp, 0, sizeof(dp));
+        if (!c->has_date &&
+            find_dateline(pg, c->has_num && c->numline == i ? c->np.e : l->b, l->e, c->ymax,
+                          &dp)) {
+            c->has_date = 1;
+            c->dateline = i;
+            c->dp = dp;
+        }
+        if (!c->has_vv && ((c->vvstart = vv_at(pg, l, l->b)) != NOPOS ||
+                           (c->has_num && c->numline == i &&
+                            (c->vvstart = vv_at(pg, l, c->np.e)) != NOPOS))) {
+            c->has_vv = 1;
+            c->vvline = i;
+            after_vv = i + 3;
+        }
+        dt = type_line(pg, l, &conf);
+        if (dt != NULL) {
+            c->ltype = dt;
+            c->ltype_conf = conf;
+            c->tline = i;
+            end = i;
+            break;
+        }
+        /* A body paragraph: many words, mostly lower case. */
+        if (l->nwords >= 10 && l->nlower * 10 >= l->nletters * 7 && i >= after_vv &&
+            !(c->has_num && c->numline == i) && !(c->has_date && c->dateline == i)) {
+            end = i;
+            break;
+        }
+        if (l->fl & (L_QH | L_TN))
+            c->has_motto = 1;
+    }
+    if (end == NOPOS) {
+        end = pg->nl * 35 / 100;
+        if (end < 12)
+            end = 12;
+    }
+    if (end > HEAD_MAX)
+        end = HEAD_MAX;
+    if (end > pg->nl)
+        end = pg->nl;
+    c->head = end;
+    if (c->has_num && c->numline >= end)
+        c->has_num = 0;
+    if (c->has_date && c->dateline >= end)
+        c->has_date = 0;
+    if (c->has_vv && c->vvline >= end)
+        c->has_vv = 0;
+}
+
+/* F7 over the header zone. */
+static void find_marks(struct ctx *c, struct text_meta *m)
+{
+    const struct mpage *pg = &c->p1;
+
+    for (size_t i = 0; i < c->head; i++) {
+        const struct mline *l = &pg->ln[i];
+        size_t b = l->b;
+
+        while (b < l->le) {
+            size_t e = cell_end(pg, b, l->le);
+            int conf = 0;
+            const struct mark *mk = mark_cell(pg, b, e, &conf);
+
+            if (mk != NULL && text_meta_get(m, (enum text_meta_field)mk->field) == NULL)
+                set_field(m, mk->field, mk->canon, conf);
+            b = e + 1;
+        }
+    }
+}
+
+static int is_mark_line(const struct mpage *pg, const struct mline *l)
+{
+    int conf;
+
+    return mark_cell(pg, l->b, l->le, &conf) != NULL;
+}
+
+static int has_letters(const struct mpage *pg, size_t b, size_t e)
+{
+    for (size_t i = b; i < e; i++)
+        if (is_letter(pg->cp[i]))
+            return 1;
+    return 0;
+}
+
+/* F3: capital lines of the left column above the number (or the date). */
+static void find_agency(struct ctx *c, struct text_meta *m)
+{
+    static const char *const skip[] = {"du thao", "mau so", "ban sao", "sao y", "trich sao",
+                                       "sao luc", "cong bao", "phu luc", NULL};
+    static const char *const parents[] = {
+        "ubnd", "uy ban nhan dan", "hdnd", "hoi dong nhan dan", "bo", "tinh uy", "huyen uy",
+        "thanh uy", "quan uy", "dang uy", "tong cuc", "so", "dai hoc", "tap doan",
+        "tong cong ty", NULL};
+    static const char *const units[] = {
+        "so", "ban", "phong", "chi cuc", "trung tam", "van phong", "thanh tra", "cuc", "vu",
+        "truong", "cong an", "benh vien", "chi nhanh", "vien", "khoa", "cong ty", NULL};
+    const struct mpage *pg = &c->p1;
+    size_t anchor, take[4], nt = 0, split = 0;
+    struct sbuf parent, organ;
+    int conf;
+
+    if (c->has_num) {
+        anchor = c->numline;
+        conf = 85;
+    } else if (c->has_date) {
+        anchor = c->dateline;
+        conf = 65;
+    } else {
+        return;
+    }
+    for (size_t i = anchor; i-- > 0 && nt < 4;) {
+        const struct mline *l = &pg->ln[i];
+        struct dateparse dp;
+
+        if (l->b == l->le || l->fl & L_RULE || !has_letters(pg, l->b, l->le) ||
+            is_mark_line(pg, l) ||
+            starts_with_any(pg, l->b, l->le, skip))
+            continue;
+        memset(&dp, 0, sizeof(dp));
+        if (find_dateline(pg, l->b, l->e, c->ymax, &dp))
+            continue;
+        if (span_upper(pg, l->b, l->le) && vv_at(pg, l, l->b) == NOPOS) {
+            take[nt++] = i;
+            continue;
+        }
+        if (nt > 0)
+            break;
+    }
+    if (nt == 0)
+        return;
+    /* take[] is bottom-up; parent = lines before the first unit line. */
+    if (nt >= 2 && starts_with_any(pg, pg->ln[take[nt - 1]].b, pg->ln[take[nt - 1]].le, parents))
+        for (size_t k = nt - 1; k-- > 0;)
+            if (starts_with_any(pg, pg->ln[take[k]].b, pg->ln[take[k]].le, units)) {
+                split = nt - 1 - k;
+                break;
+            }
+    sb_reset(&parent);
+    sb_reset(&organ);
+    for (size_t k = nt, n = 0; k-- > 0; n++)
+        sb_span(n < split ? &parent : &organ, pg, pg->ln[take[k]].b, pg->ln[take[k]].le);
+    set_field(m, TEXT_META_AGENCY, organ.s, conf);
+    set_field(m, TEXT_META_PARENT_AGENCY, parent.s, conf);
+}
+
+/* Is line l, met after the first line of a summary, rather the body?  The
+ * rule under the summary is often lost in OCR, so the body's first line
+ * must be told apart by itself: a capitalised opener ("Ngày 5/3, ...",
+ * "Thực hiện ...") or the length of a full text line. */
+static int continues_summary(const struct mpage *pg, const struct mline *l, size_t e)
+{
+    static const char *const openers[] = {
+        "ngay", "thuc hien", "de", "nham", "tren co so", "hien nay", "qua", "sau khi", "tai",
+        "trong", "theo", "vua qua", "thuc te", "nam", "thang", "vao", "can cu", NULL};
+    size_t b = skip_nonword(pg, l->b, e);
+
+    if (span_words(pg, l->b, e) >= 14)
+        return 0;
+    return !(b < e && is_upper(pg->cp[b]) && starts_with_any(pg, b, e, openers));
+}
+
+/* F5 after the type line. */
+static void subject_after_type(struct ctx *c, struct sbuf *out)
+{
+    static const char *const authorities[] = {
+        "chu tich", "giam doc", "uy ban nhan dan", "hoi dong nhan dan", "bo truong", "thu tuong",
+        "chinh phu", "ban thuong vu", "ban chap hanh", NULL};
+    static const char *const stops[] = {"thoi gian", "dia diem", "thanh phan", NULL};
+    static const char *const ve[] = {"ve", NULL};
+    const struct mpage *pg = &c->p1;
+    size_t blanks = 0;
+    int nparts = 0, upper_first = 0;
+    int32_t last = 0;
+
+    for (size_t j = c->tline + 1; j < pg->nl && nparts < 4; j++) {
+        const struct mline *l = &pg->ln[j];
+        size_t e = l->e;
+        int up;
+
+        if (l->b == l->e) {
+            if (nparts > 0 || ++blanks > 1)
+                break;
+            continue;
+        }
+        if (l->fl & (L_RULE | L_QH | L_TN) || starts_with_any(pg, l->b, l->e, body_starts) ||
+            starts_with_any(pg, l->b, l->e, stops))
+            break;
+        while (e > l->b && is_blank(pg->cp[e - 1]))
+            e--;
+        if (pg->cp[e - 1] == ':' || l->nwords > 24)
+            break;
+        /* "... trân trọng kính mời:", "... trân trọng giới thiệu:" open the body
+         * of invitations and introductions. */
+        if (find_word(pg, l->b, e, "tran trong", NULL) != NOPOS ||
+            find_word(pg, l->b, e, "kinh moi", NULL) != NOPOS)
+            break;
+        up = span_upper(pg, l->b, e);
+        if (up && starts_with_any(pg, l->b, e, authorities))
+            break;
+        if (up && !(nparts == 0 ? starts_with_any(pg, l->b, e, ve) : upper_first))
+            break;
+        if (nparts > 0 && (!continues_summary(pg, l, e) || last == '.' || last == ';'))
+            break;
+        if (nparts == 0)
+            upper_first = up;
+        sb_span(out, pg, l->b, e);
+        last = pg->cp[e - 1];
+        nparts++;
+    }
+}
+
+/* F5 for a công văn: the V/v line and up to two continuation lines. */
+static void subject_vv(struct ctx *c, struct sbuf *out)
+{
+    const struct mpage *pg = &c->p1;
+    const struct mline *l = &pg->ln[c->vvline];
+
+    sb_span(out, pg, c->vvstart, cell_end(pg, c->vvstart, l->le));
+    for (size_t j = c->vvline + 1, k = 0; j < pg->nl && k < 2; j++, k++) {
+        const struct mline *t = &pg->ln[j];
+        struct numparse np;
+        struct dateparse dp;
+        size_t e = cell_end(pg, t->b, t->le);
+        int conf;
+
+        memset(&dp, 0, sizeof(dp));
+        if (t->b == e || t->fl & L_RULE || span_upper(pg, t->b, e) ||
+            starts_with_any(pg, t->b, e, body_starts) || parse_number(pg, t, &np) ||
+            find_dateline(pg, t->b, t->e, c->ymax, &dp) || type_line(pg, t, &conf) != NULL ||
+            is_list_line(pg, t->b, e) || !continues_summary(pg, t, e))
+            break;
+        sb_span(out, pg, t->b, e);
+    }
+}
+
+/* Lower-case the first letter of a subject that starts with a plain verb or
+ * "Về", so that it reads on after the type name in a title. */
+static void title_subject(struct sbuf *sb, const char *subject, int cong_van)
+{
+    static const char *const verbs[] = {"ve", "ban", "phe", "giao", "thanh", "bo", "trien",
+                                        "to", "tang", "thuc", "kien", "sua", "huong", "dieu",
+                                        "du", "tong", "quy", "chi", "day", "xay", "dam", NULL};
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)subject;
+    char first[16], f[64];
+    utf8proc_int32_t c0, c1;
+    utf8proc_ssize_t n;
+    size_t k = 0;
+
+    fold_str(subject, f, sizeof(f));
+    while (f[k] != '\0' && f[k] != ' ' && k < sizeof(first) - 1) {
+        first[k] = f[k];
+        k++;
+    }
+    first[k] = '\0';
+    if (cong_van && strcmp(first, "ve") != 0) {
+        sb_str(sb, " về việc ");
+        sb_str(sb, subject);
+        return;
+    }
+    sb_str(sb, " ");
+    n = utf8proc_iterate(p, -1, &c0);
+    if (n > 0 && in_list(first, verbs) && is_upper(c0) &&
+        utf8proc_iterate(p + n, -1, &c1) > 0 && is_lower(c1)) {
+        sb_cp(sb, utf8proc_tolower(c0));
+        sb_str(sb, subject + n);
+    } else {
+        sb_str(sb, subject);
+    }
+}
+
+static int current_year(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (now == (time_t)-1 || gmtime_r(&now, &tm) == NULL)
+        return 2100;
+    return tm.tm_year + 1900;
+}
+
+/* Cut (s, n) to page 1: up to the first '\f', at most the cap. */
+static size_t first_page_len(const char *s, size_t n)
+{
+    const char *ff = n > 0 ? memchr(s, '\f', n) : NULL;
+
+    if (ff != NULL)
+        n = (size_t)(ff - s);
+    return n > TEXT_META_PAGE_MAX ? TEXT_META_PAGE_MAX : n;
+}
+
+/* The last page of (s, n): after its last '\f', at most the cap, starting
+ * on a line. */
+static const char *last_page(const char *s, size_t *n)
+{
+    size_t len = *n, b = 0;
+
+    for (size_t i = len; i > 0; i--)
+        if (s[i - 1] == '\f') {
+            b = i;
+            break;
+        }
+    if (len - b > TEXT_META_PAGE_MAX) {
+        b = len - TEXT_META_PAGE_MAX;
+        while (b < len && s[b - 1] != '\n')
+            b++;
+    }
+    *n = len - b;
+    return s + b;
+}
+
+static void build_number(struct ctx *c, struct text_meta *m)
+{
+    struct numparse *np = &c->np;
+    struct sbuf sym, num, key;
+    char f[TEXT_META_FIELD_MAX];
+    int conf = np->repaired ? 70 : 90;
+
+    sb_reset(&sym);
+    sb_reset(&num);
+    sb_reset(&key);
+    if (np->party) {
+        sb_str(&sym, np->seg[0]);
+        sb_str(&sym, "/");
+        sb_str(&sym, np->seg[1]);
+        sb_str(&num, np->numtext);
+        sb_str(&num, "-");
+        sb_str(&num, sym.s);
+        snprintf(f, sizeof(f), "%d-", np->num);
+        sb_str(&key, f);
+        m->flags |= TEXT_META_PARTY;
+        set_field(m, TEXT_META_ISSUER_CODE, np->seg[1], conf);
+    } else {
+        for (int i = 0; i < np->nseg; i++) {
+            if (i > 0)
+                sb_str(&sym, "-");
+            sb_str(&sym, np->seg[i]);
+        }
+        if (np->num >= 0) {
+            sb_str(&num, np->numtext);
+            sb_str(&num, "/");
+            snprintf(f, sizeof(f), "%d/", np->num);
+            sb_str(&key, f);
+        }
+        if (np->year > 0) {
+            snprintf(f, sizeof(f), "%d/", np->year);
+            if (np->num >= 0) {
+                sb_str(&num, f);
+                sb_str(&key, f);
+            }
+            m->year_in_number = np->year;
+            m->flags |= TEXT_META_QPPL;
+        }
+        sb_str(&num, sym.s);
+    }
+    fold_str(sym.s, f, sizeof(f));
+    sb_str(&key, f);
+    set_field(m, TEXT_META_SYMBOL, sym.s, conf);
+    if (np->num >= 0) {
+        m->num = np->num;
+        set_field(m, TEXT_META_NUMBER, num.s, conf);
+        set_field(m, TEXT_META_NUMBER_KEY, key.s, conf);
+    } else {
+        m->flags |= TEXT_META_UNNUMBERED;
+    }
+}
+
+/* Issuer and unit from the admin symbol: segments from 'from' on. */
+static void set_issuer(struct ctx *c, struct text_meta *m, int from, int conf)
+{
+    struct sbuf unit;
+
+    sb_reset(&unit);
+    if (from >= c->np.nseg)
+        return;
+    set_field(m, TEXT_META_ISSUER_CODE, c->np.seg[from], conf);
+    for (int i = from + 1; i < c->np.nseg; i++) {
+        if (unit.n > 0)
+            sb_str(&unit, "-");
+        sb_str(&unit, c->np.seg[i]);
+    }
+    set_field(m, TEXT_META_UNIT, unit.s, conf);
+}
+
+/* F1 step 4 and F2: type, type code, issuer and unit. */
+static void resolve_type(struct ctx *c, struct text_meta *m)
+{
+    const struct dtype *code = NULL, *type = NULL;
+    int conf = 0, sym_from = 0, nconf = c->np.repaired ? 70 : 90;
+
+    if (c->has_num) {
+        if (c->np.party)
+            code = dtype_by_code(c->np.seg[0], 0);
+        else if (c->np.nseg >= 2)
+            code = dtype_by_code(c->np.seg[0], c->np.year > 0);
+        if (!c->np.party)
+            sym_from = code != NULL ? 1 : 0;
+    }
+    if (c->ltype != NULL) {
+        type = c->ltype;
+        conf = c->ltype_conf;
+    } else if (c->has_vv) {
+        type = dtype_cong_van();
+        conf = 85;
+    } else if (code != NULL) {
+        type = code;
+        conf = 75;
+    } else if (c->has_num && !c->np.party && c->np.year == 0) {
+        type = dtype_cong_van();
+        conf = 70;
+    } else if (c->has_kg) {
+        type = dtype_cong_van();
+        conf = 60;
+    }
+    if (c->has_num && !c->np.party) {
+        if (type != NULL && type->code == NULL && code != NULL) {
+            /* A công văn with a type code in its symbol.  "TTr" is also
+             * Thanh tra's own code (vietnamese.md §1), so there the whole
+             * symbol is agency; any other code is a plain conflict. */
+            if (strcmp(code->code, "TTr") == 0)
+                sym_from = 0;
+            m->flags |= TEXT_META_SYM_SUSPECT;
+        } else if (type != NULL && code != NULL && type != code) {
+            m->flags |= TEXT_META_SYM_SUSPECT;
+        } else if (type != NULL && type->code != NULL && code == NULL && type == c->ltype) {
+            m->flags |= TEXT_META_SYM_SUSPECT;
+        }
+        set_issuer(c, m, sym_from, nconf);
+    } else if (c->has_num && code != NULL && type != NULL && type != code) {
+        m->flags |= TEXT_META_SYM_SUSPECT;
+    }
+    if (type != NULL) {
+        set_field(m, TEXT_META_TYPE, type->name, conf);
+        set_field(m, TEXT_META_TYPE_CODE, type->code, conf);
+    }
+}
+
+static void build_title(struct text_meta *m)
+{
+    struct sbuf t;
+
+    sb_reset(&t);
+    sb_str(&t, m->type);
+    if (m->number != NULL) {
+        sb_str(&t, " ");
+        sb_str(&t, m->number);
+    }
+    if (m->subject != NULL)
+        title_subject(&t, m->subject, m->type_code == NULL && strcmp(m->type, "Công văn") == 0);
+    set_field(m, TEXT_META_TITLE, t.s, m->conf[TEXT_META_TYPE]);
+}
+
+static void extract(struct ctx *c, struct text_meta *m)
+{
+    const struct mpage *pg = &c->p1;
+    struct sbuf sb;
+    struct signer sg;
+    int signals, strong;
+
+    scan_header(c);
+    /* A labelled number with a full symbol is enough by itself; a bare
+     * "Số: 12/UB" or an unlabelled party number counts as one signal. */
+    strong = c->has_num && c->np.label &&
+             (c->np.party || c->np.nseg >= 2 || c->np.year > 0);
+    signals = !!c->has_motto + !!c->has_date + (c->ltype != NULL) + !!c->has_vv +
+              (c->has_num && !strong);
+    if (strong || signals >= 2) {
+        m->flags |= TEXT_META_OFFICIAL;
+        if (c->has_num)
+            build_number(c, m);
+        resolve_type(c, m);
+        if (c->has_date) {
+            struct dateparse *dp = &c->dp;
+            char iso[48];
+            int conf = dp->repaired ? 70 : 90;
+
+            if (dp->d > 0)
+                snprintf(iso, sizeof(iso), "%04d-%02d-%02d", dp->y, dp->m, dp->d);
+            else
+                snprintf(iso, sizeof(iso), "%04d-%02d", dp->y, dp->m);
+            set_field(m, TEXT_META_ISSUED, iso, conf);
+            if (dp->pb != NOPOS) {
+                sb_reset(&sb);
+                sb_span(&sb, pg, dp->pb, dp->pe);
+                set_field(m, TEXT_META_PLACE, sb.s, conf - 10);
+            }
+        }
+        find_marks(c, m);
+        find_agency(c, m);
+        sb_reset(&sb);
+        if (m->type != NULL && m->type_code == NULL && c->has_vv)
+            subject_vv(c, &sb);
+        else if (c->ltype != NULL)
+            subject_after_type(c, &sb);
+        set_field(m, TEXT_META_SUBJECT, sb.s, 75);
+        /* Contracts and agreements carry one signature per party: no one
+         * of them is "the" signer. */
+        if (!(m->type_code != NULL && (strcmp(m->type_code, "HĐ") == 0 ||
+                                       strcmp(m->type_code, "BGN") == 0 ||
+                                       strcmp(m->type_code, "BTT") == 0)) &&
+            find_signer(c->last, &sg)) {
+            set_field(m, TEXT_META_SIGNER, sg.name.s, 80);
+            set_field(m, TEXT_META_SIGNER_TITLE, sg.title.s, 80);
+        }
+        if (m->type != NULL)
+            build_title(m);
+    }
+    if (m->title == NULL) {
+        sb_reset(&sb);
+        if (first_heading(pg, &sb))
+            set_field(m, TEXT_META_TITLE, sb.s, 30);
+    }
+    set_field(m, TEXT_META_LANG, guess_lang(pg), 60);
+    find_dates(pg, c->ymax, m);
+    if (!(m->flags & TEXT_META_OFFICIAL))
+        for (int f = 0; f < TEXT_META_NFIELDS; f++)
+            if (f != TEXT_META_TITLE && f != TEXT_META_LANG)
+                clear_field(m, f);
+}
+
+int text_meta_extract(const char *page1, size_t n1, const char *last, size_t n2,
+                      struct text_meta *out, struct vt_err *err)
+{
+    struct ctx *c;
+    int rc;
+
+    assert(out != NULL);
+    assert(page1 != NULL || n1 == 0);
+    text_meta_init(out);
+    c = xcalloc(1, sizeof(*c));
+    page_init(&c->p1);
+    page_init(&c->pl);
+    c->ymax = current_year() + 1;
+    if (page1 == NULL)
+        page1 = "";
+    rc = page_load(&c->p1, page1, first_page_len(page1, n1));
+    if (rc < 0)
+        goto out;
+    c->last = &c->p1;
+    if (last != NULL && last != page1) {
+        const char *lp = last_page(last, &n2);
+
+        rc = page_load(&c->pl, lp, n2);
+        if (rc < 0)
+            goto out;
+        c->last = &c->pl;
+    } else if (last != NULL && last == page1 && memchr(page1, '\f', n1) != NULL) {
+        /* The whole text passed twice: its last page is after the last \f. */
+        const char *lp = last_page(last, &n2);
+
+        rc = page_load(&c->pl, lp, n2);
+        if (rc < 0)
+            goto out;
+        c->last = &c->pl;
+    }
+    extract(c, out);
+out:
+    if (rc < 0) {
+        text_meta_release(out);
+        rc = vt_err_set(err, rc, "cannot extract metadata: %s", vt_strerror(rc));
+    }
+    page_release(&c->p1);
+    page_release(&c->pl);
+    free(c);
+    return rc;
+}
