@@ -26,7 +26,7 @@ static void usage(FILE *f)
             "  --data DIR        index folder (default " VANTHU_DEFAULT_DATA ")\n"
             "  --threads N       extraction threads (default: number of cores)\n"
             "  --max-text BYTES  text kept per document (default 16777216)\n"
-            "  --batch-mb N      commit every N MB of documents (default 64)\n"
+            "  --batch-mb N      commit every N MB of documents per shard (default 4)\n"
             "  --compact         always compact the index at the end\n"
             "  --no-compact      never compact (default: after a bulk build)\n"
             "  --quiet           only warnings and errors\n"
@@ -48,7 +48,7 @@ int cmd_index(int argc, char **argv)
 
     cfg.data_dir = VANTHU_DEFAULT_DATA;
     cfg.max_text = 16u << 20;
-    cfg.batch_bytes = 64u << 20;
+    cfg.batch_bytes = 4u << 20;
     cfg.compact = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -184,7 +184,7 @@ bad:
         goto out;
     }
     if (json) {
-        json_dumpf(res, stdout, JSON_COMPACT);
+        json_dumpf(res, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
         putchar('\n');
     } else {
         print_human(res);

@@ -1345,6 +1345,32 @@ static bool sniff_html(const unsigned char *p, size_t n)
     return false;
 }
 
+/* sniff_html() for UTF-8 and for UTF-16 with a byte-order mark (whose
+ * ASCII characters are read from every other byte). */
+static bool sniff_html_any(const unsigned char *p, size_t n)
+{
+    unsigned char narrow[512];
+    size_t k = 0, i;
+    int lo;
+
+    if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF))) {
+        lo = p[0] == 0xFF ? 0 : 1;
+        for (i = 2; i + 1 < n && k < sizeof(narrow); i += 2) {
+            if (p[i + 1 - lo] != 0)
+                break;
+            narrow[k++] = p[i + lo];
+        }
+        return sniff_html(narrow, k);
+    }
+    return sniff_html(p, n);
+}
+
+static void set_mime(struct extract_result *res, const char *mime)
+{
+    free(res->mime);
+    res->mime = xstrdup(mime);
+}
+
 static enum route route_of(const char *mime, const unsigned char *head, size_t n)
 {
     if (strcmp(mime, "application/pdf") == 0)
@@ -1442,7 +1468,18 @@ int extractor_run(struct extractor *ex, int fd, const char *path, struct extract
     case R_IMAGE: res->kind = EXTRACT_NEEDS_OCR; return 0;
     case R_TEXT: rc = extract_stream(ex, fd, path, res, n, false, false, err); break;
     case R_HTML: rc = extract_stream(ex, fd, path, res, n, true, false, err); break;
-    case R_UNKNOWN: rc = extract_stream(ex, fd, path, res, n, false, true, err); break;
+    case R_UNKNOWN:
+        /* vanthu's own magic rules leave text to us (detect.c): a file
+         * that decodes is text, or HTML when it starts like HTML. */
+        if (sniff_html_any(ex->chunk, n)) {
+            set_mime(res, "text/html");
+            rc = extract_stream(ex, fd, path, res, n, true, true, err);
+        } else {
+            rc = extract_stream(ex, fd, path, res, n, false, true, err);
+            if (rc == 0)
+                set_mime(res, "text/plain");
+        }
+        break;
     case R_OTHER:
     default:
         res->kind = EXTRACT_UNSUPPORTED;

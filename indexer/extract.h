@@ -1,7 +1,8 @@
 /* Born-digital text extraction: one file in, UTF-8 text out.
  *
- * The type comes from the file's content (libmagic over its first 64 KiB,
- * see detect.h), never from its name.  Then:
+ * The type comes from the file's content, never from its name: libmagic
+ * with vanthu's rules names binary formats (see detect.c); a file no rule
+ * names is text if it decodes, HTML if it also starts like HTML.  Then:
  *
  *   kind                 what                          text
  *   EXTRACT_EMPTY        a zero-byte file              none (not an error:

@@ -67,30 +67,170 @@ static char *first_line_title(const char *text, size_t n)
     return end > start ? xstrndup(text + start, end - start) : NULL;
 }
 
+/* The header of an official document sits in the first lines of page 1
+ * and its signature at the end of the last page, so the extractor gets the
+ * head of page 1 and the tail of the last page: a long report costs the
+ * same as a one-page letter. */
+#define META_HEAD 4096
+#define META_TAIL 3072
+
+/* Official-document fields only exist in Vietnamese text: text with a
+ * Vietnamese letter in its head, or, for documents typed or OCR'd without
+ * diacritics, one of the header's fixed words.  Everything else (most of a
+ * born-digital archive in English, code, tables) skips the extractor,
+ * which was a tenth of indexing's CPU time on English text. */
+static int maybe_official(const char *p, size_t n)
+{
+    static const char *const markers[] = {"cong hoa", "doc lap", "ubnd", "hdnd", "quyet dinh",
+                                          "cong van", "kinh gui", "so:"};
+    char head[META_HEAD + 1];
+
+    if (text_has_marks(p, n))
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        head[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+    head[n] = '\0';
+    for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+        if (strstr(head, markers[i]) != NULL)
+            return 1;
+    return 0;
+}
+
+static int meta_extract(const struct buf *text, struct text_meta *tm)
+{
+    const char *p = text->ptr, *last = memrchr(p, '\f', text->len);
+    const char *ff = memchr(p, '\f', text->len);
+    size_t n1 = ff != NULL ? (size_t)(ff - p) : text->len, n2;
+
+    if (n1 > META_HEAD)
+        n1 = META_HEAD;
+    if (!maybe_official(p, n1))
+        return 1;
+    last = last != NULL ? last + 1 : p;
+    n2 = text->len - (size_t)(last - p);
+    if (n2 > META_TAIL) {
+        last += n2 - META_TAIL;
+        n2 = META_TAIL;
+    }
+    return text_meta_extract(p, n1, last, n2, tm, NULL);
+}
+
+/* What the record is built from, whichever way the text was obtained. */
+struct source {
+    const char *hex;      /* sha256, "" if unknown */
+    const char *mime;     /* NULL: application/octet-stream */
+    const char *title;    /* the format's own title, or NULL */
+    unsigned pages;
+    int truncated;
+    double ocr_confidence; /* < 0: none */
+    const char *origin;    /* record "text_source", or NULL */
+};
+
+/* Build the record and the document of path from clean text (already
+ * through text_clean); out->status and out->code are set by the caller. */
+static int build_doc(const char *path, const struct stat *st, const struct source *src,
+                     const struct buf *clean, struct storage_doc **doc, struct ingest_outcome *out,
+                     struct vt_err *err)
+{
+    struct storage_input in;
+    char id[STORAGE_ID_LEN + 1];
+    const char *name = strrchr(path, '/');
+    char *title = NULL;
+    json_t *rec = NULL, *meta = NULL;
+    struct text_meta tm;
+    int rc;
+
+    name = name ? name + 1 : path;
+    storage_id_of(path, id);
+    text_meta_init(&tm);
+    out->text_bytes = clean->len;
+    out->truncated = src->truncated;
+    snprintf(out->sha256, sizeof(out->sha256), "%s", src->hex);
+    snprintf(out->mime, sizeof(out->mime), "%s", src->mime ? src->mime : "application/octet-stream");
+    out->pages = src->pages;
+
+    /* Official-document fields (DESIGN §8) from page 1 and the last page;
+     * the extractor leaves out whatever it doubts. */
+    meta = json_object();
+    if (clean->len > 0 && meta_extract(clean, &tm) == 0) {
+        size_t pos = 0;
+        const char *fname, *fvalue;
+        while (text_meta_next(&tm, &pos, &fname, &fvalue))
+            json_object_set_new(meta, fname, json_string(fvalue));
+        if ((tm.flags & TEXT_META_OFFICIAL) && tm.title != NULL)
+            title = xstrdup(tm.title);
+    }
+    if (title != NULL)
+        ;
+    else if (src->title != NULL && src->title[0] != '\0')
+        title = xstrdup(src->title);
+    else if (clean->len > 0)
+        title = first_line_title(clean->ptr, clean->len);
+    if (title == NULL)
+        title = xstrdup(name);
+
+    rec = json_object();
+    json_object_set_new(rec, "id", json_string(id));
+    json_object_set_new(rec, "path", json_string(path));
+    json_object_set_new(rec, "name", json_string(name));
+    json_object_set_new(rec, "title", json_string(title));
+    json_object_set_new(rec, "mime", json_string(src->mime ? src->mime : "application/octet-stream"));
+    json_object_set_new(rec, "size", json_integer((json_int_t)st->st_size));
+    json_object_set_new(rec, "mtime", json_integer((json_int_t)st->st_mtim.tv_sec));
+    json_object_set_new(rec, "mtime_ns",
+                        json_integer((json_int_t)st->st_mtim.tv_sec * 1000000000 +
+                                     st->st_mtim.tv_nsec));
+    json_object_set_new(rec, "sha256", json_string(src->hex));
+    json_object_set_new(rec, "status", json_string(out->status));
+    if (out->code != 0)
+        json_object_set_new(rec, "error", json_string(out->reason));
+    json_object_set_new(rec, "pages", json_integer(src->pages));
+    if (src->truncated)
+        json_object_set_new(rec, "truncated", json_true());
+    if (src->ocr_confidence >= 0)
+        json_object_set_new(rec, "ocr_confidence", json_real(src->ocr_confidence));
+    if (src->origin != NULL)
+        json_object_set_new(rec, "text_source", json_string(src->origin));
+    json_object_set_new(rec, "meta", meta);
+    meta = NULL;
+
+    /* Invalid UTF-8 in a file name cannot go into JSON; such a file keeps
+     * its record but under a lossy name. */
+    if (json_object_get(rec, "path") == NULL || json_object_get(rec, "name") == NULL) {
+        json_object_set_new(rec, "path", json_string("(name is not UTF-8)"));
+        json_object_set_new(rec, "name", json_string("(name is not UTF-8)"));
+    }
+
+    in.id = id;
+    in.record = rec;
+    in.text = clean->len ? clean->ptr : NULL;
+    in.text_len = clean->len;
+    rc = storage_doc_build(&in, doc, err);
+
+    json_decref(rec);
+    json_decref(meta);
+    text_meta_release(&tm);
+    free(title);
+    return rc;
+}
+
 int ingest_file(struct extractor *ex, const struct ingest_config *cfg, const char *path,
                 const struct stat *st, struct storage_doc **doc, struct ingest_outcome *out,
                 struct vt_err *err)
 {
     struct extract_result res;
-    struct storage_input in;
     struct vt_err ferr;
     struct buf clean;
-    char id[STORAGE_ID_LEN + 1], hex[SHA256_HEX_LEN + 1] = "";
-    const char *name = strrchr(path, '/');
-    char *title = NULL;
-    json_t *rec = NULL, *meta = NULL;
-    struct text_meta tm;
+    struct source src;
+    char hex[SHA256_HEX_LEN + 1] = "";
     int fd = -1, rc = 0, xrc;
 
     (void)cfg;
     *doc = NULL;
     memset(out, 0, sizeof(*out));
     vt_err_clear(&ferr);
-    text_meta_init(&tm);
     extract_result_init(&res);
     buf_init(&clean, BUF_NOLIMIT);
-    name = name ? name + 1 : path;
-    storage_id_of(path, id);
 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
@@ -118,70 +258,63 @@ int ingest_file(struct extractor *ex, const struct ingest_config *cfg, const cha
         snprintf(out->reason, sizeof(out->reason), "%s", ferr.msg);
         buf_reset(&clean);
     }
-    out->text_bytes = clean.len;
-    out->truncated = res.truncated;
 
-    /* Official-document fields (DESIGN §8) from page 1 and the last page;
-     * the extractor leaves out whatever it doubts. */
-    meta = json_object();
-    if (clean.len > 0 && text_meta_extract(clean.ptr, clean.len, clean.ptr, clean.len, &tm, NULL) == 0) {
-        size_t pos = 0;
-        const char *fname, *fvalue;
-        while (text_meta_next(&tm, &pos, &fname, &fvalue))
-            json_object_set_new(meta, fname, json_string(fvalue));
-        if ((tm.flags & TEXT_META_OFFICIAL) && tm.title != NULL)
-            title = xstrdup(tm.title);
-    }
-    if (title != NULL)
-        ;
-    else if (res.title != NULL && res.title[0] != '\0')
-        title = xstrdup(res.title);
-    else if (clean.len > 0)
-        title = first_line_title(clean.ptr, clean.len);
-    if (title == NULL)
-        title = xstrdup(name);
+    src.hex = hex;
+    src.mime = res.mime;
+    src.title = res.title;
+    src.pages = res.pages;
+    src.truncated = res.truncated;
+    src.ocr_confidence = -1;
+    src.origin = NULL;
+    rc = build_doc(path, st, &src, &clean, doc, out, err);
 
-    rec = json_object();
-    json_object_set_new(rec, "id", json_string(id));
-    json_object_set_new(rec, "path", json_string(path));
-    json_object_set_new(rec, "name", json_string(name));
-    json_object_set_new(rec, "title", json_string(title));
-    json_object_set_new(rec, "mime", json_string(res.mime ? res.mime : "application/octet-stream"));
-    json_object_set_new(rec, "size", json_integer((json_int_t)st->st_size));
-    json_object_set_new(rec, "mtime", json_integer((json_int_t)st->st_mtim.tv_sec));
-    json_object_set_new(rec, "mtime_ns",
-                        json_integer((json_int_t)st->st_mtim.tv_sec * 1000000000 +
-                                     st->st_mtim.tv_nsec));
-    json_object_set_new(rec, "sha256", json_string(hex));
-    json_object_set_new(rec, "status", json_string(out->status));
-    if (out->code != 0)
-        json_object_set_new(rec, "error", json_string(out->reason));
-    json_object_set_new(rec, "pages", json_integer(res.pages));
-    if (res.truncated)
-        json_object_set_new(rec, "truncated", json_true());
-    json_object_set_new(rec, "meta", meta);
-    meta = NULL;
-
-    /* Invalid UTF-8 in a file name cannot go into JSON; such a file keeps
-     * its record but under a lossy name. */
-    if (json_object_get(rec, "path") == NULL || json_object_get(rec, "name") == NULL) {
-        json_object_set_new(rec, "path", json_string("(name is not UTF-8)"));
-        json_object_set_new(rec, "name", json_string("(name is not UTF-8)"));
-    }
-
-    in.id = id;
-    in.record = rec;
-    in.text = clean.len ? clean.ptr : NULL;
-    in.text_len = clean.len;
-    rc = storage_doc_build(&in, doc, err);
-
-    json_decref(rec);
-    json_decref(meta);
-    text_meta_release(&tm);
-    free(title);
     buf_release(&clean);
     extract_result_release(&res);
     if (fd >= 0)
         close(fd);
+    return rc;
+}
+
+int ingest_text(const struct ingest_config *cfg, const char *path, const struct stat *st,
+                const struct ingest_text *t, struct storage_doc **doc, struct ingest_outcome *out,
+                struct vt_err *err)
+{
+    struct buf clean;
+    struct source src;
+    size_t n = t->text_len;
+    int rc = 0;
+
+    *doc = NULL;
+    memset(out, 0, sizeof(*out));
+    buf_init(&clean, BUF_NOLIMIT);
+    src.truncated = 0;
+    if (cfg != NULL && cfg->max_text > 0 && n > cfg->max_text) {
+        /* Cut on a character boundary, as the extractor does. */
+        n = cfg->max_text;
+        while (n > 0 && ((unsigned char)t->text[n] & 0xC0) == 0x80)
+            n--;
+        src.truncated = 1;
+    }
+    if (t->code != 0) {
+        out->status = t->code == VT_EUNSUPPORTED ? "unsupported" : "failed";
+        out->code = t->code;
+        snprintf(out->reason, sizeof(out->reason), "%s", t->reason ? t->reason : vt_strerror(t->code));
+    } else if (n > 0 && (rc = text_clean(t->text, n, &clean)) < 0) {
+        out->status = "failed";
+        out->code = rc;
+        snprintf(out->reason, sizeof(out->reason), "cannot normalise the text: %s",
+                 vt_strerror(rc));
+        buf_reset(&clean);
+    } else {
+        out->status = clean.len > 0 ? "indexed" : "empty";
+    }
+    src.hex = t->sha256 ? t->sha256 : "";
+    src.mime = t->mime;
+    src.title = t->title;
+    src.pages = t->pages;
+    src.ocr_confidence = t->ocr_confidence;
+    src.origin = t->origin;
+    rc = build_doc(path, st, &src, &clean, doc, out, err);
+    buf_release(&clean);
     return rc;
 }

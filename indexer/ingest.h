@@ -23,6 +23,9 @@ struct ingest_outcome {
     char reason[VT_ERR_MSG_MAX];
     size_t text_bytes;
     int truncated;
+    char sha256[65];     /* the file's sha256 in hex; "" if it could not be read */
+    char mime[128];      /* its type (cut to fit) */
+    unsigned pages;
 };
 
 /* Read path (whose stat is st), extract its text, hash it, and build its
@@ -33,6 +36,34 @@ struct ingest_outcome {
  * (out of memory, index errors). */
 int ingest_file(struct extractor *ex, const struct ingest_config *cfg, const char *path,
                 const struct stat *st, struct storage_doc **doc, struct ingest_outcome *out,
+                struct vt_err *err);
+
+/* Text obtained elsewhere: from the OCR pool, or reused from a document in
+ * the index with the same sha256 (a copy, or a moved file). */
+struct ingest_text {
+    const char *text;      /* UTF-8, pages split by '\f'; cleaned here */
+    size_t text_len;
+    const char *mime;      /* NULL: application/octet-stream */
+    const char *title;     /* NULL: from the text's metadata, first line or file name */
+    const char *sha256;    /* hex fixity of the file, as computed by the caller */
+    unsigned pages;
+    double ocr_confidence; /* mean OCR confidence 0..100; < 0: none */
+    const char *origin;    /* stored as the record's "text_source" ("ocr",
+                            * "copy"); NULL: none */
+    int code;              /* != 0: the text could not be obtained (OCR
+                            * failed); recorded as "failed" with reason */
+    const char *reason;    /* with code: why, for people */
+};
+
+/* Build path's document (record, metadata, terms) from t instead of
+ * extracting the file: the file is not read.  Status is "indexed", or
+ * "empty" for no text; t->code, or text that cannot be normalised, is
+ * recorded as "failed" with its reason.  Text beyond cfg->max_text is cut.  Everything in t is borrowed
+ * for the call.  Returns 0 with *doc set (new: storage_doc_free), or a
+ * negative code when the document cannot be built (VT_ENOMEM, index
+ * errors).  Threads: any. */
+int ingest_text(const struct ingest_config *cfg, const char *path, const struct stat *st,
+                const struct ingest_text *t, struct storage_doc **doc, struct ingest_outcome *out,
                 struct vt_err *err);
 
 #endif

@@ -442,8 +442,11 @@ static struct xap_query *group(struct parser *p, const char *s, size_t n, int qu
         if (nplain >= 2)
             boosts[nb++] = scale_free(phrase_of(p, wl.w, wl.n, 1, XAP_PHRASE, 0), W_EXACT_PHRASE);
     }
-    if (nb > 0)
-        base = two(XAP_AND_MAYBE, base, combine_free(XAP_OR, boosts, nb, 0));
+    /* Each piece of evidence gets its own OP_AND_MAYBE: under one OP_OR
+     * Xapian 1.4 counted phrase weights for documents whose phrase it had
+     * not verified when it pruned, so the order depended on the page size. */
+    for (i = 0; i < nb; i++)
+        base = two(XAP_AND_MAYBE, base, boosts[i]);
 out:
     free(m);
     words_free(&wl);

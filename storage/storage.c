@@ -140,6 +140,11 @@ static unsigned shard_of_id(const struct storage *st, const char *id)
     return v % st->nshards;
 }
 
+unsigned storage_id_shard(const struct storage *st, const char *id)
+{
+    return shard_of_id(st, id);
+}
+
 unsigned storage_doc_shard(const struct storage *st, const struct storage_doc *doc)
 {
     return shard_of_id(st, doc->idterm + 1);
@@ -455,6 +460,18 @@ static int add_state(struct build *b, json_t *rec)
     return rc;
 }
 
+/* XH<sha256>: the file's content, so a copy or a moved file finds the
+ * text already extracted (storage_find_sha256). */
+static int add_sha_term(struct xap_doc *doc, const char *hex, struct vt_err *err)
+{
+    char term[2 + SHA256_HEX_LEN + 1];
+
+    if (hex == NULL || strlen(hex) != SHA256_HEX_LEN)
+        return 0;
+    snprintf(term, sizeof(term), "XH%s", hex);
+    return xap_doc_add_boolean(doc, term, strlen(term), err);
+}
+
 int storage_doc_build(const struct storage_input *in, struct storage_doc **out, struct vt_err *err)
 {
     struct storage_doc *d = xcalloc(1, sizeof(*d));
@@ -473,6 +490,8 @@ int storage_doc_build(const struct storage_input *in, struct storage_doc **out, 
     b.rc = 0;
     snprintf(d->idterm, sizeof(d->idterm), "Q%s", in->id);
     if ((rc = xap_doc_add_boolean(d->doc, d->idterm, strlen(d->idterm), err)) < 0)
+        goto out;
+    if ((rc = add_sha_term(d->doc, rec_str(in->record, "sha256"), err)) < 0)
         goto out;
     b.marked = (in->text && text_has_marks(in->text, in->text_len)) ||
                (name && text_has_marks(name, strlen(name)));
@@ -675,4 +694,30 @@ long storage_termfreq(struct storage *st, const char *term, struct vt_err *err)
         total += n;
     }
     return total;
+}
+
+int storage_find_sha256(struct storage *st, const char *sha256, json_t **record,
+                        struct buf *text, struct vt_err *err)
+{
+    char term[2 + SHA256_HEX_LEN + 1];
+    struct buf raw;
+    long rc = VT_ENOTFOUND;
+
+    *record = NULL;
+    if (strlen(sha256) != SHA256_HEX_LEN || strspn(sha256, "0123456789abcdef") != SHA256_HEX_LEN)
+        return vt_err_set(err, VT_ENOTFOUND, "no document with sha256 '%s'", sha256);
+    snprintf(term, sizeof(term), "XH%s", sha256);
+    buf_init(&raw, BUF_NOLIMIT);
+    if (st->reader) {
+        rc = xap_find(st->reader, term, &raw, err);
+    } else {
+        for (unsigned k = 0; k < st->nshards && rc == VT_ENOTFOUND; k++)
+            rc = xap_find(st->shard[k], term, &raw, err);
+    }
+    if (rc >= 0)
+        rc = split_data(&raw, record, text, err);
+    else if (rc == VT_ENOTFOUND)
+        vt_err_set(err, VT_ENOTFOUND, "no document with sha256 '%s'", sha256);
+    buf_release(&raw);
+    return (int)(rc < 0 ? rc : 0);
 }

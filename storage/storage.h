@@ -7,6 +7,8 @@
  *                  form (lowercase NFC, one tone convention), with positions
  *   XKplain        boolean: the document holds no accented word, so its exact
  *                  forms equal its folded ones (strict search uses this)
+ *   XH<sha256>     boolean: the file's content hash (64 hex digits), to find
+ *                  a copy's text without extracting it again
  *   XN<key>        every document number in the text (text_number_key), no position
  *   XSH<key>       the document's own number from its metadata (boolean)
  *   XT<type> XA<agency> XY<year> XM<mime> XS<status> XD<folder>   boolean filters
@@ -88,6 +90,8 @@ void storage_doc_free(struct storage_doc *doc);
 size_t storage_doc_size(const struct storage_doc *doc);
 /* The shard that holds doc (its writer thread should put it). */
 unsigned storage_doc_shard(const struct storage *st, const struct storage_doc *doc);
+/* The shard that holds the document with this id (for deletions). */
+unsigned storage_id_shard(const struct storage *st, const char *id);
 /* Replace (or add) the document with doc's id.  doc stays the caller's. */
 int storage_put(struct storage *st, const struct storage_doc *doc, struct vt_err *err);
 int storage_delete(struct storage *st, const char *id, struct vt_err *err);
@@ -110,6 +114,13 @@ int storage_get(struct storage *st, const char *id, json_t **record, struct buf 
                 struct vt_err *err);
 int storage_get_docid(struct storage *st, unsigned docid, json_t **record, struct buf *text,
                       struct vt_err *err);
+
+/* The first document whose file has this sha256 (64 lowercase hex
+ * digits): its record (new reference: json_decref) and, if text is not
+ * NULL, its full text.  VT_ENOTFOUND if there is none.  On a writable
+ * index it looks in each shard (call it on a thread that may use them). */
+int storage_find_sha256(struct storage *st, const char *sha256, json_t **record,
+                        struct buf *text, struct vt_err *err);
 
 /* Run a query built with the xap_q_* constructors (query/ builds them from
  * the schema above); see xap_run. */

@@ -232,6 +232,34 @@ static int32_t clean_cp(int32_t cp)
     }
 }
 
+/* 1 if NFC leaves (s, n) unchanged for certain: every character is ASCII
+ * or in a block whose characters all have NFC_Quick_Check=Yes and combine
+ * with nothing before them (Latin-1 to Latin Extended-B, the precomposed
+ * letters of Latin Extended Additional, which hold every Vietnamese
+ * letter, and general punctuation from U+2010).  Most text, Vietnamese
+ * included, then skips utf8proc's decompose-and-recompose pass. */
+static int nfc_stable(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    int32_t cp;
+    int k;
+
+    while (i < n) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        k = text_utf8_decode(s + i, n - i, &cp);
+        if (k < 0)
+            return 0;
+        if (!(cp < 0x300 || (cp >= 0x1E00 && cp < 0x1F00) || (cp >= 0x2010 && cp < 0x2070)))
+            return 0;
+        i += (size_t)k;
+    }
+    return 1;
+}
+
 static int clean_chunk(const char *s, size_t n, struct buf *out)
 {
     const unsigned char *p;
@@ -261,11 +289,16 @@ static int clean_chunk(const char *s, size_t n, struct buf *out)
         }
         return buf_add(out, s + start, n - start);
     }
-    m = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &nfc,
-                     UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-    if (m < 0)
-        return m == UTF8PROC_ERROR_NOMEM ? VT_ENOMEM : VT_EENCODING;
-    p = nfc;
+    if (nfc_stable(s, n)) {
+        p = (const unsigned char *)s;
+        m = (utf8proc_ssize_t)n;
+    } else {
+        m = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &nfc,
+                         UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (m < 0)
+            return m == UTF8PROC_ERROR_NOMEM ? VT_ENOMEM : VT_EENCODING;
+        p = nfc;
+    }
     for (i = 0; i < (size_t)m; i += (size_t)k) {
         k = text_utf8_decode(p + i, (size_t)m - i, &cp);
         if (k < 0) {

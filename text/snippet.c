@@ -128,6 +128,21 @@ int text_snippet(const char *text, size_t n, const struct text_snippet_term *ter
     buf_init(&s.exact, 1024);
     if (text_tokenize(text, scan_n, 1, scan_cb, &s) < 0)
         s.nm = 0;
+    /* An accented query word matches other forms too (OCR loses marks),
+     * but where the text has the form the user typed, highlight only that:
+     * a search for "phủ" should not light up "phù". */
+    {
+        unsigned has_exact = 0;
+        size_t k = 0;
+        for (i = 0; i < s.nm; i++)
+            if (s.m[i].exact)
+                has_exact |= 1u << (s.m[i].term % 32);
+        for (i = 0; i < s.nm; i++)
+            if (s.m[i].exact || terms[s.m[i].term].exact == NULL ||
+                !(has_exact & (1u << (s.m[i].term % 32))))
+                s.m[k++] = s.m[i];
+        s.nm = k;
+    }
     for (i = 0; i < s.nm; i++) {
         unsigned seen = 0;
         long score = 0;
@@ -173,8 +188,12 @@ int text_snippet(const char *text, size_t n, const struct text_snippet_term *ter
         if (e > start + max_chars / 2)
             end = e;
     }
-    if (start > 0)
-        rc = buf_adds(out, "…");
+    /* "…" only where words were left out, not leading blanks. */
+    for (i = 0; i < start; i++)
+        if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\f') {
+            rc = buf_adds(out, "…");
+            break;
+        }
     {
         size_t cur = start;
         for (i = 0; i < s.nm && rc == 0; i++) {

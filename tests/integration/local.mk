@@ -1,3 +1,3 @@
 # Integration tests: the real binary, real index, real files.
-TESTS += tests/integration/cli.sh
-EXTRA_DIST += tests/integration/tap.sh tests/integration/cli.sh
+TESTS += tests/integration/cli.sh tests/integration/valgrind.sh
+EXTRA_DIST += tests/integration/tap.sh tests/integration/cli.sh tests/integration/valgrind.sh tests/valgrind.supp
