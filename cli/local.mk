@@ -3,7 +3,7 @@
 bin_PROGRAMS += vanthu
 vanthu_SOURCES = cli/main.c cli/cmds.h cli/args.c cli/args.h \
 	cli/cmd_index.c cli/cmd_search.c
-vanthu_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+vanthu_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS)
 # The Xapian shim is C++, so link with the C++ driver.
 nodist_EXTRA_vanthu_SOURCES = dummy.cxx
 vanthu_LDADD = libquery.a libindexer.a libextract.a libstorage.a libtext.a libcommon.a \

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "indexer/ingest.h"
+#include "ocr/pool.h"
 #include "indexer/scan.h"
 #include "storage/storage.h"
 
@@ -121,8 +122,19 @@ struct done {
     struct storage_doc *doc;
     struct ingest_outcome outcome;
     char *path;
+    struct stat st;
     size_t bytes;
     struct done *next;
+};
+
+/* A file whose text must come from OCR, kept until the OCR stage. */
+struct ocr_item {
+    char *path;
+    struct stat st;
+    char sha256[65];
+    char mime[128];
+    struct ocr_stage *stage;
+    struct ocr_item *next;
 };
 
 struct batch {
@@ -143,6 +155,7 @@ struct batch {
     struct vt_err fatal_err;
 
     struct storage *st;
+    struct ocr_item *ocr_todo;
     unsigned long written;
     double t0, last_progress;
     struct known_map known;
@@ -292,6 +305,7 @@ static void *worker_main(void *arg)
             break;
         }
         d->path = j->path;
+        d->st = j->st;
         d->bytes = storage_doc_size(d->doc);
         free(j);
         push_done(b, d, storage_doc_shard(b->st, d->doc));
@@ -399,6 +413,16 @@ static void *writer_main(void *arg)
         rc = storage_put(b->st, d->doc, &err);
         pthread_mutex_lock(&b->mu);
         count_outcome(b->stats, d);
+        if (strcmp(d->outcome.status, "needs-ocr") == 0 && b->cfg->ocr_worker != NULL) {
+            struct ocr_item *o = xcalloc(1, sizeof(*o));
+            o->path = d->path;
+            d->path = NULL;
+            o->st = d->st;
+            snprintf(o->sha256, sizeof(o->sha256), "%s", d->outcome.sha256);
+            snprintf(o->mime, sizeof(o->mime), "%s", d->outcome.mime);
+            o->next = b->ocr_todo;
+            b->ocr_todo = o;
+        }
         b->written++;
         if (now_s() - b->last_progress >= (b->cfg->progress ? 0.25 : 10.0)) {
             b->last_progress = now_s();
@@ -433,6 +457,161 @@ static void *compact_main(void *arg)
     if (storage_compact_shard(wa->b->st, wa->shard, &err) < 0)
         set_fatal(wa->b, &err);
     return NULL;
+}
+
+/* ---- the OCR stage -------------------------------------------------------------------- */
+
+/* After extraction, images and text-less PDFs go through the OCR worker
+ * pool (ocr/pool.h) on a private libuv loop; each result becomes the
+ * file's document in place of its "needs-ocr" record.  The writer threads
+ * have finished by then, so this thread owns the index. */
+#define OCR_INFLIGHT 64
+#define OCR_COMMIT_EVERY 32
+
+struct ocr_stage {
+    struct batch *b;
+    struct ocr_pool *pool;
+    struct ocr_item *todo;   /* not yet submitted */
+    unsigned inflight;
+    unsigned since_commit;
+    int rc;
+    struct vt_err err;
+};
+
+static void ocr_item_free(struct ocr_item *o)
+{
+    free(o->path);
+    free(o);
+}
+
+static void ocr_submit_more(struct ocr_stage *os);
+
+static void ocr_stage_done(const struct ocr_result *r, void *data)
+{
+    struct ocr_item *o = data;
+    struct ocr_stage *os = o->stage;
+    struct batch *b = os->b;
+    struct ingest_config icfg = {b->cfg->max_text};
+    struct ingest_text t;
+    struct ingest_outcome out;
+    struct storage_doc *doc = NULL;
+    double *pc = NULL;
+    int rc;
+
+    os->inflight--;
+    memset(&t, 0, sizeof(t));
+    t.mime = o->mime;
+    t.sha256 = o->sha256;
+    if (r->status == OCR_OK) {
+        t.text = r->text;
+        t.text_len = r->text_len;
+        t.pages = (unsigned)r->npages;
+        t.ocr_confidence = r->confidence;
+        t.origin = "ocr";
+        if (r->npages > 0) {
+            pc = xcalloc(r->npages, sizeof(*pc));
+            for (size_t i = 0; i < r->npages; i++)
+                pc[i] = r->pages[i].text_layer ? -1 : r->pages[i].confidence;
+            t.page_confidence = pc;
+            t.npage_confidence = r->npages;
+        }
+    } else {
+        t.text = "";
+        t.ocr_confidence = -1;
+        t.code = r->code ? r->code : VT_EBADINPUT;
+        t.reason = r->reason;
+    }
+    if (os->rc == 0) {
+        rc = ingest_text(&icfg, o->path, &o->st, &t, &doc, &out, &os->err);
+        if (rc == 0)
+            rc = storage_put(b->st, doc, &os->err);
+        if (rc == 0 && ++os->since_commit >= OCR_COMMIT_EVERY) {
+            rc = storage_commit(b->st, &os->err);
+            os->since_commit = 0;
+        }
+        if (rc < 0) {
+            os->rc = rc;
+        } else if (strcmp(out.status, "failed") == 0) {
+            b->stats->ocr_failed++;
+            log_warn("'%s': OCR failed: %s", o->path, out.reason);
+        } else {
+            b->stats->ocr_done++;
+            log_info("'%s': OCR'd %zu page(s), confidence %.0f", o->path, r->npages, r->confidence);
+        }
+    }
+    storage_doc_free(doc);
+    free(pc);
+    ocr_item_free(o);
+    ocr_submit_more(os);
+    if (os->inflight == 0 && (os->todo == NULL || os->rc < 0))
+        ocr_pool_stop(os->pool);
+}
+
+static void ocr_submit_more(struct ocr_stage *os)
+{
+    while (os->todo != NULL && os->inflight < OCR_INFLIGHT && os->rc == 0) {
+        struct ocr_item *o = os->todo;
+        int rc;
+
+        os->todo = o->next;
+        o->next = NULL;
+        o->stage = os;
+        rc = ocr_pool_submit(os->pool, o->path, os->b->cfg->ocr_lang, ocr_stage_done, o);
+        if (rc < 0) {
+            os->rc = vt_err_set(&os->err, rc, "cannot queue '%s' for OCR: %s", o->path,
+                                vt_strerror(rc));
+            ocr_item_free(o);
+            break;
+        }
+        os->inflight++;
+    }
+}
+
+static int ocr_stage_run(struct batch *b, struct vt_err *err)
+{
+    struct ocr_pool_config pcfg;
+    struct ocr_stage os;
+    uv_loop_t loop;
+    long ncores = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc;
+
+    if (b->ocr_todo == NULL)
+        return 0;
+    memset(&os, 0, sizeof(os));
+    memset(&pcfg, 0, sizeof(pcfg));
+    os.b = b;
+    os.todo = b->ocr_todo;
+    b->ocr_todo = NULL;
+    pcfg.worker_path = b->cfg->ocr_worker;
+    pcfg.workers = b->cfg->ocr_workers ? b->cfg->ocr_workers : (ncores > 0 ? (unsigned)ncores : 1);
+    pcfg.lang = b->cfg->ocr_lang;
+    pcfg.timeout_ms = b->cfg->ocr_timeout_ms;
+    pcfg.max_text = b->cfg->max_text;
+    if ((rc = uv_loop_init(&loop)) < 0)
+        return vt_err_set(err, rc, "cannot start the OCR loop: %s", uv_strerror(rc));
+    os.pool = ocr_pool_new(&loop, &pcfg, err);
+    if (os.pool == NULL) {
+        rc = err && err->code ? err->code : VT_EINTERNAL;
+    } else {
+        log_info("OCR of images and scanned PDFs with %u worker(s)", pcfg.workers);
+        ocr_submit_more(&os);
+        if (os.inflight == 0)
+            ocr_pool_stop(os.pool);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        ocr_pool_free(os.pool);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        rc = os.rc;
+        if (rc < 0)
+            vt_err_set(err, rc, "%s", os.err.msg);
+    }
+    while (os.todo != NULL) {
+        struct ocr_item *o = os.todo;
+        os.todo = o->next;
+        ocr_item_free(o);
+    }
+    if (uv_loop_close(&loop) != 0)
+        log_warn("OCR loop closed with handles still open");
+    return rc;
 }
 
 int indexer_batch_run(const struct indexer_batch_config *cfg, struct indexer_stats *stats,
@@ -539,6 +718,13 @@ out:
     }
     if (rc == 0 && b.fatal)
         rc = vt_err_set(err, b.fatal_err.code, "%s", b.fatal_err.msg);
+    if (rc == 0 && st != NULL)
+        rc = ocr_stage_run(&b, err);
+    while (b.ocr_todo != NULL) {
+        struct ocr_item *o = b.ocr_todo;
+        b.ocr_todo = o->next;
+        ocr_item_free(o);
+    }
     if (rc == 0 && st != NULL) {
         /* Files that vanished from under the roots walked this time. */
         for (size_t i = 0; i < b.known.nb && rc == 0; i++)

@@ -23,11 +23,18 @@ struct indexer_batch_config {
     size_t batch_bytes;     /* commit after this many bytes of documents */
     int progress;           /* 1: redraw a progress line on stderr (a TTY) */
     int compact;            /* -1 auto (after a bulk build), 0 never, 1 always */
+    /* OCR of images and text-less PDFs (ocr/pool.h); NULL worker: leave
+     * them recorded as "needs-ocr", findable by name. */
+    const char *ocr_worker; /* the vanthu-ocr-worker program */
+    const char *ocr_lang;   /* NULL: the pool's default */
+    unsigned ocr_workers;   /* 0: number of cores */
+    unsigned ocr_timeout_ms;/* 0: the pool's default */
 };
 
 struct indexer_stats {
     unsigned long seen, indexed, unchanged, removed, failed, unsupported, empty, needs_ocr;
     unsigned long problems; /* paths skipped by the walk (loops, permissions) */
+    unsigned long ocr_done, ocr_failed; /* of the needs_ocr files */
     unsigned long long bytes;
     double seconds;
 };

@@ -124,6 +124,8 @@ struct source {
     int truncated;
     double ocr_confidence; /* < 0: none */
     const char *origin;    /* record "text_source", or NULL */
+    const double *page_confidence; /* per page, -1 for a text layer; or NULL */
+    size_t npage_confidence;
 };
 
 /* Build the record and the document of path from clean text (already
@@ -191,6 +193,14 @@ static int build_doc(const char *path, const struct stat *st, const struct sourc
         json_object_set_new(rec, "ocr_confidence", json_real(src->ocr_confidence));
     if (src->origin != NULL)
         json_object_set_new(rec, "text_source", json_string(src->origin));
+    if (src->page_confidence != NULL && src->npage_confidence > 0) {
+        json_t *pc = json_array();
+        for (size_t i = 0; i < src->npage_confidence; i++)
+            json_array_append_new(pc, src->page_confidence[i] < 0
+                                          ? json_null()
+                                          : json_real(src->page_confidence[i]));
+        json_object_set_new(rec, "page_confidence", pc);
+    }
     json_object_set_new(rec, "meta", meta);
     meta = NULL;
 
@@ -266,6 +276,8 @@ int ingest_file(struct extractor *ex, const struct ingest_config *cfg, const cha
     src.truncated = res.truncated;
     src.ocr_confidence = -1;
     src.origin = NULL;
+    src.page_confidence = NULL;
+    src.npage_confidence = 0;
     rc = build_doc(path, st, &src, &clean, doc, out, err);
 
     buf_release(&clean);
@@ -314,6 +326,8 @@ int ingest_text(const struct ingest_config *cfg, const char *path, const struct 
     src.pages = t->pages;
     src.ocr_confidence = t->ocr_confidence;
     src.origin = t->origin;
+    src.page_confidence = t->page_confidence;
+    src.npage_confidence = t->npage_confidence;
     rc = build_doc(path, st, &src, &clean, doc, out, err);
     buf_release(&clean);
     return rc;

@@ -50,6 +50,9 @@ struct ingest_text {
     double ocr_confidence; /* mean OCR confidence 0..100; < 0: none */
     const char *origin;    /* stored as the record's "text_source" ("ocr",
                             * "copy"); NULL: none */
+    const double *page_confidence; /* OCR confidence of each page (-1: text
+                                    * layer), stored in the record; or NULL */
+    size_t npage_confidence;
     int code;              /* != 0: the text could not be obtained (OCR
                             * failed); recorded as "failed" with reason */
     const char *reason;    /* with code: why, for people */

@@ -5,5 +5,5 @@ libindexer_a_SOURCES = \
 	indexer/scan.c indexer/scan.h \
 	indexer/ingest.c indexer/ingest.h \
 	indexer/batch.c indexer/batch.h
-libindexer_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UTF8PROC_CFLAGS)
+libindexer_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UTF8PROC_CFLAGS) $(UV_CFLAGS)
 include indexer/extract.mk

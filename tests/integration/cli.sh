@@ -12,7 +12,7 @@ chmod -R u+w "$arch"
 
 "$VANTHU" index --data "$data" "$arch" >"$work/out" 2>"$work/err"
 ok $? "index the sample archive"
-grep -q "^indexed 5, unchanged 0, removed 0, failed 0, unsupported 0, empty 0, awaiting OCR 1" "$work/err"
+grep -q "^indexed 5, unchanged 0, removed 0, failed 0, unsupported 0, empty 0, awaiting OCR 0, skipped paths 0; OCR'd 1, OCR failed 0" "$work/err"
 ok $? "summary line counts every file"
 [ $? -eq 0 ] || diag <"$work/err"
 
@@ -47,9 +47,13 @@ s ""
 [ "$(json_get "$work/res.json" 'd["total"]')" = 6 ]
 ok $? "empty query lists every document"
 
-s "scan phototest"
-[ "$(json_get "$work/res.json" 'd["results"][0]["status"]')" = needs-ocr ]
-ok $? "an image awaiting OCR is findable by name"
+s "quick brown fox"
+json_get "$work/res.json" 'd["results"][0]["path"]' | grep -q scan-phototest.tif
+ok $? "a scanned page is OCR'd during indexing and searchable"
+"$VANTHU" search --data "$data" --json --limit 1 "scan phototest" >"$work/res.json"
+# The record keeps where the text came from and the confidence of each page.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["results"][0]; assert r["status"] == "indexed"' "$work/res.json"
+ok $? "the OCR'd document is recorded as indexed"
 
 "$VANTHU" search --data "$data" --json "(chữ" >"$work/res.json" 2>/dev/null
 [ $? -eq 2 ] && json_get "$work/res.json" 'd["error"]' | grep -q parenthesis
