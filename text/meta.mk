@@ -8,3 +8,11 @@ bench_meta_bench_SOURCES = bench/meta-bench.c
 bench_meta_bench_CFLAGS = $(AM_CFLAGS) $(UTF8PROC_CFLAGS)
 bench_meta_bench_LDADD = libtext.a libcommon.a $(UTF8PROC_LIBS)
 CLEANFILES += bench/meta-bench$(EXEEXT)
+
+# The end-to-end driver (bench/meta-e2e.sh, tests/integration/meta.sh): the
+# extractor over `vanthu ocr --out` files, one TSV row per file.
+check_PROGRAMS += bench/meta-e2e
+bench_meta_e2e_SOURCES = bench/meta-e2e.c
+bench_meta_e2e_CFLAGS = $(AM_CFLAGS) $(UTF8PROC_CFLAGS)
+bench_meta_e2e_LDADD = libtext.a libcommon.a $(UTF8PROC_LIBS)
+EXTRA_DIST += bench/meta-e2e.sh bench/meta-e2e.py
