@@ -7,5 +7,6 @@
 int cmd_index(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_ocr(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"index", cmd_index, "index files and folders into the archive index"},
     {"search", cmd_search, "search the index"},
     {"ocr", cmd_ocr, "OCR scanned images and PDFs through the worker pool"},
+    {"serve", cmd_serve, "watch the archive and keep the index in step (long-running)"},
     /* further subcommands register here */
 };
 

@@ -6,3 +6,4 @@ libcommon_a_SOURCES = \
 	common/xalloc.c common/xalloc.h \
 	common/log.c common/log.h \
 	common/sha256.c common/sha256.h
+include common/conf.mk

@@ -7,3 +7,4 @@ libindexer_a_SOURCES = \
 	indexer/batch.c indexer/batch.h
 libindexer_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UTF8PROC_CFLAGS) $(UV_CFLAGS)
 include indexer/extract.mk
+include indexer/serve.mk

@@ -184,7 +184,8 @@ int scan_run(char *const *roots, size_t nroots, scan_file_cb file_cb,
             }
             closedir(d);
             /* Sorted, and pushed in reverse so the walk is in name order. */
-            qsort(names.v, names.n, sizeof(*names.v), cmp_names);
+            if (names.n > 1) /* an empty folder has no array (qsort needs one) */
+                qsort(names.v, names.n, sizeof(*names.v), cmp_names);
             {
                 size_t first_dir = todo.n;
                 for (size_t i = 0; i < names.n; i++) {

@@ -1,2 +1,3 @@
 # tests for unit/indexer: added with the module.
 include tests/unit/indexer/extract.mk
+include tests/unit/indexer/serve.mk
