@@ -7,4 +7,4 @@ vanthu_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS)
 # The Xapian shim is C++, so link with the C++ driver.
 nodist_EXTRA_vanthu_SOURCES = dummy.cxx
 vanthu_LDADD = libquery.a libindexer.a libextract.a libstorage.a libtext.a libcommon.a \
-	$(XAPIAN_LIBS) $(POPPLER_LIBS) $(MAGIC_LIBS) $(JANSSON_LIBS) $(UTF8PROC_LIBS)
+	$(XAPIAN_LIBS) $(MAGIC_LIBS) $(JANSSON_LIBS) $(UTF8PROC_LIBS)

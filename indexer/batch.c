@@ -509,11 +509,16 @@ static void ocr_stage_done(const struct ocr_result *r, void *data)
         t.ocr_confidence = r->confidence;
         t.origin = "ocr";
         if (r->npages > 0) {
+            size_t layer = 0;
             pc = xcalloc(r->npages, sizeof(*pc));
-            for (size_t i = 0; i < r->npages; i++)
+            for (size_t i = 0; i < r->npages; i++) {
                 pc[i] = r->pages[i].text_layer ? -1 : r->pages[i].confidence;
+                layer += r->pages[i].text_layer ? 1 : 0;
+            }
             t.page_confidence = pc;
             t.npage_confidence = r->npages;
+            /* A born-digital PDF's text comes from its text layer. */
+            t.origin = layer == r->npages ? "pdf-text" : layer > 0 ? "pdf-text+ocr" : "ocr";
         }
     } else {
         t.text = "";

@@ -30,8 +30,8 @@
  * to explain a decoding failure: we accept a page whose bytes are UTF-8
  * whatever it declares, and reject one that is not UTF-8.
  *
- * PDFs go to poppler-glib with a dup of the caller's fd (poppler takes
- * ownership of the descriptor it is given), page by page. */
+ * PDFs are only recognised here: their text layer is read, or their pages
+ * rendered and OCR'd, by vanthu-ocr-worker under its limits (ocr/). */
 #include "config.h"
 
 #include "indexer/extract.h"
@@ -43,7 +43,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poppler.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,7 +83,6 @@ const char *extract_kind_name(enum extract_kind kind)
     case EXTRACT_EMPTY: return "empty";
     case EXTRACT_TEXT: return "text";
     case EXTRACT_HTML: return "html";
-    case EXTRACT_PDF_TEXT: return "pdf-text";
     case EXTRACT_NEEDS_OCR: return "needs-ocr";
     case EXTRACT_UNSUPPORTED: return "unsupported";
     }
@@ -1170,121 +1168,6 @@ static int extract_stream(struct extractor *ex, int fd, const char *path,
 }
 
 /* ------------------------------------------------------------------ */
-/* PDF                                                                 */
-
-static bool blank(const char *s)
-{
-    for (; *s != '\0'; s++)
-        if (!is_space((unsigned char)*s) && *s != '\v')
-            return false;
-    return true;
-}
-
-/* Page text from poppler, made safe: invalid UTF-8 (a broken ToUnicode map
- * can yield encoded surrogates) becomes U+FFFD; '\f' becomes '\n'. */
-static int pdf_page_emit(struct xctx *x, const char *s, size_t n)
-{
-    while (n > 0) {
-        int st, rc;
-        size_t k = utf8_scan((const unsigned char *)s, n, &st);
-
-        rc = plain_emit(x, s, k);
-        if (rc != OUT_OK)
-            return rc;
-        s += k;
-        n -= k;
-        if (n > 0) {
-            rc = plain_emit(x, "\xEF\xBF\xBD", 3);
-            if (rc != OUT_OK)
-                return rc;
-            s++;
-            n--;
-        }
-    }
-    return OUT_OK;
-}
-
-static int extract_pdf(struct extractor *ex, int fd, const char *path, struct extract_result *res,
-                       struct vt_err *err)
-{
-    PopplerDocument *doc = NULL;
-    PopplerPage *page = NULL;
-    GError *gerr = NULL;
-    char *text = NULL;
-    struct xctx x;
-    int dupfd, npages, i, rc = 0;
-
-    memset(&x, 0, sizeof(x));
-    x.res = res;
-    x.max = ex->max_text;
-    x.path = path;
-
-    dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (dupfd < 0)
-        return vt_err_set(err, -errno, "cannot read '%s': %s", path, strerror(errno));
-    /* Takes dupfd, on failure too. */
-    doc = poppler_document_new_from_fd(dupfd, NULL, &gerr);
-    if (doc == NULL) {
-        if (gerr != NULL && gerr->domain == POPPLER_ERROR && gerr->code == POPPLER_ERROR_ENCRYPTED)
-            rc = vt_err_set(err, VT_EBADINPUT, "encrypted PDF: '%s' needs a password", path);
-        else
-            rc = vt_err_set(err, VT_EBADINPUT, "damaged PDF '%s': %s", path,
-                            gerr != NULL ? gerr->message : "poppler cannot open it");
-        goto out;
-    }
-    npages = poppler_document_get_n_pages(doc);
-    if (npages <= 0) {
-        rc = vt_err_set(err, VT_EBADINPUT, "damaged PDF '%s': no pages", path);
-        goto out;
-    }
-    res->pages = (unsigned)npages;
-    text = poppler_document_get_title(doc);
-    if (text != NULL)
-        res->title = title_clean(text, strlen(text));
-    g_free(text);
-    text = NULL;
-
-    for (i = 0; i < npages; i++) {
-        page = poppler_document_get_page(doc, i);
-        if (page != NULL)
-            text = poppler_page_get_text(page);
-        if (text == NULL || blank(text))
-            res->pages_no_text++;
-        rc = OUT_OK;
-        if (i > 0)
-            rc = out_add(&x, "\f", 1);
-        if (rc == OUT_OK && text != NULL)
-            rc = pdf_page_emit(&x, text, strlen(text));
-        g_free(text);
-        text = NULL;
-        if (page != NULL)
-            g_object_unref(page);
-        page = NULL;
-        if (rc < 0) {
-            rc = vt_err_set(err, rc, "out of memory");
-            goto out;
-        }
-        if (rc == OUT_FULL)
-            break;
-    }
-    rc = 0;
-    if (res->pages_no_text == res->pages) {
-        /* Only form feeds so far: scanned pages, for the OCR pool. */
-        buf_reset(&res->text);
-        res->kind = EXTRACT_NEEDS_OCR;
-    } else {
-        res->kind = EXTRACT_PDF_TEXT;
-    }
-
-out:
-    if (gerr != NULL)
-        g_error_free(gerr);
-    if (doc != NULL)
-        g_object_unref(doc);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ */
 /* routing                                                             */
 
 enum route { R_TEXT, R_HTML, R_PDF, R_IMAGE, R_UNKNOWN, R_OTHER };
@@ -1464,7 +1347,12 @@ int extractor_run(struct extractor *ex, int fd, const char *path, struct extract
     res->mime = xstrdup(mime);
 
     switch (route_of(res->mime, ex->chunk, n)) {
-    case R_PDF: rc = extract_pdf(ex, fd, path, res, err); break;
+    case R_PDF:
+        /* PDFs, text layer or not, are read in the OCR worker processes:
+         * poppler parses hostile input with no time or memory limit, so it
+         * never runs inside vanthu itself (DESIGN §9). */
+        res->kind = EXTRACT_NEEDS_OCR;
+        return 0;
     case R_IMAGE: res->kind = EXTRACT_NEEDS_OCR; return 0;
     case R_TEXT: rc = extract_stream(ex, fd, path, res, n, false, false, err); break;
     case R_HTML: rc = extract_stream(ex, fd, path, res, n, true, false, err); break;
@@ -1491,7 +1379,6 @@ int extractor_run(struct extractor *ex, int fd, const char *path, struct extract
         free(res->title);
         res->title = NULL;
         res->pages = 0;
-        res->pages_no_text = 0;
         res->truncated = false;
         res->kind = EXTRACT_NONE;
     }

@@ -9,10 +9,10 @@
  *                                                      findable by name)
  *   EXTRACT_TEXT         text/..., JSON, XML, scripts    the decoded text
  *   EXTRACT_HTML         text/html, XHTML              visible text only
- *   EXTRACT_PDF_TEXT     a PDF with a text layer       one page per '\f'
- *   EXTRACT_NEEDS_OCR    PNG/JPEG/TIFF/GIF/BMP/WebP/   none; the OCR pool
- *                        JPEG 2000/PNM, or a PDF none  takes it from here
- *                        of whose pages has text
+ *   EXTRACT_NEEDS_OCR    PNG/JPEG/TIFF/GIF/BMP/WebP/   none; the OCR workers
+ *                        JPEG 2000/PNM, and every PDF  take it from here (a
+ *                                                      PDF's text layer is
+ *                                                      read there, not here)
  *   EXTRACT_UNSUPPORTED  everything else               none, VT_EUNSUPPORTED
  *
  * Text encodings: UTF-8 (a leading BOM is dropped) and UTF-16LE/BE with a
@@ -26,12 +26,11 @@
  *
  * Output: res->text is valid UTF-8 without NUL bytes.  It has exactly
  * res->pages - 1 form feeds: text and HTML are one page (a form feed in a
- * text file becomes '\n'); a PDF has one segment per page, possibly empty.
+ * text file becomes '\n').
  * At most max_text bytes are kept: the rest of a larger document is not
  * read, res->truncated is set and the text ends on a character boundary.
  * Memory stays bounded by max_text plus a 64 KiB read buffer whatever the
- * file's size, except inside poppler, which the caller bounds by running
- * PDF extraction in a worker process with an RLIMIT_AS (DESIGN §9).
+ * file's size.
  *
  * Threads: an extractor belongs to one thread (it owns a magic_t).  Make one
  * per worker thread. */
@@ -55,7 +54,6 @@ enum extract_kind {
     EXTRACT_EMPTY,
     EXTRACT_TEXT,
     EXTRACT_HTML,
-    EXTRACT_PDF_TEXT,
     EXTRACT_NEEDS_OCR,
     EXTRACT_UNSUPPORTED,
 };
@@ -69,11 +67,10 @@ struct extract_config {
 struct extract_result {
     char *mime;             /* libmagic's type, e.g. "text/plain"; owned; NULL
                                until detection has run */
-    char *title;            /* HTML <title> or PDF Info /Title, whitespace
+    char *title;            /* HTML <title>, whitespace
                                collapsed; owned; NULL if none */
     struct buf text;        /* UTF-8; pages separated by '\f' (see above) */
-    unsigned pages;         /* 1 for text and HTML; the PDF's page count; 0 else */
-    unsigned pages_no_text; /* PDF: pages without a text layer (to OCR) */
+    unsigned pages;         /* 1 for text and HTML; 0 else */
     enum extract_kind kind;
     bool truncated; /* text was cut at max_text */
     uint64_t size;  /* the file's size in bytes (fstat) */
@@ -84,7 +81,7 @@ void extract_result_init(struct extract_result *res);
 /* Free what res holds and leave it initialised (reusable). */
 void extract_result_release(struct extract_result *res);
 
-/* "none", "empty", "text", "html", "pdf-text", "needs-ocr", "unsupported":
+/* "none", "empty", "text", "html", "needs-ocr", "unsupported":
  * stable names for a document's status.  Never NULL. */
 const char *extract_kind_name(enum extract_kind kind);
 
@@ -105,7 +102,7 @@ void extractor_free(struct extractor *ex);
  * pread(), never through path, so fd's offset is left as it was.  fd stays
  * the caller's.
  *
- * Returns 0 with res->kind one of EMPTY, TEXT, HTML, PDF_TEXT, NEEDS_OCR.
+ * Returns 0 with res->kind one of EMPTY, TEXT, HTML, NEEDS_OCR.
  * On failure returns a negative code, err (may be NULL) says why, res->text
  * is empty and res->kind is EXTRACT_NONE (EXTRACT_UNSUPPORTED for
  * VT_EUNSUPPORTED); res->mime and res->size are still set when the failure
@@ -114,15 +111,12 @@ void extractor_free(struct extractor *ex);
  *   VT_EUNSUPPORTED  a type we do not extract ("unsupported type
  *                    application/zip"); res->kind is EXTRACT_UNSUPPORTED
  *   VT_EENCODING     text that does not decode ("invalid UTF-8 at byte 1234")
- *   VT_EBADINPUT     an encrypted PDF that needs a password, a damaged PDF
- *                    (poppler's message), a PDF without pages
  *   -errno           the file cannot be read ("cannot read 'x': ..."), or
  *                    -EISDIR for a directory
  *   VT_ENOMEM        out of memory
  *   VT_EINTERNAL     libmagic failed
  *
- * Thread: the one that owns ex.  Poppler has no time limit, so run PDFs from
- * untrusted sources in a worker process with a timeout (DESIGN §9). */
+ * Thread: the one that owns ex. */
 int extractor_run(struct extractor *ex, int fd, const char *path, struct extract_result *res,
                   struct vt_err *err);
 

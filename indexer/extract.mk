@@ -3,4 +3,4 @@ noinst_LIBRARIES += libextract.a
 libextract_a_SOURCES = \
 	indexer/extract.c indexer/extract.h \
 	indexer/detect.c indexer/detect.h
-libextract_a_CFLAGS = $(AM_CFLAGS) $(POPPLER_CFLAGS) $(MAGIC_CFLAGS)
+libextract_a_CFLAGS = $(AM_CFLAGS) $(MAGIC_CFLAGS)

@@ -10,5 +10,5 @@ libindexer_a_CFLAGS += $(UV_CFLAGS)
 vanthu_SOURCES += cli/cmd_serve.c
 vanthu_CFLAGS += $(UV_CFLAGS) $(INIH_CFLAGS)
 vanthu_LDADD += libindexer.a libocr.a libextract.a libstorage.a libtext.a libcommon.a \
-	$(XAPIAN_LIBS) $(POPPLER_LIBS) $(MAGIC_LIBS) $(UV_LIBS) $(INIH_LIBS) $(JANSSON_LIBS) \
+	$(XAPIAN_LIBS) $(MAGIC_LIBS) $(UV_LIBS) $(INIH_LIBS) $(JANSSON_LIBS) \
 	$(UTF8PROC_LIBS)

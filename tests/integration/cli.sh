@@ -12,7 +12,7 @@ chmod -R u+w "$arch"
 
 "$VANTHU" index --data "$data" "$arch" >"$work/out" 2>"$work/err"
 ok $? "index the sample archive"
-grep -q "^indexed 5, unchanged 0, removed 0, failed 0, unsupported 0, empty 0, awaiting OCR 0, skipped paths 0; OCR'd 1, OCR failed 0" "$work/err"
+grep -q "^indexed 5, unchanged 0, removed 0, failed 0, unsupported 0, empty 0, awaiting OCR 0, skipped paths 0; OCR'd 2, OCR failed 0" "$work/err"
 ok $? "summary line counts every file"
 [ $? -eq 0 ] || diag <"$work/err"
 
@@ -44,12 +44,16 @@ json_get "$work/res.json" 'd["results"][0]["snippet"]' | grep -q "<b>chữ</b> <
 ok $? "snippet highlights the accented words"
 
 s ""
-[ "$(json_get "$work/res.json" 'd["total"]')" = 6 ]
+[ "$(json_get "$work/res.json" 'd["total"]')" = 7 ]
 ok $? "empty query lists every document"
 
 s "quick brown fox"
 json_get "$work/res.json" 'd["results"][0]["path"]' | grep -q scan-phototest.tif
 ok $? "a scanned page is OCR'd during indexing and searchable"
+s "số hóa phông lưu trữ"
+json_get "$work/res.json" 'd["results"][0]["path"]' | grep -q tb-75-ubnd-2022.pdf &&
+    [ "$(json_get "$work/res.json" 'd["results"][0]["meta"]["number"]')" = "75/TB-UBND" ]
+ok $? "a born-digital PDF is read from its text layer, with its metadata"
 "$VANTHU" search --data "$data" --json --limit 1 "scan phototest" >"$work/res.json"
 # The record keeps where the text came from and the confidence of each page.
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["results"][0]; assert r["status"] == "indexed"' "$work/res.json"
@@ -61,17 +65,17 @@ ok $? "a malformed query is a JSON error with exit status 2"
 
 # Incremental: nothing changed, then one file changed, one removed, one added.
 "$VANTHU" index --data "$data" "$arch" 2>"$work/err"
-grep -q "^indexed 0, unchanged 6, removed 0" "$work/err"
+grep -q "^indexed 0, unchanged 7, removed 0" "$work/err"
 ok $? "second run skips unchanged files"
 echo "Phụ lục bổ sung: danh mục dự án đầu tư công" >>"$arch/van-ban-di/qd-512-ubnd-2021.txt"
 rm "$arch/van-ban-den/thong-bao-lich-tiep-dan.html"
 printf 'Biên bản họp giao ban tuần\n' >"$arch/van-ban-den/bien-ban.txt"
 "$VANTHU" index --data "$data" "$arch" 2>"$work/err"
-grep -q "^indexed 2, unchanged 4, removed 1" "$work/err"
+grep -q "^indexed 2, unchanged 5, removed 1" "$work/err"
 ok $? "changed and new files re-indexed, vanished file removed"
 [ $? -eq 0 ] || diag <"$work/err"
 s ""
-[ "$(json_get "$work/res.json" 'd["total"]')" = 6 ]
+[ "$(json_get "$work/res.json" 'd["total"]')" = 7 ]
 ok $? "no duplicates after re-indexing"
 s '"danh mục dự án đầu tư công"'
 json_get "$work/res.json" 'd["results"][0]["path"]' | grep -q qd-512-ubnd-2021.txt
