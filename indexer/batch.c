@@ -694,7 +694,7 @@ int indexer_batch_run(const struct indexer_batch_config *cfg, struct indexer_sta
         set_fatal(&b, &e);
     }
 
-    for (unsigned k = 0; k < b.nshards; k++)
+    for (unsigned k = 0; k < writers_started; k++)
         pthread_join(writers[k], NULL);
     writers_started = 0;
 
