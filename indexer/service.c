@@ -28,6 +28,17 @@
  * shared completion list and uv_async_send.  The async callback drains the
  * whole list (sends coalesce).
  *
+ * Copies arriving together: a file that needs OCR while a file with the
+ * same sha256 is already in the OCR pool (or waiting for it) follows that
+ * job (struct ocrgroup) instead of being OCR'd too; once the leader's
+ * document is built from the result (its file unchanged since it was
+ * hashed), each follower is built from the same text.  If the leader's
+ * result is lost (changed, gone, cancelled), the first follower is sent to
+ * the pool in its place.  A built OCR result also stays in a small cache
+ * (struct recent: RECENT_MAX_BYTES, kept at least RECENT_MIN_MS or two
+ * commit periods, and until the writers have committed) because the index cannot lend it before its
+ * commit: a file moved or copied right after its OCR takes it from there.
+ *
  * Deletions wait: a vanished file is "doomed" for move_grace_ms and removed
  * only once the pipeline is idle (or a minute later at the latest), so that
  * the new location of a moved file, arriving as a create, can still find
@@ -62,6 +73,8 @@
 #define TICK_MS 200
 #define PROGRESS_EVERY_MS 10000
 #define DOOM_MAX_WAIT_MS 60000
+#define RECENT_MAX_BYTES ((size_t)16 << 20)
+#define RECENT_MIN_MS 5000
 
 enum fstate { F_IDLE, F_QUEUED, F_RUNNING, F_OCR, F_BUILD };
 
@@ -108,6 +121,8 @@ struct job {
     struct storage_doc *doc;
     struct ingest_outcome out;
     char reused_from[512];
+    struct ocrgroup *group; /* JOB_BUILD of a leader: its followers */
+    int copy;               /* JOB_BUILD of a follower: text from reused_from */
     struct vt_err err;
     struct job *next; /* in s->running */
     struct job *prev;
@@ -126,6 +141,31 @@ struct ocrjob {
     double confidence;
     int code;
     char reason[VT_ERR_MSG_MAX];
+    struct ocrgroup *group; /* leader: the files waiting for its result */
+    int copy;               /* follower built from the text of from */
+    char from[512];
+};
+
+/* An OCR result built into a document that may not be committed yet. */
+struct recent {
+    struct pathmap_node node;
+    char sha256[65];
+    char *from;
+    struct buf text;
+    unsigned pages;
+    double confidence;
+    int code;
+    char reason[VT_ERR_MSG_MAX];
+    uint64_t at; /* loop time it was built */
+    struct recent *next; /* oldest first */
+};
+
+/* The files waiting for the OCR of a copy of theirs (same sha256) that is
+ * in the pool, or waiting for room in it: one OCR job per content. */
+struct ocrgroup {
+    struct pathmap_node node;
+    char sha256[65];
+    struct ocrjob *followers;
 };
 
 enum { C_INDEXED, C_FAILED, C_DELETED };
@@ -173,6 +213,12 @@ struct indexer_service {
     struct ocrjob *ow_head, *ow_tail; /* waiting for room in the OCR pool */
     size_t ow_len, ocr_out;           /* waiting; submitted and not answered */
     struct ocrjob *builds_head, *builds_tail; /* OCR answered, waiting for a slot */
+    struct pathmap ocr_groups;                 /* sha256 -> struct ocrgroup */
+    size_t nfollowers;                         /* files in ocr_groups */
+    struct pathmap recent;                     /* sha256 -> struct recent */
+    struct recent *recent_head, *recent_tail;
+    size_t recent_bytes;
+    uint64_t last_commit; /* loop time of the last commit callback */
     struct slot *slots;
     unsigned nslots, inflight;
     struct job *running;
@@ -433,6 +479,8 @@ static void on_async(uv_async_t *a)
             s->writers_done++;
         free(d);
     }
+    if (committed)
+        s->last_commit = uv_now(s->loop);
     if (committed && s->cfg.committed)
         s->cfg.committed(s->cfg.cb_data);
     pump(s);
@@ -444,8 +492,9 @@ static void on_async(uv_async_t *a)
 static void update_pause(struct indexer_service *s)
 {
     size_t cap = s->cfg.queue_max;
-    int full = s->q_len >= cap || s->ow_len >= cap || s->wq_len >= 4 * cap;
-    int calm = s->q_len < cap / 2 + 1 && s->ow_len < cap / 2 + 1 && s->wq_len < 2 * cap;
+    size_t ow = s->ow_len + s->nfollowers;
+    int full = s->q_len >= cap || ow >= cap || s->wq_len >= 4 * cap;
+    int calm = s->q_len < cap / 2 + 1 && ow < cap / 2 + 1 && s->wq_len < 2 * cap;
 
     if (s->watch == NULL)
         return;
@@ -506,6 +555,166 @@ static void spare(struct indexer_service *s, struct fent *f)
 }
 
 static void on_ocr_done(const struct ocr_result *res, void *data);
+static void ocr_submit(struct indexer_service *s, struct ocrjob *oj);
+static int recent_take(struct indexer_service *s, struct ocrjob *oj);
+
+static void push_build(struct indexer_service *s, struct ocrjob *oj)
+{
+    oj->f->state = F_BUILD;
+    oj->next = NULL;
+    if (s->builds_tail)
+        s->builds_tail->next = oj;
+    else
+        s->builds_head = oj;
+    s->builds_tail = oj;
+    s->b_len++;
+}
+
+/* Send oj to the OCR pool, or make it follow the job already there for
+ * the same content. */
+static void ocr_start(struct indexer_service *s, struct ocrjob *oj)
+{
+    struct pathmap_node *n = oj->sha256[0] ? pathmap_get(&s->ocr_groups, oj->sha256) : NULL;
+    struct ocrgroup *g;
+
+    if (recent_take(s, oj))
+        return;
+    if (n != NULL) {
+        g = pathmap_entry(n, struct ocrgroup, node);
+        oj->next = g->followers;
+        g->followers = oj;
+        s->nfollowers++;
+        log_debug("ocr: '%s' waits for the OCR of a copy (same sha256)", oj->f->path);
+        return;
+    }
+    if (oj->sha256[0]) {
+        g = xcalloc(1, sizeof(*g));
+        snprintf(g->sha256, sizeof(g->sha256), "%s", oj->sha256);
+        pathmap_put(&s->ocr_groups, &g->node, g->sha256);
+        oj->group = g;
+    }
+    ocr_submit(s, oj);
+}
+
+/* The leader of g is done.  leader: its build job when its document was
+ * built from the OCR result (the followers get the same text), or NULL
+ * when the result is lost (the first follower goes to the pool instead,
+ * unless OCR is stopping: then they stay "needs-ocr"). */
+static void group_end(struct indexer_service *s, struct ocrgroup *g, const struct job *leader)
+{
+    struct ocrjob *list;
+
+    if (g == NULL)
+        return;
+    pathmap_del(&s->ocr_groups, &g->node);
+    list = g->followers;
+    free(g);
+    while (list != NULL) {
+        struct ocrjob *oj = list;
+        list = oj->next;
+        s->nfollowers--;
+        if (leader != NULL) {
+            buf_init(&oj->text, s->cfg.max_text + 1);
+            if (buf_add(&oj->text, leader->text.ptr, leader->text.len) < 0)
+                buf_reset(&oj->text);
+            oj->pages = leader->pages;
+            oj->confidence = leader->confidence;
+            oj->code = leader->ocr_code;
+            snprintf(oj->reason, sizeof(oj->reason), "%s", leader->ocr_reason);
+            oj->copy = 1;
+            snprintf(oj->from, sizeof(oj->from), "%s", leader->path);
+            push_build(s, oj);
+        } else if (!s->stopping && !s->ocr_stopped && s->cfg.ocr != NULL) {
+            ocr_start(s, oj);
+        } else {
+            oj->f->state = F_IDLE;
+            free(oj);
+        }
+    }
+}
+
+static void recent_drop_head(struct indexer_service *s)
+{
+    struct recent *r = s->recent_head;
+
+    s->recent_head = r->next;
+    if (s->recent_head == NULL)
+        s->recent_tail = NULL;
+    pathmap_del(&s->recent, &r->node);
+    s->recent_bytes -= r->text.len;
+    buf_release(&r->text);
+    free(r->from);
+    free(r);
+}
+
+/* Drop entries old enough to be in a commit (or all: force). */
+static void recent_expire(struct indexer_service *s, int force)
+{
+    uint64_t now = uv_now(s->loop);
+    uint64_t age = 2 * (uint64_t)s->cfg.commit_ms + 1000;
+
+    if (age < RECENT_MIN_MS)
+        age = RECENT_MIN_MS;
+    while (s->recent_head != NULL &&
+           (force || s->recent_bytes > RECENT_MAX_BYTES ||
+            (now >= s->recent_head->at + age && s->last_commit > s->recent_head->at &&
+             s->wq_len == 0)))
+        recent_drop_head(s);
+}
+
+/* Keep the OCR result of build job j (of content j->sha256). */
+static void recent_add(struct indexer_service *s, const struct job *j)
+{
+    struct pathmap_node *n;
+    struct recent *r;
+
+    if (j->sha256[0] == '\0' || j->text.len > RECENT_MAX_BYTES / 4)
+        return;
+    n = pathmap_get(&s->recent, j->sha256);
+    if (n != NULL)
+        return; /* the same text is there already */
+    r = xcalloc(1, sizeof(*r));
+    snprintf(r->sha256, sizeof(r->sha256), "%s", j->sha256);
+    r->from = xstrdup(j->path);
+    buf_init(&r->text, RECENT_MAX_BYTES);
+    if (buf_add(&r->text, j->text.ptr, j->text.len) < 0)
+        buf_reset(&r->text);
+    r->pages = j->pages;
+    r->confidence = j->confidence;
+    r->code = j->ocr_code;
+    snprintf(r->reason, sizeof(r->reason), "%s", j->ocr_reason);
+    r->at = uv_now(s->loop);
+    pathmap_put(&s->recent, &r->node, r->sha256);
+    if (s->recent_tail)
+        s->recent_tail->next = r;
+    else
+        s->recent_head = r;
+    s->recent_tail = r;
+    s->recent_bytes += r->text.len;
+    recent_expire(s, 0);
+}
+
+/* Build oj from a recent OCR result of the same content: 1 if there is one. */
+static int recent_take(struct indexer_service *s, struct ocrjob *oj)
+{
+    struct pathmap_node *n = oj->sha256[0] ? pathmap_get(&s->recent, oj->sha256) : NULL;
+    struct recent *r;
+
+    if (n == NULL)
+        return 0;
+    r = pathmap_entry(n, struct recent, node);
+    buf_init(&oj->text, s->cfg.max_text + 1);
+    if (buf_add(&oj->text, r->text.ptr, r->text.len) < 0)
+        buf_reset(&oj->text);
+    oj->pages = r->pages;
+    oj->confidence = r->confidence;
+    oj->code = r->code;
+    snprintf(oj->reason, sizeof(oj->reason), "%s", r->reason);
+    oj->copy = 1;
+    snprintf(oj->from, sizeof(oj->from), "%s", r->from);
+    push_build(s, oj);
+    return 1;
+}
 
 static void ocr_submit(struct indexer_service *s, struct ocrjob *oj)
 {
@@ -524,6 +733,7 @@ static void ocr_submit(struct indexer_service *s, struct ocrjob *oj)
     if (rc < 0) {
         /* The pool stopped: the file stays "needs-ocr" for the next start. */
         oj->f->state = F_IDLE;
+        group_end(s, oj->group, NULL);
         free(oj);
         return;
     }
@@ -743,8 +953,13 @@ static void after_work_cb(uv_work_t *req, int status)
         break;
     case R_DONE:
         write_doc(s, j, 1);
-        if (j->kind == JOB_BUILD)
+        if (j->copy) {
+            s->stats.reused++;
+            log_info("reused the text of '%s' for '%s' (same sha256, no OCR)", j->reused_from,
+                     j->path);
+        } else if (j->kind == JOB_BUILD) {
             s->stats.ocr_done++;
+        }
         break;
     case R_REUSED:
         s->stats.reused++;
@@ -765,7 +980,7 @@ static void after_work_cb(uv_work_t *req, int status)
             snprintf(oj->mime, sizeof(oj->mime), "%s", j->out.mime);
             snprintf(oj->sha256, sizeof(oj->sha256), "%s", j->out.sha256);
             f->state = F_OCR;
-            ocr_submit(s, oj);
+            ocr_start(s, oj);
         }
         break;
     }
@@ -774,6 +989,9 @@ static void after_work_cb(uv_work_t *req, int status)
         f->dirty = 0;
         touch(s, f->path);
     }
+    if (j->kind == JOB_BUILD && !j->copy && j->res == R_DONE)
+        recent_add(s, j);
+    group_end(s, j->group, j->res == R_DONE ? j : NULL);
     storage_doc_free(j->doc);
     buf_release(&j->text);
     free(j->path);
@@ -846,9 +1064,12 @@ static void pump(struct indexer_service *s)
             j->confidence = oj->confidence;
             j->ocr_code = oj->code;
             snprintf(j->ocr_reason, sizeof(j->ocr_reason), "%s", oj->reason);
+            j->group = oj->group;
+            j->copy = oj->copy;
+            snprintf(j->reused_from, sizeof(j->reused_from), "%s", oj->from);
             free(oj);
         } else if (s->q_head != NULL && !s->stopping && s->wq_len < 4 * (size_t)s->cfg.queue_max &&
-                   s->ow_len < s->cfg.queue_max) {
+                   s->ow_len + s->nfollowers < s->cfg.queue_max) {
             struct fent *f = s->q_head;
             s->q_head = f->qnext;
             if (s->q_head == NULL)
@@ -889,6 +1110,7 @@ static void on_ocr_done(const struct ocr_result *res, void *data)
         log_info("ocr of '%s' cancelled; it stays 'needs-ocr' until the next start", f->path);
         f->state = F_IDLE;
         f->dirty = 0;
+        group_end(s, oj->group, NULL);
         free(oj);
         maybe_stopped(s);
         return;
@@ -908,14 +1130,7 @@ static void on_ocr_done(const struct ocr_result *res, void *data)
         oj->code = res->code ? res->code : VT_EBADINPUT;
         snprintf(oj->reason, sizeof(oj->reason), "ocr: %s", res->reason);
     }
-    f->state = F_BUILD;
-    oj->next = NULL;
-    if (s->builds_tail)
-        s->builds_tail->next = oj;
-    else
-        s->builds_head = oj;
-    s->builds_tail = oj;
-    s->b_len++;
+    push_build(s, oj);
     pump(s);
     maybe_stopped(s);
 }
@@ -1026,7 +1241,7 @@ static int pipeline_idle(struct indexer_service *s)
 {
     struct indexer_watch_stats ws;
 
-    if (s->q_len || s->inflight || s->ocr_out || s->ow_len || s->b_len)
+    if (s->q_len || s->inflight || s->ocr_out || s->ow_len || s->b_len || s->nfollowers)
         return 0;
     if (s->watch == NULL)
         return 1;
@@ -1067,6 +1282,7 @@ static void on_tick(uv_timer_t *t)
 
     if (s->ndoomed > 0 && !s->stopping)
         reap_doomed(s);
+    recent_expire(s, 0);
     if (now - s->last_progress >= PROGRESS_EVERY_MS) {
         struct indexer_service_stats st;
         unsigned long done;
@@ -1144,6 +1360,8 @@ int indexer_service_start(uv_loop_t *loop, const struct indexer_service_config *
     s->cfg.roots = s->roots;
     s->cfg.ignore = NULL; /* the watcher keeps its own copy */
     pathmap_init(&s->files);
+    pathmap_init(&s->ocr_groups);
+    pathmap_init(&s->recent);
     pthread_mutex_init(&s->done_mu, NULL);
     s->nslots = s->cfg.max_inflight;
     s->slots = xcalloc(s->nslots, sizeof(*s->slots));
@@ -1217,6 +1435,8 @@ fail:
     pthread_mutex_destroy(&s->done_mu);
     free(s->slots);
     pathmap_release(&s->files);
+    pathmap_release(&s->ocr_groups);
+    pathmap_release(&s->recent);
     free_list(s->roots, s->nroots);
     free(s->data_dir);
     free(s->ocr_lang);
@@ -1260,7 +1480,7 @@ void indexer_service_stats(const struct indexer_service *s, struct indexer_servi
     st->watches = ws.watches;
     st->scanning = ws.scanning;
     st->running = s->inflight;
-    st->ocr_pending = s->ocr_out + s->ow_len + s->b_len;
+    st->ocr_pending = s->ocr_out + s->ow_len + s->b_len + s->nfollowers;
     st->queued = s->q_len + ws.pending + st->ocr_pending;
     st->known = s->files.n;
 }
@@ -1292,6 +1512,7 @@ static void stop_ocr(struct indexer_service *s)
         struct ocrjob *oj = s->ow_head;
         s->ow_head = oj->next;
         oj->f->state = F_IDLE;
+        group_end(s, oj->group, NULL);
         free(oj);
     }
     s->ow_tail = NULL;
@@ -1323,6 +1544,8 @@ static void maybe_stopped(struct indexer_service *s)
             s->builds_head = oj->next;
             oj->f->state = F_IDLE;
             buf_release(&oj->text);
+            s->b_len--;
+            group_end(s, oj->group, NULL); /* stopping: followers go idle */
             free(oj);
         }
         s->builds_tail = NULL;
@@ -1441,6 +1664,22 @@ static void service_free(struct indexer_service *s)
         free(f);
     }
     pathmap_release(&s->files);
+    /* Every group ended with its leader; this is only a safety net. */
+    bucket = 0;
+    cur = NULL;
+    while ((n = pathmap_next(&s->ocr_groups, &bucket, &cur)) != NULL) {
+        struct ocrgroup *g = pathmap_entry(n, struct ocrgroup, node);
+        pathmap_del(&s->ocr_groups, n);
+        while (g->followers != NULL) {
+            struct ocrjob *oj = g->followers;
+            g->followers = oj->next;
+            free(oj);
+        }
+        free(g);
+    }
+    pathmap_release(&s->ocr_groups);
+    recent_expire(s, 1);
+    pathmap_release(&s->recent);
     pthread_mutex_destroy(&s->done_mu);
     free_list(s->roots, s->nroots);
     free(s->data_dir);

@@ -2,9 +2,11 @@
  *
  * Design.  On the loop: a map of watched folders (one uv_fs_event each), a
  * map of pending paths with a min-heap ordered by when each is next due
- * for a look, and a tick timer that starts at most WATCH_MAX_STATS
- * asynchronous lstat calls for due paths (the libuv threadpool is shared
- * with extraction, so the watcher keeps its share small).  A look decides:
+ * for a look, and at most WATCH_MAX_STATS asynchronous lstat calls for due
+ * paths in flight (the libuv threadpool is shared with extraction, so the
+ * watcher keeps its share small); a tick timer starts them, and each one
+ * that ends starts the next due one, so that looks are not paced by the
+ * tick.  A look decides:
  * gone (report, and close the watches of a vanished folder), a folder (watch
  * it, then scan it), a regular file that has settled (report ready), or one
  * that has not (look again when it could have).  An event on a pending path
@@ -408,6 +410,21 @@ static uint64_t settle_wait(const struct indexer_watch *w, const struct pend *p,
     return (uint64_t)((need - age) / 1000000LL) + 1;
 }
 
+static void start_stat(struct indexer_watch *w, struct pend *p);
+
+/* Start looks at due paths, keeping at most WATCH_MAX_STATS in flight. */
+static void start_due(struct indexer_watch *w)
+{
+    uint64_t now = uv_now(w->loop);
+
+    while (!w->paused && w->stats_inflight < WATCH_MAX_STATS && w->heap_n > 0 &&
+           w->heap[0]->due <= now) {
+        struct pend *p = w->heap[0];
+        heap_remove(w, p);
+        start_stat(w, p);
+    }
+}
+
 static void on_stat(uv_fs_t *req)
 {
     struct statreq *sr = req->data;
@@ -432,7 +449,7 @@ static void on_stat(uv_fs_t *req)
         p->has_obs = 0;
         p->due = now + w->settle_ms;
         heap_push(w, p);
-        return;
+        goto next;
     }
     /* Out of the map before any callback, which may touch the same path. */
     pathmap_del(&w->pend_map, &p->node);
@@ -457,12 +474,18 @@ static void on_stat(uv_fs_t *req)
                 p->due = now + wait;
                 pathmap_put(&w->pend_map, &p->node, p->path);
                 heap_push(w, p);
-                return;
+                goto next;
             }
         }
     }
     free(p->path);
     free(p);
+next:
+    /* The next due look starts now, not at the next tick: with at most
+     * WATCH_MAX_STATS looks per tick, a copy of thousands of files would
+     * settle at a few dozen files a second. */
+    if (!w->stopping)
+        start_due(w);
 }
 
 static void start_stat(struct indexer_watch *w, struct pend *p)
@@ -491,14 +514,8 @@ static void drain(struct indexer_watch *w);
 static void on_tick(uv_timer_t *t)
 {
     struct indexer_watch *w = t->data;
-    uint64_t now = uv_now(w->loop);
 
-    while (!w->paused && w->stats_inflight < WATCH_MAX_STATS && w->heap_n > 0 &&
-           w->heap[0]->due <= now) {
-        struct pend *p = w->heap[0];
-        heap_remove(w, p);
-        start_stat(w, p);
-    }
+    start_due(w);
     if (w->overflowed && w->pend_map.n < w->max_pending / 2) {
         w->overflowed = 0;
         indexer_watch_rescan(w);

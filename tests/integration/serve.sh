@@ -138,6 +138,48 @@ ok $? "the move reused the OCR text: one OCR job in all (got $n)"
 "$VANTHU" search --data "$data" --json "quick brown" 2>/dev/null | grep -q "quet/page.tif"
 ok $? "the moved scan's OCR text is searchable under its new path"
 
+# 4b. Regression (bench/watch.sh crash: 38 identical scanned PDFs made 38
+#     OCR jobs): copies of one new scan dropped in together are OCR'd once;
+#     the others wait for that job and take its text.
+mkdir -p "$work/copies"
+for i in 1 2 3 4; do
+    { cat "$top_srcdir/samples/archive/tham-khao/scan-phototest.tif"; printf 'b'; } >"$work/copies/c$i.tif"
+done
+n0=$(grep -c "sent to the OCR pool" "$work/log")
+mv "$work/copies" "$arch/copies"
+copies_done() { [ "$(grep -c "reused the text of '$arch/copies/c.\.tif'" "$work/log")" = 3 ]; }
+wait_for "$((90 * slow))" copies_done
+wait_for "$((10 * slow))" same
+n=$(($(grep -c "sent to the OCR pool" "$work/log") - n0))
+[ "$n" = 1 ] && copies_done && [ "$(count "quick brown")" = 5 ]
+ok $? "identical copies dropped in together: one OCR job (got $n), each copy searchable"
+
+# 4c. Regression (tests 9, under sanitizers: a second OCR job): a folder
+#     moved right after its scan was OCR'd, before that document was
+#     committed, takes the text from memory.  A long commit period (SIGHUP)
+#     makes the window certain.
+sed 's/^commit_ms = 200/commit_ms = 4000/' "$work/vanthu.conf" >"$work/long.conf"
+cp "$work/vanthu.conf" "$work/short.conf"
+cp "$work/long.conf" "$work/vanthu.conf"
+kill -HUP "$pid"
+wait_for "$((10 * slow))" grep -q "commit every 50 documents or 4000 ms" "$work/log"
+mkdir -p "$work/fresh"
+{ cat "$top_srcdir/samples/archive/tham-khao/scan-phototest.tif"; printf 'c'; } >"$work/fresh/new.tif"
+mv "$work/fresh" "$arch/fresh"
+fresh_read() { grep -q "ocr: '$arch/fresh/new.tif' read" "$work/log"; }
+wait_for "$((90 * slow))" fresh_read
+n0=$(grep -c "sent to the OCR pool" "$work/log")
+mv "$arch/fresh" "$arch/fresh-moved"
+fresh_reused() { grep -q "reused the text of '$arch/fresh/new.tif' for '$arch/fresh-moved/new.tif'" "$work/log"; }
+wait_for "$((20 * slow))" fresh_reused
+wait_for "$((20 * slow))" same
+n=$(($(grep -c "sent to the OCR pool" "$work/log") - n0))
+[ "$n" = 0 ] && fresh_reused
+ok $? "a folder moved before its OCR was committed: no new OCR job (got $n)"
+cp "$work/short.conf" "$work/vanthu.conf"
+kill -HUP "$pid"
+wait_for "$((10 * slow))" grep -q "commit every 50 documents or 200 ms" "$work/log"
+
 # 5. A deleted file is removed.
 rm "$arch/van-ban-di/2021/cv-3.txt"
 wait_for "$((15 * slow))" same

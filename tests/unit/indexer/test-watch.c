@@ -37,6 +37,7 @@ struct fx {
     struct indexer_watch *w;
     struct seen ready[MAX_SEEN], gone[MAX_SEEN];
     size_t nready, ngone, nscanned;
+    size_t nready_all; /* every ready call, beyond MAX_SEEN too */
     int scans_done;
     int stopped;
 };
@@ -46,6 +47,7 @@ static void cb_ready(void *data, const char *path, const struct stat *st)
     struct fx *fx = data;
 
     (void)st;
+    fx->nready_all++;
     if (fx->nready < MAX_SEEN) {
         fx->ready[fx->nready].path = xstrdup(path);
         fx->ready[fx->nready++].at = uv_now(&fx->loop);
@@ -307,6 +309,39 @@ static void test_new_folder_and_delete(void **state)
     free(deep);
 }
 
+#define MANY_FILES 400
+static int all_ready(struct fx *fx)
+{
+    return fx->nready_all >= MANY_FILES;
+}
+
+/* Regression (bench/watch.sh crash): looks were started only by the tick,
+ * at most WATCH_MAX_STATS per tick, so files copied in by the thousand
+ * settled at a few dozen a second (400 files, two looks each, took 12 s at
+ * this settle time).  Each finished look now starts the next due one. */
+static void test_many_files_settle_fast(void **state)
+{
+    struct fx *fx = *state;
+    uint64_t t0;
+
+    start(fx, NULL, 0);
+    assert_true(run_until(fx, scanned_once, 5000));
+    for (int i = 0; i < MANY_FILES; i++) {
+        char name[32];
+        char *p;
+        snprintf(name, sizeof(name), "f%03d.txt", i);
+        p = pathf(fx, name);
+        write_file(p, "many\n");
+        free(p);
+    }
+    uv_update_time(&fx->loop);
+    t0 = uv_now(&fx->loop);
+    assert_true(run_until(fx, all_ready, 10000));
+    uv_update_time(&fx->loop);
+    assert_int_equal(fx->nready_all, MANY_FILES);
+    assert_true(uv_now(&fx->loop) - t0 < 3000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_start_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_folder_and_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_files_settle_fast, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
