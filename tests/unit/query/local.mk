@@ -4,3 +4,4 @@ nodist_EXTRA_tests_unit_query_test_search_SOURCES = dummy.cxx
 tests_unit_query_test_search_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_query_test_search_LDADD = libquery.a $(STORAGE_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/unit/query/test-search
+include tests/unit/query/http.mk

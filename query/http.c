@@ -1,0 +1,1622 @@
+/* The query server: libh2o routes on the caller's libuv loop.
+ *
+ * DESIGN
+ *
+ * One h2o context on the loop, one handler at "/" that routes by the raw
+ * path (percent-decoded strictly by us, so "..", "%2e%2e" and friends
+ * never reach a file: documents are found by their 32-hex-digit id only,
+ * and the page's files come from a fixed list).  Everything that touches
+ * the index runs on the libuv threadpool as a job:
+ *
+ *   loop: parse + validate -> job (owns copies of its strings) -> waiting
+ *         queue (bounded: 503 past max_queued) -> uv_queue_work when fewer
+ *         than max_searches run
+ *   pool: the thread's own reader (thread-local, reopened when the
+ *         generation moved) -> query_search / storage_get -> JSON text
+ *   loop: answer the request if it still exists, pump the queue.
+ *
+ * A job never points into h2o's request memory: the request may vanish
+ * while the job runs (the client hung up).  A slot allocated in the
+ * request's pool points at the job; its dispose callback clears job->req.
+ *
+ * Readers: each pool thread keeps one struct storage for this server in
+ * thread-local storage, registered in h->readers so query_http_stop() can
+ * close them once no job runs (the handles are used by one thread at a
+ * time; the mutex orders the hand-over).  A per-server serial tells a
+ * thread that its reader belongs to an earlier server.
+ *
+ * Limits: a connection's first request head is read by the gate below,
+ * which answers a head past our limits with JSON 414/431 and drops a
+ * client whose head takes longer than request_timeout_ms (slowloris: the
+ * loop never waits for one client); then URL and header limits again in
+ * on_req for every request (414, 431), no bodies (413), h2o's request
+ * timeout on kept-alive connections, a connection cap, and the queue bound
+ * above.  Every error we send is JSON {"error": "..."}.
+ *
+ * Known gaps: originals are read by h2o's file generator on the loop
+ * thread (pread of local files, in chunks); a request past h2o's own
+ * limits on a kept-alive connection (over 100 header fields) gets h2o's
+ * plain-text 400.
+ *
+ * Shutdown: close the listener, answer queued jobs with 503, cancel or
+ * wait for running ones, ask h2o to close connections (expiring the idle
+ * ones at once), then dispose h2o's context and free h on a later loop
+ * iteration, after h2o's own handles have closed. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <h2o.h>
+#include <h2o/http1.h>
+#include <jansson.h>
+#include <uv.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "query/http.h"
+#include "query/search.h"
+#include "storage/storage.h"
+#include "text/norm.h"
+
+#define HTTP_MAX_URL 16384          /* bytes of the request target */
+#define HTTP_MAX_HEADERS 64         /* header fields in a request */
+#define HTTP_MAX_HEADER_BYTES 16384 /* bytes of header names and values */
+#define HTTP_MAX_ENTITY 16384       /* request bodies (we accept none) */
+#define HTTP_MAX_OFFSET 1000000
+#define HTTP_MAX_TEXT ((size_t)64 << 20) /* a document's text in /api/documents/{id} */
+#define HTTP_MAX_METRICS (1u << 20)
+#define HTTP_DEFAULT_MAX_SEARCHES 3
+#define HTTP_DEFAULT_MAX_QUEUED 256
+#define HTTP_DEFAULT_MAX_CONNECTIONS 1024
+#define HTTP_DEFAULT_TIMEOUT_MS 10000
+#define HTTP_DRAIN_MS 50 /* while stopping: how often to expire idle connections */
+#define JSON_TYPE "application/json; charset=utf-8"
+
+/* ---- metrics -------------------------------------------------------------- */
+
+enum route { R_PAGE, R_SEARCH, R_DOC, R_FILE, R_STATUS, R_METRICS, R_OTHER, NROUTES };
+static const char *const route_names[NROUTES] = {"page",   "search",  "document", "file",
+                                                 "status", "metrics", "other"};
+static const int status_codes[] = {200, 206, 304, 400, 404, 405, 413, 414, 416, 431, 500, 503};
+#define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]) + 1) /* + "other" */
+static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                 0.25,  0.5,    1,     2.5,  5,     10};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+struct metrics {
+    uint64_t count[NROUTES][NSTATUS];
+    uint64_t other_status[NROUTES]; /* the last status outside status_codes, for the label */
+    uint64_t hist[NROUTES][NBUCKETS + 1];
+    double sum[NROUTES];
+    uint64_t n[NROUTES];
+    uint64_t overloaded;     /* 503: the queue was full */
+    uint64_t refused_conns;  /* connections closed at once: too many open */
+    uint64_t accepted_conns;
+};
+
+/* ---- server state ------------------------------------------------------------ */
+
+struct reader {
+    struct storage *st;
+    unsigned long gen;
+    struct reader *next;
+};
+
+enum job_kind { JOB_SEARCH, JOB_DOC, JOB_FILE, JOB_STATUS };
+
+enum { P_Q, P_LIMIT, P_OFFSET, P_SORT, P_TYPE, P_AGENCY, P_YEAR, P_FROM, P_TO, P_EXACT, NPARAMS };
+static const char *const param_names[NPARAMS] = {"q",    "limit",  "offset", "sort", "type",
+                                                 "agency", "year", "from",   "to",   "exact"};
+
+struct job {
+    uv_work_t work;
+    struct query_http *h;
+    h2o_req_t *req;      /* NULL once h2o disposed the request */
+    struct job **slot;   /* in req's pool, points back at us while req lives */
+    struct job *prev, *next; /* h->waiting or h->running */
+    enum job_kind kind;
+    enum route route;
+    uint64_t t0;         /* uv_hrtime() when the request arrived */
+    uint64_t queued_at;  /* uv_now() */
+    struct query_request qr;
+    char *vals[NPARAMS]; /* owned copies of the parameters qr points into */
+    char id[STORAGE_ID_LEN + 1];
+    /* results, set on the pool thread */
+    int status;
+    char *body;          /* JSON text, malloc'd */
+    json_t *json;        /* JOB_STATUS: completed on the loop */
+    char *path, *mime, *name; /* JOB_FILE */
+};
+
+struct job_list {
+    struct job *head, *tail;
+    unsigned n;
+};
+
+struct conn {
+    uv_tcp_t tcp; /* first: h2o's close callback receives &tcp; tcp.data is h2o's */
+    struct query_http *h;
+    h2o_socket_t *sock;
+    h2o_timeout_entry_t gate_timeout; /* linked while the connection is ours */
+    int state;                        /* CONN_GATE, CONN_REJECTING or CONN_H2O */
+    size_t scan;                      /* gate: bytes of the head scanned so far */
+    size_t lines;                     /* gate: complete lines in the head so far */
+    uint64_t t0;
+    char reject[512];                 /* the raw error response, while it is written */
+    uv_shutdown_t shutdown;
+    struct conn *prev, *next;
+};
+
+enum { CONN_GATE, CONN_REJECTING, CONN_H2O };
+
+struct handler {
+    h2o_handler_t super;
+    struct query_http *h;
+};
+
+struct query_http {
+    uv_loop_t *loop;
+    char *data_dir, *web_dir, *listen;
+    unsigned max_searches, max_queued, max_conns, timeout_ms;
+    unsigned long serial;     /* tells pool threads which server their reader serves */
+    unsigned long generation; /* atomic: bumped by query_http_index_changed */
+    int port;
+    uint64_t started_ms;
+
+    h2o_globalconf_t config;
+    h2o_context_t ctx;
+    h2o_timeout_t gate_timeout; /* a connection's first request head */
+    h2o_accept_ctx_t accept_ctx;
+    uv_tcp_t listener;
+    uv_timer_t stop_timer;
+
+    struct job_list waiting, running;
+    struct conn *conns;
+    unsigned nconns;
+
+    uv_mutex_t readers_lock;
+    struct reader *readers;
+
+    query_status_cb status_cb;
+    void *status_data;
+
+    struct metrics m;
+
+    int stopping, finishing;
+    void (*done)(void *);
+    void *done_data;
+};
+
+static unsigned long server_serial;
+static __thread unsigned long tls_serial;
+static __thread struct reader *tls_reader;
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static void list_push(struct job_list *l, struct job *j)
+{
+    j->next = NULL;
+    j->prev = l->tail;
+    if (l->tail)
+        l->tail->next = j;
+    else
+        l->head = j;
+    l->tail = j;
+    l->n++;
+}
+
+static void list_remove(struct job_list *l, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        l->head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        l->tail = j->prev;
+    j->prev = j->next = NULL;
+    l->n--;
+}
+
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 206: return "Partial Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+    }
+}
+
+/* h2o keeps the value's pointer: copy it into the request's pool. */
+static void add_header(h2o_req_t *req, const h2o_token_t *token, const char *value)
+{
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, strlen(value));
+
+    h2o_add_header(&req->pool, &req->res.headers, token, NULL, v.base, v.len);
+}
+
+static void add_header_str(h2o_req_t *req, const char *name, const char *value)
+{
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, strlen(value));
+
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, v.base,
+                          v.len);
+}
+
+static void record(struct query_http *h, enum route r, int status, uint64_t t0)
+{
+    double s = (double)(uv_hrtime() - t0) / 1e9;
+    size_t i;
+
+    for (i = 0; i < NSTATUS - 1; i++)
+        if (status_codes[i] == status)
+            break;
+    if (i == NSTATUS - 1)
+        h->m.other_status[r] = (uint64_t)status;
+    h->m.count[r][i]++;
+    for (i = 0; i < NBUCKETS; i++)
+        if (s <= buckets[i])
+            break;
+    h->m.hist[r][i]++;
+    h->m.sum[r] += s;
+    h->m.n[r]++;
+}
+
+static void send_body(struct query_http *h, h2o_req_t *req, enum route r, uint64_t t0, int status,
+                      const char *type, const char *body, size_t len)
+{
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    req->res.content_length = len;
+    add_header(req, H2O_TOKEN_CONTENT_TYPE, type);
+    add_header_str(req, "x-content-type-options", "nosniff");
+    if (r != R_PAGE)
+        add_header(req, H2O_TOKEN_CACHE_CONTROL, "no-store");
+    h2o_send_inline(req, body, len);
+    record(h, r, status, t0);
+}
+
+/* Answer {"error": msg}.  msg must be valid UTF-8 (it never quotes raw
+ * request bytes). */
+static void send_error(struct query_http *h, h2o_req_t *req, enum route r, uint64_t t0, int status,
+                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void send_error(struct query_http *h, h2o_req_t *req, enum route r, uint64_t t0, int status,
+                       const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    json_t *e;
+    char *s;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    e = json_pack("{s:s}", "error", msg);
+    s = e ? json_dumps(e, JSON_COMPACT) : NULL;
+    if (status == 503)
+        add_header(req, H2O_TOKEN_RETRY_AFTER, "1");
+    if (status == 405)
+        add_header(req, H2O_TOKEN_ALLOW, "GET");
+    if (s)
+        send_body(h, req, r, t0, status, JSON_TYPE, s, strlen(s));
+    else
+        send_body(h, req, r, t0, status, JSON_TYPE, "{\"error\":\"error\"}", 17);
+    free(s);
+    json_decref(e);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode s[0..n) into out (at least n + 1 bytes), '+' as a space
+ * when plus is set.  -1 on a malformed escape or a decoded NUL. */
+static int pct_decode(const char *s, size_t n, int plus, char *out, size_t *outlen)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            int hi, lo;
+            if (i + 2 >= n)
+                return -1;
+            hi = hexval(s[i + 1]);
+            lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            c = (char)(hi * 16 + lo);
+            if (c == '\0')
+                return -1;
+            i += 2;
+        } else if (c == '+' && plus) {
+            c = ' ';
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return 0;
+}
+
+/* A decimal number in [0, max] with nothing else; -1 otherwise. */
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    unsigned long v = 0;
+
+    if (*s == '\0' || strlen(s) > 10)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (unsigned long)(*s - '0');
+    }
+    if (v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int is_hex_id(const char *s, size_t n)
+{
+    if (n != STORAGE_ID_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* ---- jobs: loop side ------------------------------------------------------ */
+
+static void on_req_dispose(void *p)
+{
+    struct job **slot = p;
+
+    if (*slot)
+        (*slot)->req = NULL;
+}
+
+static struct job *job_new(struct query_http *h, h2o_req_t *req, enum job_kind kind, enum route r,
+                           uint64_t t0)
+{
+    struct job *j = xcalloc(1, sizeof(*j));
+
+    j->h = h;
+    j->req = req;
+    j->kind = kind;
+    j->route = r;
+    j->t0 = t0;
+    j->work.data = j;
+    j->slot = h2o_mem_alloc_shared(&req->pool, sizeof(*j->slot), on_req_dispose);
+    *j->slot = j;
+    return j;
+}
+
+static void job_free(struct job *j)
+{
+    if (j->req && j->slot)
+        *j->slot = NULL;
+    for (int i = 0; i < NPARAMS; i++)
+        free(j->vals[i]);
+    free(j->body);
+    json_decref(j->json);
+    free(j->path);
+    free(j->mime);
+    free(j->name);
+    free(j);
+}
+
+static void job_work(uv_work_t *w);
+static void job_after(uv_work_t *w, int status);
+static void maybe_finish(struct query_http *h);
+
+/* Start waiting jobs while fewer than max_searches run. */
+static void pump(struct query_http *h)
+{
+    while (h->running.n < h->max_searches && h->waiting.head) {
+        struct job *j = h->waiting.head;
+        list_remove(&h->waiting, j);
+        if (j->req == NULL) {
+            job_free(j);
+            continue;
+        }
+        if (uv_now(h->loop) - j->queued_at > h->timeout_ms) {
+            h->m.overloaded++;
+            send_error(h, j->req, j->route, j->t0, 503, "the server is busy, try again");
+            job_free(j);
+            continue;
+        }
+        list_push(&h->running, j);
+        uv_queue_work(h->loop, &j->work, job_work, job_after);
+    }
+}
+
+static void submit(struct query_http *h, struct job *j)
+{
+    if (h->waiting.n >= h->max_queued) {
+        h->m.overloaded++;
+        send_error(h, j->req, j->route, j->t0, 503, "the server is busy, try again");
+        job_free(j);
+        return;
+    }
+    j->queued_at = uv_now(h->loop);
+    list_push(&h->waiting, j);
+    pump(h);
+}
+
+/* RFC 6266: an ASCII fallback and the real UTF-8 name. */
+static void content_disposition(h2o_req_t *req, const char *name)
+{
+    struct buf b;
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p;
+
+    buf_init(&b, 8192);
+    buf_adds(&b, "attachment; filename=\"");
+    for (p = (const unsigned char *)name; *p; p++)
+        buf_addc(&b, (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\') ? '_' : (char)*p);
+    buf_adds(&b, "\"; filename*=UTF-8''");
+    for (p = (const unsigned char *)name; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("!#$&+-.^_`|~", *p)) {
+            buf_addc(&b, (char)*p);
+        } else {
+            buf_addc(&b, '%');
+            buf_addc(&b, hex[*p >> 4]);
+            buf_addc(&b, hex[*p & 15]);
+        }
+    }
+    add_header(req, H2O_TOKEN_CONTENT_DISPOSITION, buf_str(&b));
+    buf_release(&b);
+}
+
+static void status_add_loop_fields(struct query_http *h, json_t *st)
+{
+    json_object_set_new(st, "uptime_s",
+                        json_integer((json_int_t)((uv_now(h->loop) - h->started_ms) / 1000)));
+    json_object_set_new(st, "index_generation", json_integer((json_int_t)h->generation));
+    json_object_set_new(st, "searches",
+                        json_pack("{s:I,s:I,s:I,s:I}", "running", (json_int_t)h->running.n,
+                                  "queued", (json_int_t)h->waiting.n, "max_running",
+                                  (json_int_t)h->max_searches, "max_queued",
+                                  (json_int_t)h->max_queued));
+    json_object_set_new(st, "connections", json_integer(h->nconns));
+    if (h->status_cb)
+        h->status_cb(h->status_data, st);
+}
+
+static void job_respond(struct job *j)
+{
+    struct query_http *h = j->h;
+    h2o_req_t *req = j->req;
+
+    if (j->status != 200) {
+        /* The body holds the error message. */
+        send_error(h, req, j->route, j->t0, j->status, "%s", j->body ? j->body : "error");
+        return;
+    }
+    switch (j->kind) {
+    case JOB_FILE:
+        content_disposition(req, j->name);
+        add_header_str(req, "x-content-type-options", "nosniff");
+        add_header(req, H2O_TOKEN_CACHE_CONTROL, "private, no-cache");
+        /* h2o keeps pointers to both: they must live as long as req. */
+        if (h2o_file_send(req, 200, "OK", h2o_strdup(&req->pool, j->path, SIZE_MAX).base,
+                          h2o_strdup(&req->pool, j->mime, SIZE_MAX), 0) != 0) {
+            req->res.headers = (h2o_headers_t){NULL, 0, 0};
+            send_error(h, req, j->route, j->t0, 404, "the original file is missing");
+            return;
+        }
+        record(h, j->route, req->res.status, j->t0);
+        return;
+    case JOB_STATUS: {
+        char *s;
+        status_add_loop_fields(h, j->json);
+        s = json_dumps(j->json, JSON_COMPACT);
+        send_body(h, req, j->route, j->t0, 200, JSON_TYPE, s, strlen(s));
+        free(s);
+        return;
+    }
+    default:
+        send_body(h, req, j->route, j->t0, 200, JSON_TYPE, j->body, strlen(j->body));
+        return;
+    }
+}
+
+static void job_after(uv_work_t *w, int status)
+{
+    struct job *j = w->data;
+    struct query_http *h = j->h;
+
+    list_remove(&h->running, j);
+    if (status == UV_ECANCELED) {
+        j->status = 503;
+        free(j->body);
+        j->body = xstrdup("the server is stopping");
+    }
+    if (j->req)
+        job_respond(j);
+    job_free(j);
+    pump(h);
+    maybe_finish(h);
+}
+
+/* ---- jobs: pool side ----------------------------------------------------------- */
+
+static struct reader *reader_get(struct query_http *h)
+{
+    struct reader *r;
+
+    /* The serial is compared before tls_reader is touched: a reader of a
+     * stopped server has been freed. */
+    if (tls_serial == h->serial && tls_reader)
+        return tls_reader;
+    r = xcalloc(1, sizeof(*r));
+    uv_mutex_lock(&h->readers_lock);
+    r->next = h->readers;
+    h->readers = r;
+    uv_mutex_unlock(&h->readers_lock);
+    tls_reader = r;
+    tls_serial = h->serial;
+    return r;
+}
+
+static void job_fail(struct job *j, int status, const char *msg)
+{
+    j->status = status;
+    free(j->body);
+    j->body = xstrdup(msg);
+}
+
+static long index_bytes(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    long total = 0;
+
+    if (d == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        struct stat sb;
+        char *p;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        p = xasprintf("%s/%s", dir, e->d_name);
+        if (lstat(p, &sb) == 0) {
+            if (S_ISREG(sb.st_mode))
+                total += (long)sb.st_size;
+            else if (S_ISDIR(sb.st_mode) && depth < 3)
+                total += index_bytes(p, depth + 1);
+        }
+        free(p);
+    }
+    closedir(d);
+    return total;
+}
+
+/* One attempt at the job's work with st; 0 or a negative code. */
+static int job_run(struct job *j, struct storage *st, struct vt_err *err)
+{
+    json_t *res = NULL, *rec = NULL;
+    struct buf text;
+    int rc = 0;
+
+    buf_init(&text, HTTP_MAX_TEXT);
+    switch (j->kind) {
+    case JOB_SEARCH:
+        rc = query_search(st, &j->qr, &res, err);
+        if (rc < 0)
+            goto out;
+        /* The same text as `vanthu search --json`. */
+        j->body = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        break;
+    case JOB_DOC:
+        rc = storage_get(st, j->id, &rec, &text, err);
+        if (rc < 0)
+            goto out;
+        if (!json_is_object(rec)) {
+            rc = vt_err_set(err, VT_ECORRUPT, "document '%s' has no record", j->id);
+            goto out;
+        }
+        if (json_object_get(rec, "id") == NULL)
+            json_object_set_new(rec, "id", json_string(j->id));
+        json_object_set_new(rec, "text", json_stringn(text.len ? text.ptr : "", text.len));
+        j->body = json_dumps(rec, JSON_COMPACT);
+        break;
+    case JOB_FILE: {
+        const char *path, *mime, *name;
+        struct stat sb;
+        rc = storage_get(st, j->id, &rec, NULL, err);
+        if (rc < 0)
+            goto out;
+        path = json_string_value(json_object_get(rec, "path"));
+        mime = json_string_value(json_object_get(rec, "mime"));
+        name = json_string_value(json_object_get(rec, "name"));
+        if (path == NULL || path[0] != '/') {
+            rc = vt_err_set(err, VT_ENOTFOUND, "document '%s' has no file", j->id);
+            goto out;
+        }
+        if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+            rc = vt_err_set(err, VT_ENOTFOUND, "the original file is missing");
+            goto out;
+        }
+        if (name == NULL || name[0] == '\0') {
+            name = strrchr(path, '/') + 1;
+        }
+        /* The type is ours (libmagic at indexing time), but it is checked
+         * anyway before it becomes a header. */
+        if (mime == NULL || mime[0] == '\0' ||
+            strspn(mime, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789!#$&^_.+-/;= ") != strlen(mime))
+            mime = "application/octet-stream";
+        j->path = xstrdup(path);
+        j->mime = xstrdup(mime);
+        j->name = xstrdup(name);
+        break;
+    }
+    case JOB_STATUS: {
+        static const char *const states[] = {"indexed", "needs-ocr", "failed", "unsupported"};
+        long n = storage_count(st, err);
+        json_t *by;
+        if (n < 0) {
+            rc = (int)n;
+            goto out;
+        }
+        by = json_object();
+        for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+            char term[64];
+            long c;
+            snprintf(term, sizeof(term), "XS%s", states[i]);
+            c = storage_termfreq(st, term, err);
+            if (c < 0) {
+                json_decref(by);
+                rc = (int)c;
+                goto out;
+            }
+            json_object_set_new(by, states[i], json_integer(c));
+        }
+        json_decref(j->json);
+        j->json = json_pack("{s:I,s:o,s:I,s:I}", "documents", (json_int_t)n, "by_status", by,
+                            "index_bytes", (json_int_t)index_bytes(j->h->data_dir, 0), "shards",
+                            (json_int_t)storage_nshards(st));
+        break;
+    }
+    }
+    if ((j->kind == JOB_SEARCH || j->kind == JOB_DOC) && j->body == NULL)
+        rc = vt_err_set(err, VT_ENOMEM, "out of memory writing JSON");
+out:
+    json_decref(res);
+    json_decref(rec);
+    buf_release(&text);
+    return rc;
+}
+
+static void job_work(uv_work_t *w)
+{
+    struct job *j = w->data;
+    struct query_http *h = j->h;
+    struct reader *r = reader_get(h);
+    unsigned long gen = __atomic_load_n(&h->generation, __ATOMIC_ACQUIRE);
+    struct vt_err err;
+    int rc;
+
+    vt_err_clear(&err);
+    j->status = 200;
+    if (r->st == NULL) {
+        rc = storage_open(h->data_dir, 0, &r->st, &err);
+        if (rc < 0) {
+            r->st = NULL;
+            log_warn("query server: cannot open the index '%s': %s", h->data_dir,
+                     err.msg[0] ? err.msg : vt_strerror(rc));
+            job_fail(j, 503, "the index is not available yet");
+            return;
+        }
+        r->gen = gen;
+    } else if (r->gen != gen) {
+        rc = storage_reopen(r->st, &err);
+        if (rc < 0)
+            goto fail;
+        r->gen = gen;
+    }
+    rc = job_run(j, r->st, &err);
+    if (rc == VT_EAGAIN) {
+        /* The index moved under the reader: reopen, retry once. */
+        vt_err_clear(&err);
+        free(j->body);
+        j->body = NULL;
+        rc = storage_reopen(r->st, &err);
+        if (rc == 0)
+            rc = job_run(j, r->st, &err);
+    }
+    if (rc == 0)
+        return;
+fail:
+    switch (rc) {
+    case VT_EQUERY:
+        job_fail(j, 400, err.msg[0] ? err.msg : "the query cannot be understood");
+        return;
+    case VT_ENOTFOUND:
+        job_fail(j, 404, j->kind == JOB_FILE && err.msg[0] ? err.msg : "no such document");
+        return;
+    case VT_E2BIG:
+        job_fail(j, 500, "the document is too large to show");
+        return;
+    default:
+        log_error("query server: %s", err.msg[0] ? err.msg : vt_strerror(rc));
+        /* Start from a fresh handle next time. */
+        storage_close(r->st);
+        r->st = NULL;
+        job_fail(j, 500, "the index cannot be read");
+        return;
+    }
+}
+
+/* ---- routes --------------------------------------------------------------------- */
+
+struct query_params {
+    char *v[NPARAMS]; /* in req's pool; NULL = absent */
+};
+
+/* Parse the query string of a request into p; allow_search: the search
+ * parameters are allowed (else none is).  0, or -1 after answering with an
+ * error. */
+static int parse_query(struct query_http *h, h2o_req_t *req, enum route r, uint64_t t0,
+                       int allow_search, struct query_params *p)
+{
+    const char *qs, *end, *s;
+    size_t qn;
+
+    memset(p, 0, sizeof(*p));
+    if (req->query_at == SIZE_MAX)
+        return 0;
+    qs = req->path.base + req->query_at + 1;
+    qn = req->path.len - req->query_at - 1;
+    end = qs + qn;
+    for (s = qs; s < end;) {
+        const char *amp = memchr(s, '&', (size_t)(end - s));
+        const char *e = amp ? amp : end;
+        const char *eq = memchr(s, '=', (size_t)(e - s));
+        const char *kend = eq ? eq : e;
+        char key[32], *val;
+        size_t klen, vlen;
+        int k;
+
+        if (e == s) { /* "a=1&&b=2" */
+            s = e + 1;
+            continue;
+        }
+        if ((size_t)(kend - s) >= sizeof(key) ||
+            pct_decode(s, (size_t)(kend - s), 1, key, &klen) < 0) {
+            send_error(h, req, r, t0, 400, "bad parameter name in the query string");
+            return -1;
+        }
+        for (k = 0; k < NPARAMS; k++)
+            if (strcmp(key, param_names[k]) == 0)
+                break;
+        if (k == NPARAMS || !allow_search) {
+            int printable = klen > 0;
+            for (size_t i = 0; i < klen; i++)
+                if (key[i] < 0x21 || key[i] > 0x7e || key[i] == '"' || key[i] == '\\')
+                    printable = 0;
+            if (printable)
+                send_error(h, req, r, t0, 400, "unknown parameter '%s'", key);
+            else
+                send_error(h, req, r, t0, 400, "unknown parameter");
+            return -1;
+        }
+        if (p->v[k]) {
+            send_error(h, req, r, t0, 400, "parameter '%s' given twice", key);
+            return -1;
+        }
+        val = h2o_mem_alloc_pool(&req->pool, (size_t)(e - kend) + 1);
+        if (pct_decode(eq ? eq + 1 : e, eq ? (size_t)(e - eq - 1) : 0, 1, val, &vlen) < 0) {
+            send_error(h, req, r, t0, 400, "bad percent-encoding in parameter '%s'", key);
+            return -1;
+        }
+        if (!text_utf8_valid(val, vlen)) {
+            send_error(h, req, r, t0, 400, "parameter '%s' is not valid UTF-8", key);
+            return -1;
+        }
+        p->v[k] = val;
+        s = e < end ? e + 1 : end;
+    }
+    return 0;
+}
+
+static void route_search(struct query_http *h, h2o_req_t *req, uint64_t t0)
+{
+    struct query_params p;
+    struct job *j;
+    unsigned long v;
+    const char *s;
+
+    if (parse_query(h, req, R_SEARCH, t0, 1, &p) < 0)
+        return;
+    if (p.v[P_Q] && strlen(p.v[P_Q]) > QUERY_MAX_LEN) {
+        send_error(h, req, R_SEARCH, t0, 413, "query longer than %d bytes", QUERY_MAX_LEN);
+        return;
+    }
+    j = job_new(h, req, JOB_SEARCH, R_SEARCH, t0);
+    j->qr.limit = 10;
+    if ((s = p.v[P_LIMIT]) && *s) {
+        if (parse_uint(s, QUERY_MAX_LIMIT, &v) < 0) {
+            send_error(h, req, R_SEARCH, t0, 400, "'limit' must be a number from 0 to %d",
+                       QUERY_MAX_LIMIT);
+            goto bad;
+        }
+        j->qr.limit = (unsigned)v;
+    }
+    if ((s = p.v[P_OFFSET]) && *s) {
+        if (parse_uint(s, HTTP_MAX_OFFSET, &v) < 0) {
+            send_error(h, req, R_SEARCH, t0, 400, "'offset' must be a number from 0 to %d",
+                       HTTP_MAX_OFFSET);
+            goto bad;
+        }
+        j->qr.offset = (unsigned)v;
+    }
+    if ((s = p.v[P_SORT]) && *s) {
+        if (strcmp(s, "relevance") == 0)
+            j->qr.sort = QUERY_SORT_RELEVANCE;
+        else if (strcmp(s, "date") == 0)
+            j->qr.sort = QUERY_SORT_DATE_ASC;
+        else if (strcmp(s, "-date") == 0)
+            j->qr.sort = QUERY_SORT_DATE_DESC;
+        else {
+            send_error(h, req, R_SEARCH, t0, 400, "'sort' must be relevance, date or -date");
+            goto bad;
+        }
+    }
+    if ((s = p.v[P_YEAR]) && *s) {
+        if (strlen(s) != 4 || parse_uint(s, 9999, &v) < 0 || v < 1000) {
+            send_error(h, req, R_SEARCH, t0, 400, "'year' must have four digits");
+            goto bad;
+        }
+        j->qr.year = (int)v;
+    }
+    if ((s = p.v[P_EXACT]) && *s) {
+        if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0) {
+            send_error(h, req, R_SEARCH, t0, 400, "'exact' must be 0 or 1");
+            goto bad;
+        }
+        j->qr.exact = s[0] == '1';
+    }
+    for (int k = 0; k < NPARAMS; k++)
+        if (p.v[k])
+            j->vals[k] = xstrdup(p.v[k]);
+    j->qr.q = j->vals[P_Q];
+    j->qr.type = j->vals[P_TYPE];
+    j->qr.agency = j->vals[P_AGENCY];
+    j->qr.from = j->vals[P_FROM];
+    j->qr.to = j->vals[P_TO];
+    submit(h, j);
+    return;
+bad:
+    job_free(j);
+}
+
+static void route_document(struct query_http *h, h2o_req_t *req, uint64_t t0, const char *id,
+                           int file)
+{
+    struct query_params p;
+    struct job *j;
+    enum route r = file ? R_FILE : R_DOC;
+
+    if (parse_query(h, req, r, t0, 0, &p) < 0)
+        return;
+    j = job_new(h, req, file ? JOB_FILE : JOB_DOC, r, t0);
+    memcpy(j->id, id, STORAGE_ID_LEN);
+    j->id[STORAGE_ID_LEN] = '\0';
+    submit(h, j);
+}
+
+static void route_status(struct query_http *h, h2o_req_t *req, uint64_t t0)
+{
+    struct query_params p;
+
+    if (parse_query(h, req, R_STATUS, t0, 0, &p) < 0)
+        return;
+    submit(h, job_new(h, req, JOB_STATUS, R_STATUS, t0));
+}
+
+static void metric_name(struct buf *b, const char *prefix, const char *k)
+{
+    buf_adds(b, prefix);
+    for (; *k; k++)
+        buf_addc(b, ((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+                     (*k >= '0' && *k <= '9')) ? *k : '_');
+}
+
+static void metric_value(struct buf *b, json_t *v)
+{
+    if (json_is_integer(v))
+        buf_printf(b, " %lld\n", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        buf_printf(b, " %.17g\n", json_real_value(v));
+    else
+        buf_printf(b, " %d\n", json_is_true(v) ? 1 : 0);
+}
+
+static void route_metrics(struct query_http *h, h2o_req_t *req, uint64_t t0)
+{
+    struct query_params p;
+    struct buf b;
+    size_t r, i;
+
+    if (parse_query(h, req, R_METRICS, t0, 0, &p) < 0)
+        return;
+    buf_init(&b, HTTP_MAX_METRICS);
+    buf_adds(&b, "# HELP vanthu_http_requests_total HTTP requests answered by vanthu, by route and "
+                 "status.\n# TYPE vanthu_http_requests_total counter\n");
+    for (r = 0; r < NROUTES; r++)
+        for (i = 0; i < NSTATUS; i++)
+            if (h->m.count[r][i])
+                buf_printf(&b, "vanthu_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                           route_names[r],
+                           i < NSTATUS - 1 ? status_codes[i] : (int)h->m.other_status[r],
+                           (unsigned long long)h->m.count[r][i]);
+    buf_adds(&b, "# HELP vanthu_http_request_duration_seconds Time from request to response "
+                 "start.\n# TYPE vanthu_http_request_duration_seconds histogram\n");
+    for (r = 0; r < NROUTES; r++) {
+        uint64_t cum = 0;
+        if (h->m.n[r] == 0)
+            continue;
+        for (i = 0; i < NBUCKETS; i++) {
+            cum += h->m.hist[r][i];
+            buf_printf(&b,
+                       "vanthu_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                       route_names[r], buckets[i], (unsigned long long)cum);
+        }
+        buf_printf(&b,
+                   "vanthu_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
+                   "vanthu_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+                   "vanthu_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+                   route_names[r], (unsigned long long)h->m.n[r], route_names[r], h->m.sum[r],
+                   route_names[r], (unsigned long long)h->m.n[r]);
+    }
+    buf_printf(&b,
+               "# HELP vanthu_http_searches_running Index jobs running on the threadpool.\n"
+               "# TYPE vanthu_http_searches_running gauge\nvanthu_http_searches_running %u\n"
+               "# HELP vanthu_http_searches_queued Index jobs waiting for a thread.\n"
+               "# TYPE vanthu_http_searches_queued gauge\nvanthu_http_searches_queued %u\n"
+               "# HELP vanthu_http_overloaded_total Requests answered 503 because the queue was "
+               "full.\n# TYPE vanthu_http_overloaded_total counter\nvanthu_http_overloaded_total "
+               "%llu\n"
+               "# HELP vanthu_http_connections Open client connections.\n"
+               "# TYPE vanthu_http_connections gauge\nvanthu_http_connections %u\n"
+               "# HELP vanthu_http_connections_total Client connections accepted.\n"
+               "# TYPE vanthu_http_connections_total counter\nvanthu_http_connections_total %llu\n"
+               "# HELP vanthu_http_connections_refused_total Connections closed at once because "
+               "too many were open.\n# TYPE vanthu_http_connections_refused_total counter\n"
+               "vanthu_http_connections_refused_total %llu\n"
+               "# HELP vanthu_index_generation Index commits seen by the query server.\n"
+               "# TYPE vanthu_index_generation counter\nvanthu_index_generation %lu\n",
+               h->running.n, h->waiting.n, (unsigned long long)h->m.overloaded, h->nconns,
+               (unsigned long long)h->m.accepted_conns, (unsigned long long)h->m.refused_conns,
+               h->generation);
+    if (h->status_cb) {
+        json_t *st = json_object(), *v, *v2;
+        const char *k, *k2;
+        h->status_cb(h->status_data, st);
+        json_object_foreach(st, k, v) {
+            if (json_is_number(v) || json_is_boolean(v)) {
+                metric_name(&b, "vanthu_", k);
+                metric_value(&b, v);
+            } else if (json_is_object(v)) {
+                json_object_foreach(v, k2, v2) {
+                    if (!(json_is_number(v2) || json_is_boolean(v2)))
+                        continue;
+                    metric_name(&b, "vanthu_", k);
+                    metric_name(&b, "_", k2);
+                    metric_value(&b, v2);
+                }
+            }
+        }
+        json_decref(st);
+    }
+    send_body(h, req, R_METRICS, t0, 200, "text/plain; version=0.0.4; charset=utf-8", buf_str(&b),
+              b.len);
+    buf_release(&b);
+}
+
+static const struct {
+    const char *path, *file, *type;
+} web_files[] = {
+    {"/", "index.html", "text/html; charset=utf-8"},
+    {"/index.html", "index.html", "text/html; charset=utf-8"},
+    {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+    {"/style.css", "style.css", "text/css; charset=utf-8"},
+    {"/favicon.svg", "favicon.svg", "image/svg+xml"},
+};
+
+static void route_page(struct query_http *h, h2o_req_t *req, uint64_t t0, size_t k)
+{
+    char *path;
+    int rc = -1;
+
+    if (h->web_dir) {
+        path = h2o_mem_alloc_pool(&req->pool, strlen(h->web_dir) + strlen(web_files[k].file) + 2);
+        sprintf(path, "%s/%s", h->web_dir, web_files[k].file);
+        add_header(req, H2O_TOKEN_CACHE_CONTROL, "no-cache");
+        add_header_str(req, "x-content-type-options", "nosniff");
+        if (strcmp(web_files[k].file, "index.html") == 0)
+            add_header_str(req, "content-security-policy",
+                           "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+        rc = h2o_file_send(req, 200, "OK", path,
+                           h2o_iovec_init(web_files[k].type, strlen(web_files[k].type)), 0);
+    }
+    if (rc != 0) {
+        req->res.headers = (h2o_headers_t){NULL, 0, 0};
+        send_error(h, req, R_PAGE, t0, 404, "no such page");
+        return;
+    }
+    record(h, R_PAGE, req->res.status, t0);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    struct query_http *h = ((struct handler *)self)->h;
+    uint64_t t0 = uv_hrtime();
+    size_t plen = req->query_at == SIZE_MAX ? req->path.len : req->query_at, hbytes = 0, n, i;
+    char *path;
+    const char *rest;
+    enum route r = R_OTHER;
+    int is_get;
+
+    if (req->path.len > HTTP_MAX_URL) {
+        send_error(h, req, R_OTHER, t0, 414, "the URL is longer than %d bytes", HTTP_MAX_URL);
+        return 0;
+    }
+    for (i = 0; i < req->headers.size; i++)
+        hbytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
+    if (req->headers.size > HTTP_MAX_HEADERS || hbytes > HTTP_MAX_HEADER_BYTES) {
+        send_error(h, req, R_OTHER, t0, 431,
+                   "too many or too large header fields (at most %d, %d bytes)", HTTP_MAX_HEADERS,
+                   HTTP_MAX_HEADER_BYTES);
+        return 0;
+    }
+    if (req->entity.base != NULL && req->entity.len > 0) {
+        send_error(h, req, R_OTHER, t0, 413, "requests have no body");
+        return 0;
+    }
+    path = h2o_mem_alloc_pool(&req->pool, plen + 1);
+    if (pct_decode(req->path.base, plen, 0, path, &n) < 0) {
+        send_error(h, req, R_OTHER, t0, 400, "bad percent-encoding in the path");
+        return 0;
+    }
+    if (!text_utf8_valid(path, n)) {
+        send_error(h, req, R_OTHER, t0, 400, "the path is not valid UTF-8");
+        return 0;
+    }
+    if (h->stopping) {
+        send_error(h, req, R_OTHER, t0, 503, "the server is stopping");
+        return 0;
+    }
+    is_get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"));
+
+    for (i = 0; i < sizeof(web_files) / sizeof(web_files[0]); i++)
+        if (strcmp(path, web_files[i].path) == 0) {
+            if (!is_get)
+                goto not_allowed;
+            route_page(h, req, t0, i);
+            return 0;
+        }
+    if (strcmp(path, "/api/search") == 0) {
+        r = R_SEARCH;
+        if (!is_get)
+            goto not_allowed;
+        route_search(h, req, t0);
+    } else if (strcmp(path, "/api/status") == 0) {
+        r = R_STATUS;
+        if (!is_get)
+            goto not_allowed;
+        route_status(h, req, t0);
+    } else if (strcmp(path, "/metrics") == 0) {
+        r = R_METRICS;
+        if (!is_get)
+            goto not_allowed;
+        route_metrics(h, req, t0);
+    } else if (strncmp(path, "/api/documents/", 15) == 0) {
+        const char *slash;
+        int file = 0;
+        rest = path + 15;
+        slash = strchr(rest, '/');
+        if (slash && strcmp(slash, "/file") == 0)
+            file = 1;
+        r = file ? R_FILE : R_DOC;
+        if (!is_hex_id(rest, slash ? (size_t)(slash - rest) : strlen(rest)) || (slash && !file)) {
+            send_error(h, req, r, t0, 404,
+                       "no such document (a document is addressed by its id: 32 hex digits)");
+            return 0;
+        }
+        if (!is_get)
+            goto not_allowed;
+        route_document(h, req, t0, rest, file);
+    } else {
+        send_error(h, req, R_OTHER, t0, 404, "no such page");
+    }
+    return 0;
+not_allowed:
+    send_error(h, req, r, t0, 405, "only GET is allowed here");
+    return 0;
+}
+
+/* ---- connections ------------------------------------------------------------- */
+
+static void on_refused_close(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+static void on_conn_close(uv_handle_t *handle)
+{
+    struct conn *c = (struct conn *)handle;
+    struct query_http *h = c->h;
+
+    if (h2o_timeout_is_linked(&c->gate_timeout))
+        h2o_timeout_unlink(&c->gate_timeout);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    h->nconns--;
+    free(c);
+    maybe_finish(h);
+}
+
+/* The gate: a connection's first request head is read here, not by h2o,
+ * so that a head past our limits (a header flood, a 100 KB URL) gets a
+ * JSON error instead of h2o's plain-text 400, and a client that never
+ * finishes its head (slowloris) is dropped after request_timeout_ms.  A
+ * complete head within the limits goes to h2o with the bytes already read;
+ * later requests on a kept-alive connection are h2o's (its limit: 100
+ * header fields, answered by a plain 400) and then on_req's. */
+#define GATE_MAX_LINE (HTTP_MAX_URL + 64)
+#define GATE_MAX_HEAD (GATE_MAX_LINE + HTTP_MAX_HEADER_BYTES + 4 * HTTP_MAX_HEADERS)
+
+static void gate_close(struct conn *c)
+{
+    if (h2o_timeout_is_linked(&c->gate_timeout))
+        h2o_timeout_unlink(&c->gate_timeout);
+    h2o_socket_close(c->sock);
+}
+
+static void gate_on_timeout(h2o_timeout_entry_t *entry)
+{
+    struct conn *c = H2O_STRUCT_FROM_MEMBER(struct conn, gate_timeout, entry);
+
+    h2o_timeout_unlink(entry);
+    h2o_socket_close(c->sock);
+}
+
+/* After the error response: discard what the client still sends until it
+ * closes (closing at once could reset the connection before the client
+ * read the response) or the timeout. */
+static void gate_on_drain(h2o_socket_t *sock, const char *err)
+{
+    struct conn *c = sock->data;
+
+    if (err != NULL) {
+        gate_close(c);
+        return;
+    }
+    h2o_buffer_consume(&sock->input, sock->input->size);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)req, (void)status;
+}
+
+static void gate_on_written(h2o_socket_t *sock, const char *err)
+{
+    struct conn *c = sock->data;
+
+    if (err != NULL) {
+        gate_close(c);
+        return;
+    }
+    /* Tell the client the response is complete. */
+    uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown);
+    h2o_socket_read_start(sock, gate_on_drain);
+}
+
+static void gate_reject(struct conn *c, int status, const char *msg)
+{
+    h2o_iovec_t b;
+    int n;
+
+    n = snprintf(c->reject, sizeof(c->reject),
+                 "HTTP/1.1 %d %s\r\nContent-Type: " JSON_TYPE "\r\nContent-Length: %zu\r\n"
+                 "Connection: close\r\nServer: vanthu\r\n\r\n{\"error\":\"%s\"}",
+                 status, reason_of(status), strlen(msg) + 12, msg);
+    c->state = CONN_REJECTING;
+    h2o_socket_read_stop(c->sock);
+    record(c->h, R_OTHER, status, c->t0);
+    b = h2o_iovec_init(c->reject, (size_t)n);
+    h2o_socket_write(c->sock, &b, 1, gate_on_written);
+}
+
+static void gate_on_read(h2o_socket_t *sock, const char *err)
+{
+    struct conn *c = sock->data;
+    struct query_http *h = c->h;
+    const char *p = sock->input->bytes, *e = p + sock->input->size, *q = p + c->scan, *nl;
+    size_t head = 0;
+
+    if (err != NULL) {
+        gate_close(c);
+        return;
+    }
+    /* The head ends at the first empty line (LF or CRLF).  The scan
+     * resumes where the last read left it, so a client trickling bytes
+     * costs linear time. */
+    while ((nl = memchr(q, '\n', (size_t)(e - q))) != NULL) {
+        if (c->lines == 0 && (size_t)(nl - p) > GATE_MAX_LINE)
+            break;
+        if (nl + 1 == e || (nl[1] == '\r' && nl + 2 == e))
+            break; /* the next bytes decide: wait for them */
+        c->lines++;
+        if (nl[1] == '\n') {
+            head = (size_t)(nl + 2 - p);
+            break;
+        }
+        if (nl[1] == '\r' && nl[2] == '\n') {
+            head = (size_t)(nl + 3 - p);
+            break;
+        }
+        q = nl + 1;
+    }
+    c->scan = (size_t)((nl ? nl : e) - p);
+    if (c->lines == 0 && c->scan > GATE_MAX_LINE) {
+        gate_reject(c, 414, "the URL is too long");
+        return;
+    }
+    if (c->lines > HTTP_MAX_HEADERS + 1 || (head ? head : (size_t)(e - p)) > GATE_MAX_HEAD) {
+        gate_reject(c, 431, "too many or too large header fields");
+        return;
+    }
+    if (head == 0)
+        return; /* wait for the rest */
+    h2o_timeout_unlink(&c->gate_timeout);
+    h2o_socket_read_stop(sock);
+    c->state = CONN_H2O;
+    sock->data = NULL;
+    h2o_accept(&h->accept_ctx, sock);
+}
+
+static void on_accept(uv_stream_t *server, int status)
+{
+    struct query_http *h = server->data;
+    struct conn *c;
+    h2o_socket_t *sock;
+
+    if (status < 0) {
+        log_warn("query server: accept: %s", uv_strerror(status));
+        return;
+    }
+    c = xcalloc(1, sizeof(*c));
+    c->h = h;
+    uv_tcp_init(h->loop, &c->tcp);
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        uv_close((uv_handle_t *)&c->tcp, on_refused_close);
+        return;
+    }
+    if (h->nconns >= h->max_conns || h->stopping) {
+        h->m.refused_conns++;
+        uv_close((uv_handle_t *)&c->tcp, on_refused_close);
+        return;
+    }
+    h->m.accepted_conns++;
+    c->next = h->conns;
+    if (h->conns)
+        h->conns->prev = c;
+    h->conns = c;
+    h->nconns++;
+    uv_tcp_nodelay(&c->tcp, 1);
+    sock = h2o_uv_socket_create((uv_stream_t *)&c->tcp, on_conn_close);
+    sock->data = c;
+    c->sock = sock;
+    c->state = CONN_GATE;
+    c->t0 = uv_hrtime();
+    c->gate_timeout.cb = gate_on_timeout;
+    h2o_timeout_link(h->loop, &h->gate_timeout, &c->gate_timeout);
+    h2o_socket_read_start(sock, gate_on_read);
+}
+
+/* ---- listening ----------------------------------------------------------------- */
+
+static int resolve_listen(const char *addr, struct sockaddr_storage *ss, struct vt_err *err)
+{
+    char host[256];
+    const char *colon, *hs = addr;
+    size_t hl;
+    unsigned long port;
+    struct addrinfo hints, *ai = NULL;
+    int rc;
+
+    if (addr[0] == '[') {
+        const char *rb = strchr(addr, ']');
+        if (rb == NULL || rb[1] != ':')
+            return vt_err_set(err, VT_EUSAGE, "bad listen address '%s' (HOST:PORT)", addr);
+        hs = addr + 1;
+        hl = (size_t)(rb - hs);
+        colon = rb + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (colon == NULL)
+            return vt_err_set(err, VT_EUSAGE, "bad listen address '%s' (HOST:PORT)", addr);
+        hl = (size_t)(colon - addr);
+    }
+    if (hl >= sizeof(host) || parse_uint(colon + 1, 65535, &port) < 0)
+        return vt_err_set(err, VT_EUSAGE, "bad listen address '%s' (HOST:PORT)", addr);
+    memcpy(host, hs, hl);
+    host[hl] = '\0';
+    memset(ss, 0, sizeof(*ss));
+    if (uv_ip4_addr(hl ? host : "0.0.0.0", (int)port, (struct sockaddr_in *)ss) == 0 ||
+        uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)ss) == 0)
+        return 0;
+    /* A host name: resolved once, at start. */
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(host, NULL, &hints, &ai);
+    if (rc != 0 || ai == NULL)
+        return vt_err_set(err, VT_EUSAGE, "cannot resolve '%s': %s", host, gai_strerror(rc));
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+/* A listening socket, made without libuv so a failure leaves no handle to
+ * close.  The fd, or a negative code. */
+static int open_listener(const char *addr, int *port, struct vt_err *err)
+{
+    struct sockaddr_storage ss, bound;
+    socklen_t len;
+    int fd, one = 1, rc;
+
+    rc = resolve_listen(addr, &ss, err);
+    if (rc < 0)
+        return rc;
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return vt_err_set(err, -errno, "cannot create a socket: %s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    len = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 511) < 0) {
+        rc = vt_err_set(err, -errno, "cannot listen on '%s': %s", addr, strerror(errno));
+        close(fd);
+        return rc;
+    }
+    len = sizeof(bound);
+    if (getsockname(fd, (struct sockaddr *)&bound, &len) < 0) {
+        rc = vt_err_set(err, -errno, "getsockname: %s", strerror(errno));
+        close(fd);
+        return rc;
+    }
+    *port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+                                             : ((struct sockaddr_in6 *)&bound)->sin6_port);
+    return fd;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+int query_http_start(uv_loop_t *loop, const struct query_http_config *cfg, struct query_http **out,
+                     struct vt_err *err)
+{
+    struct query_http *h;
+    h2o_hostconf_t *hostconf;
+    h2o_pathconf_t *pathconf;
+    struct handler *handler;
+    int fd, port = 0, rc;
+
+    *out = NULL;
+    if (cfg->data_dir == NULL || cfg->listen == NULL)
+        return vt_err_set(err, VT_EUSAGE, "the query server needs a listen address and an index");
+    fd = open_listener(cfg->listen, &port, err);
+    if (fd < 0)
+        return fd;
+
+    h = xcalloc(1, sizeof(*h));
+    h->loop = loop;
+    h->listen = xstrdup(cfg->listen);
+    h->data_dir = xstrdup(cfg->data_dir);
+#ifdef VANTHU_WEB_DIR
+    h->web_dir = xstrdup(cfg->web_dir ? cfg->web_dir : VANTHU_WEB_DIR);
+#else
+    h->web_dir = cfg->web_dir ? xstrdup(cfg->web_dir) : NULL;
+#endif
+    h->max_searches = cfg->max_searches ? cfg->max_searches : HTTP_DEFAULT_MAX_SEARCHES;
+    h->max_queued = cfg->max_queued ? cfg->max_queued : HTTP_DEFAULT_MAX_QUEUED;
+    h->max_conns = cfg->max_connections ? cfg->max_connections : HTTP_DEFAULT_MAX_CONNECTIONS;
+    h->timeout_ms = cfg->request_timeout_ms ? cfg->request_timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
+    h->serial = __atomic_add_fetch(&server_serial, 1, __ATOMIC_RELAXED);
+    h->port = port;
+    h->started_ms = uv_now(loop);
+    rc = uv_mutex_init(&h->readers_lock);
+    if (rc < 0)
+        VT_BUG("uv_mutex_init: %s", uv_strerror(rc));
+
+    h2o_config_init(&h->config);
+    h->config.server_name = h2o_iovec_init(H2O_STRLIT("vanthu"));
+    h->config.max_request_entity_size = HTTP_MAX_ENTITY;
+    h->config.http1.req_timeout = h->timeout_ms;
+    h->config.http2.idle_timeout = h->timeout_ms;
+    /* No fd cache: an original may change on disk between downloads. */
+    h->config.filecache.capacity = 0;
+    hostconf = h2o_config_register_host(&h->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    pathconf = h2o_config_register_path(hostconf, "/", 0);
+    handler = (struct handler *)h2o_create_handler(pathconf, sizeof(*handler));
+    handler->super.on_req = on_req;
+    handler->h = h;
+    h2o_context_init(&h->ctx, loop, &h->config);
+    h2o_timeout_init(loop, &h->gate_timeout, h->timeout_ms);
+    h->accept_ctx.ctx = &h->ctx;
+    h->accept_ctx.hosts = h->config.hosts;
+
+    uv_timer_init(loop, &h->stop_timer);
+    h->stop_timer.data = h;
+    uv_tcp_init(loop, &h->listener);
+    h->listener.data = h;
+    if ((rc = uv_tcp_open(&h->listener, fd)) < 0 ||
+        (rc = uv_listen((uv_stream_t *)&h->listener, 511, on_accept)) < 0)
+        VT_BUG("cannot hand the listening socket to libuv: %s", uv_strerror(rc));
+    log_info("query server: listening on %s (port %d), index '%s'", h->listen, h->port,
+             h->data_dir);
+    *out = h;
+    return 0;
+}
+
+int query_http_port(const struct query_http *h)
+{
+    return h->port;
+}
+
+void query_http_index_changed(struct query_http *h)
+{
+    __atomic_add_fetch(&h->generation, 1, __ATOMIC_RELEASE);
+}
+
+void query_http_set_status_cb(struct query_http *h, query_status_cb cb, void *data)
+{
+    h->status_cb = cb;
+    h->status_data = data;
+}
+
+/* Make h2o close every connection that waits for a request: its timeouts
+ * for idle connections expire now. */
+static void expire_idle(struct query_http *h)
+{
+    uint64_t now = h2o_now(h->loop);
+    struct conn *c, *next;
+
+    /* Connections still in the gate are ours to close. */
+    for (c = h->conns; c; c = next) {
+        next = c->next;
+        if (c->state != CONN_H2O && h2o_timeout_is_linked(&c->gate_timeout))
+            gate_on_timeout(&c->gate_timeout);
+    }
+
+    h->ctx.http1.req_timeout.timeout = 0;
+    h->ctx.http2.idle_timeout.timeout = 0;
+    h2o_timeout_run(h->loop, &h->ctx.http1.req_timeout, now);
+    h2o_timeout_run(h->loop, &h->ctx.http2.idle_timeout, now);
+}
+
+static void on_final_close(uv_handle_t *handle)
+{
+    struct query_http *h = handle->data;
+    void (*done)(void *) = h->done;
+    void *data = h->done_data;
+
+    uv_mutex_destroy(&h->readers_lock);
+    free(h->listen);
+    free(h->data_dir);
+    free(h->web_dir);
+    free(h);
+    if (done)
+        done(data);
+}
+
+static void on_final_timer(uv_timer_t *t)
+{
+    /* h2o's handles were closed on an earlier iteration and are gone. */
+    uv_close((uv_handle_t *)t, on_final_close);
+}
+
+static void on_drain_timer(uv_timer_t *t)
+{
+    expire_idle(t->data);
+}
+
+static void maybe_finish(struct query_http *h)
+{
+    struct reader *r, *next;
+
+    if (!h->stopping || h->finishing || h->running.n || h->waiting.n || h->nconns)
+        return;
+    h->finishing = 1;
+    /* No job runs: the readers may be closed from this thread. */
+    uv_mutex_lock(&h->readers_lock);
+    for (r = h->readers; r; r = next) {
+        next = r->next;
+        storage_close(r->st);
+        free(r);
+    }
+    h->readers = NULL;
+    uv_mutex_unlock(&h->readers_lock);
+    /* h2o_context_request_shutdown() arms the HTTP/2 GOAWAY resend timer;
+     * with no connection left it has nothing to do. */
+    if (h2o_timeout_is_linked(&h->ctx.http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&h->ctx.http2._graceful_shutdown_timeout);
+    h2o_timeout_dispose(h->loop, &h->gate_timeout);
+    h2o_context_dispose(&h->ctx);
+    h2o_config_dispose(&h->config);
+    /* h embeds handles h2o just closed (its timers): free it only after
+     * their close callbacks ran, from a timer on a later iteration. */
+    uv_timer_stop(&h->stop_timer);
+    uv_timer_start(&h->stop_timer, on_final_timer, 0, 0);
+}
+
+void query_http_stop(struct query_http *h, void (*done)(void *data), void *data)
+{
+    struct job *j, *next;
+
+    if (h->stopping)
+        VT_BUG("query_http_stop called twice");
+    h->stopping = 1;
+    h->done = done;
+    h->done_data = data;
+    uv_close((uv_handle_t *)&h->listener, NULL);
+    while ((j = h->waiting.head) != NULL) {
+        list_remove(&h->waiting, j);
+        if (j->req)
+            send_error(h, j->req, j->route, j->t0, 503, "the server is stopping");
+        job_free(j);
+    }
+    for (j = h->running.head; j; j = next) {
+        next = j->next;
+        uv_cancel((uv_req_t *)&j->work);
+    }
+    h2o_context_request_shutdown(&h->ctx);
+    expire_idle(h);
+    h->stop_timer.data = h;
+    uv_timer_start(&h->stop_timer, on_drain_timer, HTTP_DRAIN_MS, HTTP_DRAIN_MS);
+    maybe_finish(h);
+}

@@ -1,0 +1,59 @@
+/* The query server: libh2o on the caller's libuv loop (DESIGN §5).
+ *
+ * Routes: GET / (the search page from web_dir), /api/search,
+ * /api/documents/{id}, /api/documents/{id}/file, /api/status, /metrics.
+ * Searches run on the libuv threadpool, each pool thread with its own
+ * read-only index handle, reopened after query_http_index_changed().
+ * At most max_searches run at once (keep it below UV_THREADPOOL_SIZE so
+ * file I/O is never starved); up to max_queued more wait for a thread;
+ * past that a request gets 503 with Retry-After.
+ *
+ * The program must ignore SIGPIPE (a client that hangs up mid-response
+ * would otherwise kill it).
+ *
+ * Ownership: the config's strings are copied.  Threads: every function is
+ * called on the loop thread.  Errors: 0 or a negative VT_E* / UV_E* code
+ * with detail in err. */
+#ifndef VT_QUERY_HTTP_H
+#define VT_QUERY_HTTP_H
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "common/err.h"
+
+struct query_http_config {
+    const char *listen;          /* "HOST:PORT" ("[::1]:PORT" for IPv6); port 0 picks a free one */
+    const char *data_dir;        /* the index folder (storage_open) */
+    const char *web_dir;         /* the search page's files; NULL: the installed ones */
+    unsigned max_searches;       /* index jobs on the threadpool at once; 0: 3 */
+    unsigned max_queued;         /* index jobs waiting for a thread before 503; 0: 256 */
+    unsigned max_connections;    /* open client connections; 0: 1024 */
+    unsigned request_timeout_ms; /* reading a request head, waiting in the queue; 0: 10000 */
+};
+
+struct query_http;
+
+/* Called on the loop thread to add the indexer's counts to /api/status
+ * and /metrics (indexed, queued, failed, OCR workers, ...): the callback
+ * sets members of status (borrowed for the call).  In /metrics every
+ * numeric member k becomes a gauge vanthu_k, and every numeric member j of
+ * an object member k becomes vanthu_k_j. */
+typedef void (*query_status_cb)(void *data, json_t *status);
+
+/* Listen on cfg->listen and serve on loop.  On success *out is a new
+ * server: stop it with query_http_stop().  A missing or empty index is not
+ * an error: searches answer 503 until it appears. */
+int query_http_start(uv_loop_t *loop, const struct query_http_config *cfg,
+                     struct query_http **out, struct vt_err *err);
+/* The port actually bound (for port 0). */
+int query_http_port(const struct query_http *h);
+/* The index was committed: later searches see the new documents. */
+void query_http_index_changed(struct query_http *h);
+void query_http_set_status_cb(struct query_http *h, query_status_cb cb, void *data);
+/* Stop accepting, answer queued searches with 503, wait for the ones
+ * running, close every connection and handle, then call done (once, may
+ * be NULL) and free h.  Run the loop until done is called. */
+void query_http_stop(struct query_http *h, void (*done)(void *data), void *data);
+
+#endif
