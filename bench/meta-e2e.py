@@ -134,6 +134,17 @@ NONOFFICIAL = {
 }
 
 
+def run(cmd):
+    """run an ImageMagick command; its pango coder now and then dies of
+    SIGABRT under load, so a command killed by a signal is retried twice"""
+    for _ in range(3):
+        rc = subprocess.run(cmd).returncode
+        if rc >= 0:
+            break
+    if rc != 0:
+        raise subprocess.CalledProcessError(rc, cmd)
+
+
 def esc(s):
     return html.escape(s, quote=False)
 
@@ -152,8 +163,9 @@ def build(d):
     left.append("_______")
     left.append("Số: %s" % esc(number))
     if code is None:
-        left.append("<span size='smaller'>V/v %s</span>" % esc(subj[0]))
-        left += ["<span size='smaller'>%s</span>" % esc(s) for s in subj[1:]]
+        # trích yếu of a công văn: 12-13 pt like the number line (Phụ lục I)
+        left.append("V/v %s" % esc(subj[0]))
+        left += [esc(s) for s in subj[1:]]
     right = ["<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b>", "<b>Độc lập - Tự do - Hạnh phúc</b>",
              "_____________________", "<i>%s</i>" % esc(date)]
     middle = []
@@ -174,14 +186,19 @@ def pango(markup, width_px, align, dpi, size, out, justify=False):
     """render one block to its own file: ImageMagick's -gravity would also
     turn pango's text gravity (upside-down text), so blocks never share a
     command line with the composition"""
-    # ImageMagick 6.9.11 scales pango's wrap width by -density as well:
-    # render at 72 DPI with the font scaled instead, then set the density.
-    args = ["convert", "-size", "%dx" % width_px, "-define", "pango:align=%s" % align]
+    # ImageMagick 6.9.11's pango coder lays out at 96 DPI by default and
+    # scales the wrap width (-size) by density/96: render at 96 DPI with the
+    # point size scaled by dpi/96, so that an N pt font is N/72 inch tall
+    # at dpi and the wrap width is width_px, then set the density.  (Points
+    # scaled by dpi/72 at the default density drew every font a third too
+    # large, and the 12 pt Quốc hiệu wrapped in its column, which it does
+    # not in the decree's layout.)
+    args = ["convert", "-density", "96", "-size", "%dx" % width_px, "-define", "pango:align=%s" % align]
     if justify:
         args += ["-define", "pango:justify=true"]
-    body = "<span foreground='black' background='white' font='%s %.1f'>%s</span>" % (FONT, size * dpi / 72.0, markup)
-    subprocess.run(args + ["pango:" + body, "-background", "white", "-flatten", "-density", str(dpi),
-                           "-units", "PixelsPerInch", out], check=True)
+    body = "<span foreground='black' background='white' font='%s %.2f'>%s</span>" % (FONT, size * dpi / 96.0, markup)
+    run(args + ["pango:" + body, "-background", "white", "-flatten", "-density", str(dpi),
+         "-units", "PixelsPerInch", out])
     return out
 
 
@@ -204,7 +221,7 @@ def render_official(parts, out, dpi):
         a += [tmps[-1]] + gap
     a += [body] + gap + ["(", sl, sr, "+append", ")", "-gravity", "northwest", "-append", "+repage"]
     a += margins(dpi) + [out]
-    subprocess.run(a, check=True)
+    run(a)
     for f in tmps:
         os.unlink(f)
 
@@ -224,8 +241,8 @@ def render_other(text, out, dpi, mono=False):
         pango(esc(text), W, "left", dpi, 10 if mono else 13, out + ".b.png")
     finally:
         FONT = keep
-    subprocess.run(["convert", "-density", str(dpi), "-units", "PixelsPerInch", "-background",
-                    "white", out + ".b.png"] + margins(dpi) + [out], check=True)
+    run(["convert", "-density", str(dpi), "-units", "PixelsPerInch", "-background",
+         "white", out + ".b.png"] + margins(dpi) + [out])
     os.unlink(out + ".b.png")
 
 
@@ -241,7 +258,7 @@ def degrade(src, deg, out, i):
                "-depth", "8", "-type", "Grayscale", out]
     elif deg == "jpeg":
         cmd = ["convert", src, "-quality", "20", out]
-    subprocess.run(cmd, check=True)
+    run(cmd)
     os.unlink(src)
 
 

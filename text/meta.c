@@ -11,7 +11,9 @@
  * run of three or more blanks, or a tab, is kept as one GAP: it is where
  * pdftotext -layout or Tesseract --psm 6 glued two header columns onto one
  * line.  Lines are further split at the national motto (Quốc hiệu,
- * Tiêu ngữ), which always opens the right column.
+ * Tiêu ngữ), which always opens the right column; its words are matched
+ * one edit apart ("GỘNG HÒA"), and the tail of a Quốc hiệu that wrapped
+ * ("VIỆT NAM") is cut off the left-column line OCR glued it to.
  *
  * Page 1 then goes through the spec's steps in a fixed order:
  *   - zone: the header ends at the type line, "Kính gửi", "Căn cứ" or the
@@ -23,7 +25,11 @@
  *     date line, type line and "V/v" line, it is not an official document
  *     and every official field is dropped.
  * Each matcher refuses rather than guesses: an odd symbol, an impossible
- * date or a place of more than six words leaves the field empty.
+ * date or a place of more than six words leaves the field empty (in the
+ * header a longer line is read as the V/v text with the place and date
+ * merged after it, and those are cut out of the summary).  Repairs are
+ * made only where the vocabulary leaves one reading: agency head words and
+ * sector names (F3), a type code under its type line (F1).
  *
  * Cost: one pass to decode and normalise, then a few passes over the first
  * forty lines and the signature block; no allocation besides the page
@@ -237,6 +243,7 @@ struct mline {
     size_t le;    /* end of the left cell (before a motto anchor), trimmed */
     unsigned fl;  /* L_* */
     unsigned nwords, nletters, nupper, nlower;
+    unsigned char qh_next; /* find_qh()'s next: < QH_NWORDS for a wrapped Quốc hiệu */
 };
 
 struct mpage {
@@ -313,6 +320,7 @@ static void canonical_order(int32_t *t, size_t n)
 }
 
 static void line_stats(struct mpage *pg, struct mline *l, int head);
+static void qh_tails(struct mpage *pg, struct mline *ln, size_t nl);
 
 /* Load (s, n) into pg: decode, P1, NFC, fold, split into lines. */
 static int page_load(struct mpage *pg, const char *s, size_t n)
@@ -441,6 +449,7 @@ static int page_load(struct mpage *pg, const char *s, size_t n)
     pg->nl = nl;
     for (i = 0; i < nl; i++)
         line_stats(pg, &ln[i], i < SCAN_LINES);
+    qh_tails(pg, ln, nl < SCAN_LINES ? nl : SCAN_LINES);
     return 0;
 }
 
@@ -614,23 +623,107 @@ static int is_rule_char(int32_t c)
            c == 0x2500 || c == 0x2501 || c == 0xAF || is_blank(c);
 }
 
-/* Start of the Quốc hiệu in [b, e), or NOPOS.  The anchor is the middle
- * ("xã hội chủ nghĩa", "chủ nghĩa Việt Nam"), which survives OCR better
- * than the ends; the start backs up to "Cộng hòa" when it is there. */
-static size_t find_qh(const struct mpage *pg, size_t b, size_t e)
-{
-    size_t p = find_word(pg, b, e, "hoi chu nghia", NULL);
-    size_t q;
+/* The words of the Quốc hiệu, folded. */
+static const char *const qh_words[] = {"cong", "hoa", "xa", "hoi", "chu", "nghia", "viet", "nam"};
+#define QH_NWORDS 8
 
-    if (p == NOPOS)
+/* Is the word [b, e) of fc want, or (both of 3+ letters) one edit away from
+ * it?  OCR turns "CỘNG" into "GỘNG" and "NGHĨA" into "NGHIA"; the fold
+ * takes care of the marks, the edit of a wrong letter. */
+static int word_like(const struct mpage *pg, size_t b, size_t e, const char *want)
+{
+    char got[16];
+    int k;
+
+    if (e - b >= sizeof(got))
+        return 0;
+    k = span_letters(pg, b, e, got, sizeof(got), 1);
+    if (k < 1 || (size_t)k != e - b)
+        return 0;
+    if (strcmp(got, want) == 0)
+        return 1;
+    return k >= 3 && strlen(want) >= 3 && edit_distance(got, want) <= 1;
+}
+
+/* The word ending at or before i (skipping blanks and the odd '_', '-' or
+ * '.' between words) in [b, i): *wb and *we get its bounds; 0 if none. */
+static int word_before(const struct mpage *pg, size_t b, size_t i, size_t *wb, size_t *we)
+{
+    while (i > b && !is_alnum(pg->fc[i - 1])) {
+        int32_t c = pg->fc[i - 1];
+
+        if (!is_blank(c) && c != '_' && c != '-' && c != '.')
+            return 0;
+        i--;
+    }
+    *we = i;
+    while (i > b && is_alnum(pg->fc[i - 1]))
+        i--;
+    *wb = i;
+    return *wb < *we;
+}
+
+/* The word starting at or after i in [i, e), as word_before(). */
+static int word_after(const struct mpage *pg, size_t i, size_t e, size_t *wb, size_t *we)
+{
+    while (i < e && !is_alnum(pg->fc[i])) {
+        int32_t c = pg->fc[i];
+
+        if (!is_blank(c) && c != '_' && c != '-' && c != '.')
+            return 0;
+        i++;
+    }
+    *wb = i;
+    while (i < e && is_alnum(pg->fc[i]))
+        i++;
+    *we = i;
+    return *wb < *we;
+}
+
+/* The Quốc hiệu in [b, e): returns its start, or NOPOS, and in *next the
+ * index in qh_words of the first word it lacks at its end (QH_NWORDS when
+ * it is whole; less when the motto wrapped and its tail is on the next
+ * line).  The anchor is the middle ("xã hội chủ nghĩa", "chủ nghĩa Việt
+ * Nam"), which survives OCR better than the ends; from there the match
+ * extends word by word both ways, each word as word_like(). */
+static size_t find_qh(const struct mpage *pg, size_t b, size_t e, int *next)
+{
+    size_t p = find_word(pg, b, e, "hoi chu nghia", NULL), q, wb, we;
+    int k = 3, j;
+
+    if (p == NOPOS) {
         p = find_word(pg, b, e, "chu nghia viet nam", NULL);
+        k = 4;
+    }
     if (p == NOPOS)
         return NOPOS;
-    q = find_word(pg, p >= b + 24 ? p - 24 : b, p, "cong hoa", NULL);
-    if (q != NOPOS)
-        return q;
-    q = find_word(pg, p >= b + 8 ? p - 8 : b, p, "xa", NULL);
-    return q != NOPOS ? q : p;
+    /* Forwards from the anchor word. */
+    q = p;
+    for (j = k; j < QH_NWORDS && word_after(pg, q, e, &wb, &we) &&
+                word_like(pg, wb, we, qh_words[j]);
+         j++)
+        q = we;
+    *next = j;
+    /* Backwards to "Cộng hòa". */
+    for (j = k; j > 0 && word_before(pg, b, p, &wb, &we) && word_like(pg, wb, we, qh_words[j - 1]);
+         j--)
+        p = wb;
+    return p;
+}
+
+/* If [b, e) ends with the words qh_words[from..QH_NWORDS) (a wrapped Quốc
+ * hiệu's tail, "VIỆT NAM", appended to a left-column line by OCR), their
+ * start; else NOPOS. */
+static size_t qh_tail(const struct mpage *pg, size_t b, size_t e, int from)
+{
+    size_t p = e, wb, we;
+
+    for (int j = QH_NWORDS; j > from; j--) {
+        if (!word_before(pg, b, p, &wb, &we) || !word_like(pg, wb, we, qh_words[j - 1]))
+            return NOPOS;
+        p = wb;
+    }
+    return p;
 }
 
 /* Start of the Tiêu ngữ "Độc lập - Tự do - Hạnh phúc" in [b, e), or NOPOS;
@@ -653,9 +746,10 @@ static size_t find_tn(const struct mpage *pg, size_t b, size_t e)
 static void line_stats(struct mpage *pg, struct mline *l, int head)
 {
     size_t i, a;
-    int rule = 1, nonblank = 0;
+    int rule = 1, nonblank = 0, next = QH_NWORDS;
 
     l->le = l->e;
+    l->qh_next = QH_NWORDS;
     for (i = l->b; i < l->e; i++) {
         int32_t c = pg->cp[i];
 
@@ -676,10 +770,11 @@ static void line_stats(struct mpage *pg, struct mline *l, int head)
     }
     if (l->nletters < 6 || l->nwords > 24 || !head)
         return;
-    a = find_qh(pg, l->b, l->e);
+    a = find_qh(pg, l->b, l->e, &next);
     if (a != NOPOS) {
         l->fl |= L_QH;
         l->le = a;
+        l->qh_next = (unsigned char)next;
     }
     a = find_tn(pg, l->b, l->le);
     if (a != NOPOS) {
@@ -688,6 +783,51 @@ static void line_stats(struct mpage *pg, struct mline *l, int head)
     }
     while (l->le > l->b && is_blank(pg->cp[l->le - 1]))
         l->le--;
+}
+
+/* A Quốc hiệu that wrapped ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA" / "VIỆT NAM") leaves
+ * its tail on one of the next two lines, where OCR appends it to the left
+ * column's text ("SỞ NỘI VỤ VIỆT NAM", even "THÀNH PHỐ NAM VIỆT NAM" with
+ * "ĐỊNH" on the line after): cut the tail off as line_stats() cuts the
+ * motto.  Only the words the Quốc hiệu lacks are cut, so "MẶT TRẬN TỔ
+ * QUỐC VIỆT NAM" under a whole Quốc hiệu keeps its name. */
+static void qh_tails(struct mpage *pg, struct mline *ln, size_t nl)
+{
+    for (size_t i = 0; i < nl; i++) {
+        int from = ln[i].qh_next;
+
+        if (!(ln[i].fl & L_QH) || from >= QH_NWORDS)
+            continue;
+        for (size_t j = i + 1; j < nl && j <= i + 2; j++) {
+            struct mline *t = &ln[j];
+            size_t a;
+
+            if (t->b == t->e || t->fl & L_RULE)
+                continue;
+            a = qh_tail(pg, t->b, t->le, from);
+            /* A tail of one word ("NAM") could also end a name ("TỈNH HÀ
+             * NAM"): it is cut only from the very next line, the motto's
+             * own row ("TỈNH NAM ĐỊNH NAM", "NAM"), and after HÀ, QUẢNG or
+             * MIỀN only when doubled ("TỈNH HÀ NAM NAM"). */
+            if (a != NOPOS && from == QH_NWORDS - 1) {
+                static const char *const names[] = {"ha", "quang", "mien", NULL};
+                size_t wb, we;
+
+                if (j != i + 1 ||
+                    (word_before(pg, t->b, a, &wb, &we) && starts_with_any(pg, wb, we, names)))
+                    a = NOPOS;
+            }
+            if (a == NOPOS) {
+                if (from == QH_NWORDS - 1)
+                    break;
+                continue;
+            }
+            t->le = a;
+            while (t->le > t->b && (is_blank(pg->cp[t->le - 1]) || pg->cp[t->le - 1] == '_'))
+                t->le--;
+            break;
+        }
+    }
 }
 
 /* End of the first gap-separated cell starting at b (before e). */
@@ -1177,6 +1317,7 @@ struct dateparse {
     int repaired;
     size_t sep;      /* the separator before "ngày", or NOPOS */
     size_t pb, pe;   /* the place, or pb == NOPOS */
+    size_t cb;       /* start of the place and date (where a merged line is cut) */
     size_t e;        /* end of the match */
 };
 
@@ -1264,11 +1405,42 @@ static int date_valid(int y, int m, int d, int ymax)
     return y >= 1945 && y <= ymax && m >= 1 && m <= 12 && d >= 0 && d <= days_in_month(y, m);
 }
 
+/* The place of a place/date line merged after other text (mid): the run of
+ * one to four capitalised words that ends at sep ("... và nộp Thái Bình,"),
+ * with a "phố"/"xã"/"trấn" after a capital ("Thành phố Hồ Chí Minh").  The
+ * word before the run must not be capitalised (the run would be longer).
+ * Returns its start or NOPOS. */
+static size_t mid_place(const struct mpage *pg, size_t b, size_t sep)
+{
+    static const char *const lowers[] = {"pho", "xa", "tran", NULL};
+    size_t p = sep, wb, we, start = NOPOS;
+    unsigned n = 0;
+
+    while (word_before(pg, b, p, &wb, &we)) {
+        int up = is_upper(pg->cp[wb]);
+
+        if (!up && start != NOPOS && starts_with_any(pg, wb, we, lowers) &&
+            word_before(pg, b, wb, &p, &we) && is_upper(pg->cp[p])) {
+            p = wb;
+            continue;
+        }
+        if (!up || !is_letter(pg->cp[wb]))
+            return n > 0 && is_lower(pg->cp[wb]) ? start : NOPOS;
+        if (++n > 4)
+            return NOPOS;
+        start = wb;
+        p = wb;
+    }
+    return NOPOS;
+}
+
 /* F4 on [from, e) of one line: "<place>, ngày d tháng m năm y".  The place
  * is at most six words between from (or the last gap) and the separator,
  * starting at the first capitalised word; more words mean prose, and the
- * line is refused. */
-static int find_dateline(const struct mpage *pg, size_t from, size_t e, int ymax,
+ * line is refused, unless mid is set (a header line, where OCR merges the
+ * right column's place and date into the left column's V/v lines): then
+ * the place is the run of capitalised words before the separator. */
+static int find_dateline(const struct mpage *pg, size_t from, size_t e, int ymax, int mid,
                          struct dateparse *dp)
 {
     for (size_t p = from; p < e; p++) {
@@ -1288,12 +1460,19 @@ static int find_dateline(const struct mpage *pg, size_t from, size_t e, int ymax
         if (!date_valid(dp->y, dp->m, dp->d, ymax))
             return 0;
         dp->pb = NOPOS;
+        dp->cb = q;
         if (dp->sep == NOPOS)
             return 1;
+        dp->cb = dp->sep;
         pb = last_cell(pg, from, dp->sep);
         nw = span_words(pg, pb, dp->sep);
-        if (nw > 6)
-            return 0;
+        if (nw > 6) {
+            if (!mid || (t = mid_place(pg, pb, dp->sep)) == NOPOS)
+                return 0;
+            dp->pb = dp->cb = t;
+            dp->pe = dp->sep;
+            return 1;
+        }
         /* A place is words: skip past anything with a digit, a slash or a
          * colon (a number we could not read, a label). */
         for (t = pb; t < dp->sep; t++)
@@ -1306,7 +1485,7 @@ static int find_dateline(const struct mpage *pg, size_t from, size_t e, int ymax
             if ((t == pb || is_blank(pg->fc[t - 1])) && is_upper(pg->cp[t]))
                 break;
         if (t < dp->sep) {
-            dp->pb = t;
+            dp->pb = dp->cb = t;
             dp->pe = dp->sep;
         }
         return 1;
@@ -1884,7 +2063,12 @@ static size_t vv_at(const struct mpage *pg, const struct mline *l, size_t b)
     if (s != '/' && s != '|' && s != 'l' && s != '1' && s != 'i' && s != '.')
         return NOPOS;
     j = skip_blanks(pg, j + 1, l->le);
-    if (j >= l->le || pg->fc[j] != 'v' || (j + 1 < l->le && is_letter(pg->fc[j + 1])))
+    if (j >= l->le)
+        return NOPOS;
+    /* "V/ góp ý ...": the second v lost, the text going on in lower case. */
+    if (s == '/' && pg->fc[j] != 'v' && j > i + 2 && is_lower(pg->cp[j]))
+        return j;
+    if (pg->fc[j] != 'v' || (j + 1 < l->le && is_letter(pg->fc[j + 1])))
         return NOPOS;
     j++;
     while (j < l->le && (is_blank(pg->fc[j]) || pg->fc[j] == ':' || pg->fc[j] == '.' ||
@@ -1925,7 +2109,7 @@ static void scan_header(struct ctx *c)
         memset(&dp, 0, sizeof(dp));
         if (!c->has_date &&
             find_dateline(pg, c->has_num && c->numline == i ? c->np.e : l->b, l->e, c->ymax,
-                          &dp)) {
+                          c->has_num || c->has_motto, &dp)) {
             c->has_date = 1;
             c->dateline = i;
             c->dp = dp;
@@ -2008,6 +2192,299 @@ static int has_letters(const struct mpage *pg, size_t b, size_t e)
     return 0;
 }
 
+/* F3 repairs.  OCR damages the agency lines in a few set ways: a wrong
+ * tone ("ÚY BAN", "SƠ NỘI VỤ", "NHÂN DẪN", "TÍNH"), lost marks beside the
+ * bold motto ("TRUYEN THONG"), lost spaces ("BANNHÂNDÂN") and stray
+ * punctuation ("DÂN.", "'TRUYEN").  Where the agency vocabulary makes the
+ * reading certain, the words are put right:
+ *   - head phrases of two or more words at the start of a line (their fold
+ *     is no other agency's);
+ *   - a one-word head (SỞ, BỘ, PHÒNG...) only before a sector name, since
+ *     "so" alone may as well be SỐ;
+ *   - a level word (TỈNH, HUYỆN, XÃ, THÀNH PHỐ, THỊ XÃ) at the start of a
+ *     line or after ỦY BAN NHÂN DÂN / HỘI ĐỒNG NHÂN DÂN, before a name;
+ *   - sector names (NỘI VỤ, TÀI CHÍNH, THÔNG TIN VÀ TRUYỀN THÔNG...)
+ *     anywhere.
+ * Matching is on folded letters across OCR's word breaks.  A word whose
+ * marks are those of the vocabulary's, tone placed elsewhere ("UỶ", "HOÀ"),
+ * is kept as written. */
+#define AG_MAX 256            /* code points of an agency considered */
+#define AG_WORDS (AG_MAX / 2) /* a word and its separator: room for all */
+
+struct agtext {
+    int32_t cp[AG_MAX], fc[AG_MAX];
+    unsigned char lstart[AG_MAX]; /* 1 at the first code point of a line */
+    size_t n;
+    size_t wb[AG_WORDS], we[AG_WORDS]; /* words: runs of letters, digits, & */
+    size_t nw;
+};
+
+static const char *const ag_heads[] = {
+    "ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN", "UBND", "HĐND", "CHI CỤC", "TRUNG TÂM", "VĂN PHÒNG", "THANH TRA",
+    "CÔNG AN", "TỔNG CỤC", "BỆNH VIỆN", NULL};
+static const char *const ag_heads1[] = {"SỞ", "BỘ", "BAN", "PHÒNG", "CỤC", "VỤ", NULL};
+static const char *const ag_levels[] = {"THÀNH PHỐ", "THỊ XÃ", "TỈNH", "HUYỆN", "XÃ", NULL};
+static const char *const ag_sectors[] = {
+    "THÔNG TIN VÀ TRUYỀN THÔNG", "KẾ HOẠCH VÀ ĐẦU TƯ", "TÀI NGUYÊN VÀ MÔI TRƯỜNG",
+    "NÔNG NGHIỆP VÀ PHÁT TRIỂN NÔNG THÔN", "KHOA HỌC VÀ CÔNG NGHỆ", "GIÁO DỤC VÀ ĐÀO TẠO",
+    "GIAO THÔNG VẬN TẢI", "THỂ THAO VÀ DU LỊCH", "NỘI VỤ", "TÀI CHÍNH", "TƯ PHÁP",
+    "CÔNG THƯƠNG", "XÂY DỰNG", "Y TẾ", "NGOẠI VỤ", NULL};
+
+/* Decode a short UTF-8 vocabulary string into cp (cap code points). */
+static size_t utf8_cps(const char *s, int32_t *cp, size_t cap)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    size_t n = 0;
+
+    while (*p && n < cap) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate(p, -1, &c);
+
+        if (k < 1)
+            break;
+        cp[n++] = c;
+        p += k;
+    }
+    return n;
+}
+
+/* The marks of c: tone marks in bits 0-4, vowel marks (circumflex, breve,
+ * horn, the bar of đ) in bits 8-11. */
+static unsigned cp_marks(int32_t c)
+{
+    utf8proc_int32_t d[4];
+    int bc = 0;
+    utf8proc_ssize_t k = utf8proc_decompose_char(c, d, 4, UTF8PROC_DECOMPOSE, &bc);
+    unsigned m = 0;
+
+    for (utf8proc_ssize_t i = 1; i < k && i < 4; i++)
+        switch (d[i]) {
+        case 0x300: m |= 1u << 0; break;
+        case 0x301: m |= 1u << 1; break;
+        case 0x303: m |= 1u << 2; break;
+        case 0x309: m |= 1u << 3; break;
+        case 0x323: m |= 1u << 4; break;
+        case 0x302: m |= 1u << 8; break;
+        case 0x306: m |= 1u << 9; break;
+        case 0x31B: m |= 1u << 10; break;
+        default: break;
+        }
+    if (c == 0x110 || c == 0x111)
+        m |= 1u << 11;
+    return m;
+}
+
+#define TONE_MARKS 0x1Fu
+
+/* Do the code points a[0..n) and b[0..n) (same fold) carry the same marks,
+ * the vowel marks on the same letters and one same tone anywhere ("UỶ" and
+ * "ỦY", "HOÀ" and "HÒA")? */
+static int same_marks(const int32_t *a, const int32_t *b, size_t n)
+{
+    unsigned ta = 0, tb = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned x = cp_marks(a[i]), y = cp_marks(b[i]);
+
+        if ((x & ~TONE_MARKS) != (y & ~TONE_MARKS))
+            return 0;
+        ta |= x & TONE_MARKS;
+        tb |= y & TONE_MARKS;
+    }
+    return ta == tb;
+}
+
+/* Does the phrase (folded, without spaces) match the words w.. of t?
+ * Returns how many words it covers (1..8), or 0. */
+static size_t ag_match(const struct agtext *t, size_t w, const char *phrase)
+{
+    char want[64];
+    size_t pos = 0, j = 0;
+
+    fold_str(phrase, want, sizeof(want));
+    for (size_t i = 0; want[i]; i++)
+        if (want[i] != ' ')
+            want[j++] = want[i];
+    want[j] = '\0';
+    for (size_t x = w; x < t->nw && x < w + 8; x++) {
+        for (size_t i = t->wb[x]; i < t->we[x]; i++) {
+            if (want[pos] == '\0' || t->fc[i] != (unsigned char)want[pos])
+                return 0;
+            pos++;
+        }
+        if (want[pos] == '\0')
+            return x - w + 1;
+    }
+    return 0;
+}
+
+/* The first phrase of list that matches at word w; *nw gets its extent. */
+static const char *ag_find(const struct agtext *t, size_t w, const char *const *list, size_t *nw)
+{
+    for (; *list != NULL; list++)
+        if ((*nw = ag_match(t, w, *list)) > 0)
+            return *list;
+    return NULL;
+}
+
+/* Write words [w, w + k) of t as phrase into sb: word by word when they
+ * line up (keeping a word whose marks only sit elsewhere), else the phrase. */
+static void ag_put(struct sbuf *sb, const struct agtext *t, size_t w, size_t k, const char *phrase)
+{
+    int32_t pc[64];
+    size_t pn = utf8_cps(phrase, pc, 64), i = 0, x;
+
+    /* Do the words line up, letter for letter? */
+    for (x = w; x < w + k; x++) {
+        i += t->we[x] - t->wb[x];
+        if (i > pn || (i < pn && pc[i] != ' ') || (i == pn && x + 1 < w + k))
+            break;
+        i++;
+    }
+    if (x < w + k || i < pn) {
+        for (i = 0; i < pn; i++)
+            sb_cp(sb, pc[i]);
+        return;
+    }
+    i = 0;
+    for (x = w; x < w + k; x++) {
+        size_t n = t->we[x] - t->wb[x];
+
+        if (x > w)
+            sb_cp(sb, ' ');
+        if (same_marks(t->cp + t->wb[x], pc + i, n))
+            for (size_t j = 0; j < n; j++)
+                sb_cp(sb, t->cp[t->wb[x] + j]);
+        else
+            for (size_t j = 0; j < n; j++)
+                sb_cp(sb, pc[i + j]);
+        i += n + 1;
+    }
+}
+
+/* Append line [b, e) of pg to t. */
+static void ag_add(struct agtext *t, const struct mpage *pg, size_t b, size_t e)
+{
+    int first = 1;
+
+    /* A line ends without its stray full stop ("HỘI ĐỒNG NHÂN DÂN."). */
+    while (e > b && (is_blank(pg->cp[e - 1]) || pg->cp[e - 1] == '.'))
+        e--;
+    if (t->n > 0 && t->n < AG_MAX) {
+        t->cp[t->n] = t->fc[t->n] = ' ';
+        t->lstart[t->n++] = 0;
+    }
+    for (size_t i = b; i < e && t->n < AG_MAX; i++) {
+        int32_t c = pg->cp[i];
+
+        if (c == GAP)
+            c = ' ';
+        /* Keep letters, digits and the punctuation of names; the rest
+         * (quotes, rules, frames) is noise. */
+        if (!is_alnum(c) && c != ' ' && c != '-' && c != ',' && c != '&' && c != '(' &&
+            c != ')' && c != '/' && c != '.')
+            c = ' ';
+        if (c == ' ' && (t->n == 0 || t->cp[t->n - 1] == ' '))
+            continue;
+        t->cp[t->n] = c;
+        t->fc[t->n] = c == pg->cp[i] ? pg->fc[i] : c;
+        t->lstart[t->n] = (unsigned char)first;
+        first = 0;
+        t->n++;
+    }
+}
+
+/* Words of t, then the repaired text into sb. */
+static void ag_write(struct agtext *t, struct sbuf *sb)
+{
+    size_t w, prev_end = 0;
+    int after_head = 0, accented = 0;
+
+    while (t->n > 0 && (t->cp[t->n - 1] == ' ' || t->cp[t->n - 1] == '-' ||
+                        t->cp[t->n - 1] == ','))
+        t->n--;
+    t->nw = 0;
+    for (size_t i = 0; i < t->n && t->nw < AG_WORDS;) {
+        if (!is_alnum(t->cp[i]) && t->cp[i] != '&') {
+            i++;
+            continue;
+        }
+        t->wb[t->nw] = i;
+        while (i < t->n && (is_alnum(t->cp[i]) || t->cp[i] == '&'))
+            i++;
+        t->we[t->nw++] = i;
+    }
+    /* Text written without marks at all is left so: only some words
+     * without their marks are damage. */
+    for (size_t i = 0; i < t->n && !accented; i++)
+        accented = t->cp[i] >= 0x80;
+    for (w = 0; w < t->nw;) {
+        const char *ph = NULL;
+        size_t k = 0, k2 = 0, b = t->wb[w];
+        int line0 = t->lstart[b] || w == 0;
+
+        /* What lies between the previous word and this one. */
+        for (size_t i = prev_end; i < b; i++)
+            if (w > 0 && (t->cp[i] != ' ' || t->cp[i - 1] != ' '))
+                sb_cp(sb, t->cp[i]);
+        if (line0 && w > 0 && (sb->n == 0 || sb->s[sb->n - 1] != ' '))
+            sb_cp(sb, ' ');
+        if (!accented) {
+            ph = NULL;
+        } else if (line0 && (ph = ag_find(t, w, ag_heads, &k)) != NULL) {
+            after_head = 1;
+        } else if (line0 && (ph = ag_find(t, w, ag_heads1, &k)) != NULL && k == 1 &&
+                   ag_find(t, w + 1, ag_sectors, &k2) != NULL) {
+            after_head = 0;
+        } else if ((line0 || after_head) && w + 1 < t->nw &&
+                   (ph = ag_find(t, w, ag_levels, &k)) != NULL && w + k < t->nw) {
+            after_head = 0;
+        } else if ((ph = ag_find(t, w, ag_sectors, &k)) != NULL) {
+            after_head = 0;
+        } else {
+            ph = NULL;
+            after_head = 0;
+        }
+        if (ph != NULL) {
+            ag_put(sb, t, w, k, ph);
+            w += k;
+        } else {
+            for (size_t i = b; i < t->we[w]; i++)
+                sb_cp(sb, t->cp[i]);
+            w++;
+        }
+        prev_end = t->we[w - 1];
+    }
+    /* a closing bracket may end a name */
+    for (size_t i = prev_end; i < t->n; i++)
+        if (t->cp[i] == ')')
+            sb_cp(sb, ')');
+}
+
+/* Is [b, e) OCR noise rather than an agency line: a token mixing lower-case
+ * letters and digits ("g5"), or a short lower-case token ("ee") other than
+ * "và"? */
+static int agency_junk(const struct mpage *pg, size_t b, size_t e)
+{
+    for (size_t i = b; i < e;) {
+        size_t j = i;
+        int low = 0, dig = 0, let = 0;
+
+        while (j < e && !is_blank(pg->cp[j])) {
+            low |= is_lower(pg->cp[j]);
+            dig |= is_digit(pg->cp[j]);
+            let += is_letter(pg->cp[j]);
+            j++;
+        }
+        if (low && dig)
+            return 1;
+        if (low && let <= 2 && word_at(pg, i, j, "va") == NOPOS)
+            return 1;
+        i = j + 1;
+    }
+    return 0;
+}
+
 /* F3: capital lines of the left column above the number (or the date). */
 static void find_agency(struct ctx *c, struct text_meta *m)
 {
@@ -2023,6 +2500,7 @@ static void find_agency(struct ctx *c, struct text_meta *m)
     const struct mpage *pg = &c->p1;
     size_t anchor, take[4], nt = 0, split = 0;
     struct sbuf parent, organ;
+    struct agtext at;
     int conf;
 
     if (c->has_num) {
@@ -2043,9 +2521,11 @@ static void find_agency(struct ctx *c, struct text_meta *m)
             starts_with_any(pg, l->b, l->le, skip))
             continue;
         memset(&dp, 0, sizeof(dp));
-        if (find_dateline(pg, l->b, l->e, c->ymax, &dp))
+        if (find_dateline(pg, l->b, l->e, c->ymax, 0, &dp))
             continue;
         if (span_upper(pg, l->b, l->le) && vv_at(pg, l, l->b) == NOPOS) {
+            if (agency_junk(pg, l->b, l->le))
+                continue;
             take[nt++] = i;
             continue;
         }
@@ -2063,8 +2543,14 @@ static void find_agency(struct ctx *c, struct text_meta *m)
             }
     sb_reset(&parent);
     sb_reset(&organ);
-    for (size_t k = nt, n = 0; k-- > 0; n++)
-        sb_span(n < split ? &parent : &organ, pg, pg->ln[take[k]].b, pg->ln[take[k]].le);
+    memset(&at, 0, sizeof(at));
+    for (size_t k = nt, n = 0; k-- > 0; n++) {
+        ag_add(&at, pg, pg->ln[take[k]].b, pg->ln[take[k]].le);
+        if (n + 1 == split || k == 0) {
+            ag_write(&at, n < split ? &parent : &organ);
+            at.n = 0;
+        }
+    }
     set_field(m, TEXT_META_AGENCY, organ.s, conf);
     set_field(m, TEXT_META_PARENT_AGENCY, parent.s, conf);
 }
@@ -2135,14 +2621,36 @@ static void subject_after_type(struct ctx *c, struct sbuf *out)
     }
 }
 
-/* F5 for a công văn: the V/v line and up to two continuation lines. */
+/* Append [b, e) of line li to out, without the place and date when OCR
+ * merged them into it ("V/v hướng dẫn ... nộp Thái Bình, ngày 08 tháng 11
+ * năm 2022" / "lưu hồ sơ"). */
+static void vv_span(struct ctx *c, struct sbuf *out, size_t li, size_t b, size_t e)
+{
+    const struct mpage *pg = &c->p1;
+
+    if (c->has_date && c->dateline == li && c->dp.cb >= b && c->dp.cb < e) {
+        size_t r = c->dp.e;
+
+        while (r < e && (is_blank(pg->cp[r]) || pg->cp[r] == '.' || pg->cp[r] == ','))
+            r++;
+        sb_span(out, pg, b, c->dp.cb);
+        if (r < e)
+            sb_span(out, pg, r, e);
+        return;
+    }
+    sb_span(out, pg, b, e);
+}
+
+/* F5 for a công văn: the V/v line and up to two continuation lines; one
+ * blank line may come between when the next line goes on in lower case
+ * (OCR splits a wrapped V/v block into paragraphs). */
 static void subject_vv(struct ctx *c, struct sbuf *out)
 {
     const struct mpage *pg = &c->p1;
     const struct mline *l = &pg->ln[c->vvline];
 
-    sb_span(out, pg, c->vvstart, cell_end(pg, c->vvstart, l->le));
-    for (size_t j = c->vvline + 1, k = 0; j < pg->nl && k < 2; j++, k++) {
+    vv_span(c, out, c->vvline, c->vvstart, cell_end(pg, c->vvstart, l->le));
+    for (size_t j = c->vvline + 1, k = 0, blank = 0; j < pg->nl && k < 2; j++, k++) {
         const struct mline *t = &pg->ln[j];
         struct numparse np;
         struct dateparse dp;
@@ -2150,12 +2658,25 @@ static void subject_vv(struct ctx *c, struct sbuf *out)
         int conf;
 
         memset(&dp, 0, sizeof(dp));
+        if (t->b == e && !blank && j + 1 < c->head && j + 1 < pg->nl) {
+            const struct mline *u = &pg->ln[j + 1];
+            size_t f = skip_nonword(pg, u->b, u->le);
+
+            if (f < u->le && is_lower(pg->cp[f])) {
+                blank = 1;
+                k--;
+                continue;
+            }
+        }
         if (t->b == e || t->fl & L_RULE || span_upper(pg, t->b, e) ||
             starts_with_any(pg, t->b, e, body_starts) || parse_number(pg, t, &np) ||
-            find_dateline(pg, t->b, t->e, c->ymax, &dp) || type_line(pg, t, &conf) != NULL ||
-            is_list_line(pg, t->b, e) || !continues_summary(pg, t, e))
+            (!(c->has_date && c->dateline == j) &&
+             find_dateline(pg, t->b, t->e, c->ymax, 0, &dp)) ||
+            type_line(pg, t, &conf) != NULL || is_list_line(pg, t->b, e) ||
+            !continues_summary(pg, t, c->has_date && c->dateline == j && c->dp.cb > t->b &&
+                                              c->dp.cb < e ? c->dp.cb : e))
             break;
-        sb_span(out, pg, t->b, e);
+        vv_span(c, out, j, t->b, e);
     }
 }
 
@@ -2232,6 +2753,49 @@ static const char *last_page(const char *s, size_t *n)
     }
     *n = len - b;
     return s + b;
+}
+
+/* "88/TTIr-STC" under a TỜ TRÌNH line: OCR read the gap between two thin
+ * strokes as an I (or l, 1, |).  When the first segment is no type code but
+ * becomes the type line's code once those letters are dropped, it is that
+ * code; nothing else in the symbol is touched. */
+static void fix_type_seg(struct ctx *c)
+{
+    struct numparse *np = &c->np;
+    const char *code = c->ltype != NULL ? c->ltype->code : NULL;
+    char t[SEG_BYTES];
+    size_t k = 0;
+
+    if (!c->has_num || np->party || np->nseg < 2 || code == NULL ||
+        dtype_by_code(np->seg[0], np->year > 0) != NULL)
+        return;
+    for (const char *p = np->seg[0]; *p; p++)
+        if (*p != 'I' && *p != 'l' && *p != '1' && *p != '|' && *p != 'i')
+            t[k++] = *p;
+    t[k] = '\0';
+    if (k == strlen(np->seg[0]) || strcmp(t, code) != 0)
+        return;
+    memcpy(np->seg[0], t, k + 1);
+    np->repaired = 1;
+}
+
+/* Is a segment of the admin symbol a single letter?  No agency or unit
+ * code is; it is what OCR leaves of "STTTT" at low resolution, the
+ * repeated letters dropped ("45/KH-S", "2150/S").  The symbol is then not
+ * given (nor issuer and unit): the number line still anchors the header. */
+static int sym_truncated(const struct numparse *np)
+{
+    if (np->party)
+        return 0;
+    for (int i = 0; i < np->nseg; i++) {
+        const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)np->seg[i];
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate(p, -1, &c);
+
+        if (k > 0 && p[k] == '\0')
+            return 1;
+    }
+    return 0;
 }
 
 static void build_number(struct ctx *c, struct text_meta *m)
@@ -2350,7 +2914,8 @@ static void resolve_type(struct ctx *c, struct text_meta *m)
         } else if (type != NULL && type->code != NULL && code == NULL && type == c->ltype) {
             m->flags |= TEXT_META_SYM_SUSPECT;
         }
-        set_issuer(c, m, sym_from, nconf);
+        if (!sym_truncated(&c->np))
+            set_issuer(c, m, sym_from, nconf);
     } else if (c->has_num && code != NULL && type != NULL && type != code) {
         m->flags |= TEXT_META_SYM_SUSPECT;
     }
@@ -2391,7 +2956,8 @@ static void extract(struct ctx *c, struct text_meta *m)
               (c->has_num && !strong);
     if (strong || signals >= 2) {
         m->flags |= TEXT_META_OFFICIAL;
-        if (c->has_num)
+        fix_type_seg(c);
+        if (c->has_num && !sym_truncated(&c->np))
             build_number(c, m);
         resolve_type(c, m);
         if (c->has_date) {

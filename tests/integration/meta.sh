@@ -26,7 +26,7 @@ if ! python3 "$top_srcdir/bench/meta-e2e.py" "$tmp/pages" --set test --font "Dej
 fi
 ok "render pages"
 
-(cd "$tmp/pages" && "$VANTHU" ocr --workers 2 --out "$tmp/ocr" d00_clean.png d01_clean.png \
+(cd "$tmp/pages" && "$VANTHU" ocr --workers 1 --out "$tmp/ocr" d00_clean.png d01_clean.png \
     o_news_clean.png) 2> "$tmp/ocr.err"
 rc=$?
 if [ "$rc" = 0 ]; then ok "ocr exits 0"; else notok "ocr exits $rc"; sed 's/^/# /' "$tmp/ocr.err"; fi
