@@ -7,12 +7,15 @@
 #
 # env:
 #   BUILD     build directory holding vanthu, vanthu-ocr-worker and
-#             tests/unit/ocr/ocr-mkpdf (default: /tmp/build-ocr2)
+#             tests/unit/ocr/ocr-mkpdf (default: /tmp/build-ocr3)
 #   W         work directory (default: /tmp/vanthu-bench-ocr)
 #   LANG_OCR  tesseract language for all three tools (default: vie)
 #   SCORE     the scorer (default: ../shared/bench/ocr/score.py)
 #   LOCK      flock file that keeps timing runs from overlapping
 #             (default: /tmp/vanthu-bench.lock)
+#   WAIT_LOAD run: once holding the lock, wait (up to 10 min) until the
+#             1-minute load average is under this (other people's builds
+#             and tests do not take the lock); unset = do not wait
 #
 # pages   renders the page set into $W/pages (NAME.ext + NAME.gt.txt, class =
 #         the part of NAME before the first "_"): full A4 pages at 300 DPI
@@ -23,7 +26,8 @@
 #         jpeg (quality 20), tiff (one 2-page G4 file), pdfimage (image-only
 #         PDF), pdftext (born-digital PDF), mixed (Vietnamese + English
 #         paragraphs), plus the real scans of ../shared/data/ocr-real.
-# run     under the lock, one after the other on the same pages:
+# run     under the lock, one after the other on the same pages (the load
+#         average before and after each goes to $W/runs/load.txt):
 #           cli       tesseract FILE - -l $LANG_OCR, one process per page, 2
 #                     in parallel, OMP_THREAD_LIMIT=1 (PDF pages go through
 #                     pdftoppm -r 300 first, counted in its time)
@@ -41,7 +45,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-BUILD=${BUILD:-/tmp/build-ocr2}
+BUILD=${BUILD:-/tmp/build-ocr3}
 W=${W:-/tmp/vanthu-bench-ocr}
 LANG_OCR=${LANG_OCR:-vie}
 SCORE=${SCORE:-$top/../shared/bench/ocr/score.py}
@@ -244,9 +248,25 @@ run() {
         tesseract --version 2>&1 | head -1
         echo "ocrmypdf $(ocrmypdf --version)"
         echo "vanthu $(cd "$top" && git rev-parse --short HEAD)$(cd "$top" && git diff --quiet -- ocr || echo +ocr-changes)"
-        echo "date $(date -u +%FT%TZ); $(nproc) cores; $(uname -m)"
+        echo "date $(date -u +%FT%TZ); $(env -u OMP_THREAD_LIMIT nproc) cores; $(uname -m); load $(cut -d" " -f1-3 /proc/loadavg)"
     } > "$R/versions.txt"
-    flock "$LOCK" sh -c '"$1" _cli && "$1" _ocrmypdf && "$1" _vanthu' sh "$0"
+    # The load average before and after each tool goes to $R/load.txt: other
+    # people's builds and tests run outside the lock and inflate the times.
+    # cli and vanthu run back to back, so that both see the same machine.
+    : > "$R/load.txt"
+    flock "$LOCK" sh -c '"$1" _quiet && "$1" _cli && "$1" _vanthu && "$1" _ocrmypdf' sh "$0"
+}
+
+quiet() { # with WAIT_LOAD=L: wait (up to 10 min) for a 1-minute load average under L
+    [ -n "${WAIT_LOAD:-}" ] || return 0
+    i=0
+    while [ $i -lt 120 ] && ! awk -v l="$WAIT_LOAD" '{ exit !($1 < l) }' /proc/loadavg; do
+        sleep 5; i=$((i + 1))
+    done
+}
+
+loadavg() { # loadavg TAG: append the load average to $R/load.txt
+    printf '%s %s %s\n' "$(date -u +%TZ)" "$1" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$R/load.txt"
 }
 
 ablate() {
@@ -367,9 +387,10 @@ case ${1:-all} in
     ablate) ablate ;;
     report) report ;;
     all) [ -f "$W/manifest.tsv" ] || pages; run; ablate; report ;;
-    _cli) mkdir -p "$R"; run_cli ;;
-    _ocrmypdf) mkdir -p "$R"; run_ocrmypdf ;;
-    _vanthu) mkdir -p "$R"; run_vanthu vanthu ;;
+    _quiet) mkdir -p "$R"; quiet ;;
+    _cli) mkdir -p "$R"; loadavg "cli start"; run_cli; loadavg "cli end" ;;
+    _ocrmypdf) mkdir -p "$R"; loadavg "ocrmypdf start"; run_ocrmypdf; loadavg "ocrmypdf end" ;;
+    _vanthu) mkdir -p "$R"; loadavg "vanthu start"; run_vanthu vanthu; loadavg "vanthu end" ;;
     _ablate) _ablate ;;
     _cli_one) cli_one "$2" "$3" ;;
     _ocrmypdf_one) ocrmypdf_one "$2" "$3" ;;

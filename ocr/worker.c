@@ -18,13 +18,16 @@
  *     stdout (ocr/proto.h); everything else it prints goes to stderr.
  *
  * Per page: header check (pixel count, page count) before any decode, then
- * 8-bit grey, resolution normalisation (upscale under 150 DPI, downscale over
- * 450 DPI, to 300), noise detection and a 3x3 median only when the page is
- * noisy (ocr-notes.md: a blind median wrecks thin text), orientation by
- * Tesseract OSD (at half resolution) and rotation by quarter turns, deskew
- * (Leptonica), then the LSTM recogniser.  PDF pages use their text layer
- * when it holds real text, else they are rendered at 300 DPI by
- * poppler/cairo and OCR'd.
+ * 8-bit grey; noise detection and a 3x3 median only when the page is noisy
+ * (ocr-notes.md: a blind median wrecks thin text), both at the page's own
+ * resolution; resolution normalisation (pages of 250 DPI or more are read
+ * at 200 DPI, pages under 150 DPI upscaled to 300); orientation by
+ * Leptonica's ascender/descender test, with Tesseract OSD only when that is
+ * unsure or the page then reads with low confidence; deskew (Leptonica, on
+ * the same binarised copy); then the LSTM recogniser.  bench/RESULTS.md has
+ * the cost and benefit of each step; --verbose logs each step's CPU time.
+ * PDF pages use their text layer when it holds real text, else they are
+ * rendered at 300 DPI by poppler/cairo and OCR'd.
  *
  * Test modes for fault tests (tests/unit/ocr/test-pool.c): --test-echo
  * answers with the file's bytes instead of OCR (no model load), --crash-after
@@ -80,8 +83,21 @@ enum {
 };
 #define PRE_DEFAULT (PRE_OSD | PRE_DESKEW | PRE_DENOISE | PRE_RESCALE)
 
-#define TARGET_DPI 300
+/* Resolution normalisation (see ocr_page). */
+#define LOW_DPI 150     /* upscale pages under this ... */
+#define UPSCALE_DPI 300 /* ... to this */
+#define HIGH_DPI 250    /* downscale pages at or over this ... */
+#define RECOG_DPI 200   /* ... to this, the resolution Tesseract reads */
 #define PDF_DPI 300
+
+/* A page whose orientation Leptonica alone decided is checked by
+ * Tesseract OSD when its mean word confidence is under this. */
+#define VERIFY_CONF 60
+
+/* A page is noisy when more than this fraction of its background differs
+ * from its 3x3 median (noise_fraction). */
+#define NOISE_MIN_FRACTION 0.03
+
 
 struct worker {
     /* options */
@@ -131,6 +147,17 @@ static void vlog(const struct worker *w, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+/* CPU milliseconds this process has used: step costs in the verbose log
+ * (CPU rather than wall time, so a loaded machine does not blur them). */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* ---- limits ---------------------------------------------------------- */
@@ -239,43 +266,59 @@ static void take(PIX **pix, PIX *next)
     }
 }
 
-/* Is the page noisy?  On a central sample, compare each pixel with its 3x3
- * median: on a clean page the two differ only along stroke edges, on a noisy
- * one across the background too.  Returns the fraction of light background
- * pixels (median >= 128) that differ from their median by more than 48. */
-static double noise_fraction(PIX *gray)
+#define SORT2(a, b)                                                                           \
+    do {                                                                                      \
+        if ((a) > (b)) {                                                                      \
+            int t_ = (a);                                                                     \
+            (a) = (b);                                                                        \
+            (b) = t_;                                                                         \
+        }                                                                                     \
+    } while (0)
+
+/* The median of 9 values, by a 19-exchange sorting network (Paeth). */
+static int median9(int *p)
 {
-    l_int32 w, h, x0, y0, sw, sh, wpl1, wpl2;
-    l_uint32 *d1, *d2;
+    SORT2(p[1], p[2]); SORT2(p[4], p[5]); SORT2(p[7], p[8]);
+    SORT2(p[0], p[1]); SORT2(p[3], p[4]); SORT2(p[6], p[7]);
+    SORT2(p[1], p[2]); SORT2(p[4], p[5]); SORT2(p[7], p[8]);
+    SORT2(p[0], p[3]); SORT2(p[5], p[8]); SORT2(p[4], p[7]);
+    SORT2(p[3], p[6]); SORT2(p[1], p[4]); SORT2(p[2], p[5]);
+    SORT2(p[4], p[7]); SORT2(p[4], p[2]); SORT2(p[6], p[4]);
+    SORT2(p[4], p[2]);
+    return p[4];
+}
+
+/* Is the page noisy?  On a central square of up to side x side pixels,
+ * compare pixels with their 3x3 median: on a clean page the two differ only
+ * along stroke edges, on a noisy one across the background too.  Returns
+ * the fraction of light background pixels (median >= 128) that differ from
+ * their median by more than 48.  Every other pixel of every other row is
+ * sampled: the same statistic for a quarter of the work, with no copy of
+ * the crop (it cost 30 ms a page with a full median filter). */
+static double noise_fraction(PIX *gray, l_int32 side)
+{
+    l_int32 w, h, x0, y0, sw, sh, wpl;
+    l_uint32 *data;
     long bg = 0, noisy = 0;
-    PIX *crop = NULL, *med = NULL;
-    BOX *box;
-    double frac = 0;
 
     pixGetDimensions(gray, &w, &h, NULL);
-    sw = w < 1200 ? w : 1200;
-    sh = h < 1200 ? h : 1200;
+    sw = w < side ? w : side;
+    sh = h < side ? h : side;
     x0 = (w - sw) / 2;
     y0 = (h - sh) / 2;
-    box = boxCreate(x0, y0, sw, sh);
-    crop = pixClipRectangle(gray, box, NULL);
-    boxDestroy(&box);
-    if (crop == NULL)
-        goto out;
-    med = pixMedianFilter(crop, 3, 3);
-    if (med == NULL)
-        goto out;
-    d1 = pixGetData(crop);
-    d2 = pixGetData(med);
-    wpl1 = pixGetWpl(crop);
-    wpl2 = pixGetWpl(med);
-    for (l_int32 y = 1; y < sh - 1; y++) {
-        l_uint32 *l1 = d1 + y * wpl1, *l2 = d2 + y * wpl2;
+    data = pixGetData(gray);
+    wpl = pixGetWpl(gray);
+    for (l_int32 y = y0 + 1; y < y0 + sh - 1; y += 2) {
+        const l_uint32 *rows[3] = {data + (y - 1) * wpl, data + y * wpl, data + (y + 1) * wpl};
 
-        for (l_int32 x = 1; x < sw - 1; x++) {
-            int m = GET_DATA_BYTE(l2, x);
-            int v = GET_DATA_BYTE(l1, x);
+        for (l_int32 x = x0 + 1; x < x0 + sw - 1; x += 2) {
+            int win[9], k = 0, m, v;
 
+            for (int r = 0; r < 3; r++)
+                for (int c = -1; c <= 1; c++)
+                    win[k++] = GET_DATA_BYTE(rows[r], x + c);
+            v = win[4];
+            m = median9(win);
             if (m < 128)
                 continue;
             bg++;
@@ -283,26 +326,66 @@ static double noise_fraction(PIX *gray)
                 noisy++;
         }
     }
-    frac = bg > 0 ? (double)noisy / (double)bg : 0;
-out:
-    pixDestroy(&crop);
-    pixDestroy(&med);
-    return frac;
+    return bg > 0 ? (double)noisy / (double)bg : 0;
+}
+
+/* Leptonica's orientation test on the binarised page: the number of
+ * clockwise quarter turns that make it upright, or -1 when it is not sure.
+ *
+ * pixOrientDetect compares ascenders with descenders by morphology, upright
+ * and turned by 90 degrees: 10-20 ms a page.  Its own decision thresholds
+ * (makeOrientDecision: |conf| >= 8 and 2.5 times the other direction) were
+ * met on every page of the bench with the right answer (upright pages 9-43,
+ * turned ones 11-24); pages it is not sure of go to Tesseract OSD. */
+static int orient_leptonica(struct worker *w, PIX *bin, int dpi)
+{
+    PIX *big = NULL;
+    l_float32 up = 0, left = 0;
+    l_int32 orient = L_TEXT_ORIENT_UNKNOWN;
+    int quads = -1;
+
+    if (bin == NULL)
+        return -1;
+    /* Its morphology is made for 150-300 DPI text, of which 150 DPI is the
+     * weak end: a 150 DPI letter page got up/down 1.9-3.6 (unsure), the same
+     * page doubled 38-41. */
+    if (dpi > 0 && dpi < 175) {
+        big = pixExpandBinaryPower2(bin, 2);
+        if (big != NULL)
+            bin = big;
+    }
+    if (pixOrientDetect(bin, &up, &left, 0, 0) == 0 &&
+        makeOrientDecision(up, left, 0, 0, &orient, 0) == 0) {
+        switch (orient) {
+        case L_TEXT_ORIENT_UP: quads = 0; break;
+        case L_TEXT_ORIENT_LEFT: quads = 1; break;  /* text turned 90 ccw */
+        case L_TEXT_ORIENT_DOWN: quads = 2; break;
+        case L_TEXT_ORIENT_RIGHT: quads = 3; break; /* text turned 90 cw */
+        default: quads = -1; break;
+        }
+    }
+    vlog(w, "orient: leptonica up %.2f left %.2f -> %d", up, left, quads);
+    pixDestroy(&big);
+    return quads;
 }
 
 /* Tesseract OSD on the page: the number of clockwise quarter turns that
- * make it upright, or 0 when unsure. */
-static int detect_quads(struct worker *w, PIX *gray, int dpi)
+ * make it upright, or -1 when unsure.  It classifies a few hundred
+ * characters in four orientations with the legacy classifier: 0.15-0.3 s of
+ * CPU a page whatever its size, a fifth of the recognition time, so it runs
+ * only when Leptonica is not sure or the result looks wrong. */
+static int orient_osd(struct worker *w, PIX *gray, int dpi)
 {
     int deg = 0;
     float conf = 0, sconf = 0;
     const char *script = NULL;
-    int quads = 0;
+    int quads = -1;
     PIX *half = NULL;
 
+    if (w->osd == NULL)
+        return -1;
     /* Orientation needs only the shapes of the letters: a page of 250 DPI
-     * or more is classified at half resolution, which costs a third of the
-     * time with the same answers on the bench set (bench/RESULTS.md). */
+     * or more is classified at half resolution. */
     if (dpi >= 250 || (dpi == 0 && pixGetWidth(gray) >= 2000)) {
         half = pixScaleAreaMap2(gray);
         if (half != NULL) {
@@ -361,14 +444,68 @@ out:
     return rc;
 }
 
-/* Preprocess and recognise one page; pix is borrowed. */
+/* Log the CPU time of the step that just ended, and start the next. */
+static void step_done(const struct worker *w, const char *step, double *t)
+{
+    double now = cpu_ms();
+
+    vlog(w, "step %s: %.0f ms", step, now - *t);
+    *t = now;
+}
+
+/* Turn page (and its binarised copy bin, may be NULL) by quads clockwise
+ * quarter turns, deskew it and recognise it into text.  page and bin are
+ * borrowed. */
+static int read_turned(struct worker *w, PIX *page, PIX *bin, int quads, int dpi,
+                       struct buf *text, struct page_info *pi, struct vt_err *err)
+{
+    PIX *pix = NULL, *b = NULL;
+    double t = cpu_ms();
+    int rc;
+
+    pix = quads != 0 ? pixRotateOrth(page, quads) : pixClone(page);
+    if (bin != NULL)
+        b = quads != 0 ? pixRotateOrth(bin, quads) : pixClone(bin);
+    if (pix == NULL) {
+        rc = vt_err_set(err, VT_ENOMEM, "cannot turn the page");
+        goto out;
+    }
+    pi->rotate = (4 - quads) % 4 * 90;
+    pi->skew = 0;
+    if ((w->pre & PRE_DESKEW) && b != NULL) {
+        l_float32 angle = 0, conf = 0;
+
+        /* Rotate only when Leptonica is confident and the angle is at least
+         * 0.1 degree (pixDeskew's own rule); the search runs on the
+         * binarised copy the orientation test used. */
+        if (pixFindSkew(b, &angle, &conf) == 0 && conf >= 3.0f && fabsf(angle) >= 0.1f) {
+            take(&pix, pixRotate(pix, angle * (l_float32)(M_PI / 180), L_ROTATE_AREA_MAP,
+                                 L_BRING_IN_WHITE, 0, 0));
+            pi->skew = angle;
+        }
+        vlog(w, "skew %.2f conf %.2f", angle, conf);
+        step_done(w, "deskew", &t);
+    }
+    pi->dpi = dpi;
+    rc = recognise(w, pix, dpi, text, pi, err);
+    step_done(w, "recognise", &t);
+out:
+    pixDestroy(&b);
+    pixDestroy(&pix);
+    return rc;
+}
+
+/* Preprocess and recognise one page; src is borrowed. */
 static int ocr_page(struct worker *w, PIX *src, struct buf *text, struct page_info *pi,
                     struct vt_err *err)
 {
-    PIX *pix = NULL;
+    PIX *pix = NULL, *bin = NULL;
     l_int32 width, height;
     int dpi = pixGetXRes(src);
+    int quads = 0, sure = 0;
+    size_t text_len = text->len;
     int rc;
+    double t0 = cpu_ms(), t = t0;
 
     memset(pi, 0, sizeof(*pi));
     pi->source = "ocr";
@@ -380,49 +517,69 @@ static int ocr_page(struct worker *w, PIX *src, struct buf *text, struct page_in
     if (dpi < 50 || dpi > 2400)
         dpi = 0;
     pixGetDimensions(pix, &width, &height, NULL);
+    vlog(w, "page %dx%d, %d dpi", width, height, dpi);
 
-    /* Tesseract reads 150 DPI pages as well as 300 DPI ones, and faster:
-     * upscaling them cost time and accuracy on the bench (bench/RESULTS.md),
-     * so only coarser pages are upscaled, and finer ones than 450 DPI are
-     * scaled down to save recognition time. */
-    if ((w->pre & PRE_RESCALE) && dpi > 0 && (dpi < 150 || dpi > 450)) {
-        float f = (float)TARGET_DPI / (float)dpi;
-
-        if ((double)width * f * (double)height * f <= (double)w->max_pixels) {
-            take(&pix, f > 1 ? pixScaleGrayLI(pix, f, f) : pixScale(pix, f, f));
-            dpi = TARGET_DPI;
-        }
-    }
     if (w->pre & PRE_DENOISE) {
-        double nf = noise_fraction(pix);
+        /* At the page's own resolution: downscaling averages the noise
+         * away (a noisy page measured 0.17 at 300 DPI, 0.045 at 200) and
+         * blurs the edges of clean text (0.008 -> 0.023). */
+        double nf = noise_fraction(pix, 1200);
 
         vlog(w, "noise fraction %.4f", nf);
-        if (nf > 0.03) {
+        if (nf > NOISE_MIN_FRACTION) {
             take(&pix, pixMedianFilter(pix, 3, 3));
             pi->denoised = 1;
         }
+        step_done(w, "denoise", &t);
     }
-    if ((w->pre & PRE_OSD) && w->osd != NULL) {
-        int quads = detect_quads(w, pix, dpi);
+    /* Resolution.  The LSTM scales every text line to a fixed height (36
+     * pixels for the fast models), so a 12 pt line at 300 DPI (about 55
+     * pixels) is thrown away in part anyway, while layout analysis and line
+     * extraction cost in proportion to the pixels.  Pages of 250 DPI or more
+     * are therefore read at 200 DPI: 14% less CPU per page and no class
+     * worse on the bench (bench/RESULTS.md); 180 and 150 DPI were faster
+     * still but lost marks on JPEG and mixed pages.  Pages under 150 DPI are
+     * upscaled to 300. */
+    if ((w->pre & PRE_RESCALE) && dpi > 0 && (dpi < LOW_DPI || dpi >= HIGH_DPI)) {
+        int to = dpi < LOW_DPI ? UPSCALE_DPI : RECOG_DPI;
+        float f = (float)to / (float)dpi;
 
-        if (quads != 0) {
-            take(&pix, pixRotateOrth(pix, quads));
-            pi->rotate = (4 - quads) % 4 * 90;
+        if ((double)width * f * (double)height * f <= (double)w->max_pixels) {
+            /* Area mapping is leptonica's downscaler for factors under 0.7. */
+            take(&pix, f < 0.7f ? pixScaleAreaMap(pix, f, f) : pixScaleGrayLI(pix, f, f));
+            dpi = to;
+        }
+        step_done(w, "rescale", &t);
+    }
+    /* One binarised copy serves both the orientation test and the skew
+     * search. */
+    if (w->pre & (PRE_OSD | PRE_DESKEW))
+        bin = pixConvertTo1(pix, 130);
+    if (w->pre & PRE_OSD) {
+        quads = orient_leptonica(w, bin, dpi);
+        sure = quads >= 0;
+        if (!sure)
+            quads = orient_osd(w, pix, dpi);
+        if (quads < 0)
+            quads = 0;
+        step_done(w, "orient", &t);
+    }
+    rc = read_turned(w, pix, bin, quads, dpi, text, pi, err);
+    /* A page read the way Leptonica alone decided, with a low confidence,
+     * may be turned wrong (upside-down text reads at 40-50, the bench's
+     * pages at 85-96): ask Tesseract OSD, and read again if it disagrees. */
+    if (rc == 0 && sure && pi->conf < VERIFY_CONF && w->osd != NULL) {
+        int q = orient_osd(w, pix, dpi);
+
+        vlog(w, "confidence %.0f: osd says %d quarter turns, leptonica %d", pi->conf, q, quads);
+        if (q >= 0 && q != quads) {
+            buf_setlen(text, text_len);
+            rc = read_turned(w, pix, bin, q, dpi, text, pi, err);
         }
     }
-    if (w->pre & PRE_DESKEW) {
-        l_float32 angle = 0, conf = 0;
-
-        /* Leptonica deskews only when it is confident and the angle is at
-         * least 0.1 degree; otherwise it returns a copy. */
-        take(&pix, pixFindSkewAndDeskew(pix, 2, &angle, &conf));
-        vlog(w, "skew %.2f conf %.2f", angle, conf);
-        if (conf >= 3.0 && fabsf(angle) >= 0.1f)
-            pi->skew = angle;
-    }
-    pi->dpi = dpi;
-    rc = recognise(w, pix, dpi, text, pi, err);
+    vlog(w, "page total %.0f ms (conf %.0f)", cpu_ms() - t0, pi->conf);
 out:
+    pixDestroy(&bin);
     pixDestroy(&pix);
     return rc;
 }
@@ -945,7 +1102,7 @@ static void usage(FILE *f)
             "  --max-pages N       pages per file (default 500)\n"
             "  --max-text BYTES    text per file (default 16 MiB)\n"
             "  --preprocess LIST   osd,deskew,denoise,rescale | none (default all)\n"
-            "  --verbose           log preprocessing decisions on stderr\n"
+            "  --verbose           log preprocessing decisions and step times on stderr\n"
             "test modes: --test-echo, --crash-after N, --crash-on STR, --hang, --spin,\n"
             "            --hang-on STR, --spin-on STR\n");
 }
