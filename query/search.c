@@ -697,11 +697,46 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The query's words (folded, in order) with those the index lacks replaced
+ * by storage_suggest(); out stays empty when no word was replaced. */
+static int suggest(struct storage *st, const struct parser *p, struct buf *out, struct vt_err *err)
+{
+    int replaced = 0, rc = 0;
+    char term[STORAGE_MAX_TERM + 1];
+
+    for (size_t i = 0; i < p->nsnip && rc >= 0; i++) {
+        const char *w = p->snip[i].folded;
+        long tf;
+
+        if (out->len > 0 && (rc = buf_addc(out, ' ')) < 0)
+            break;
+        snprintf(term, sizeof(term), "%s", w);
+        tf = storage_termfreq(st, term, err);
+        if (tf < 0) {
+            rc = (int)tf;
+            break;
+        }
+        if (tf == 0) {
+            rc = storage_suggest(st, w, out, err);
+            if (rc > 0) {
+                replaced = 1;
+                continue;
+            }
+            if (rc < 0)
+                break;
+        }
+        rc = buf_adds(out, w);
+    }
+    if (rc >= 0 && !replaced)
+        buf_reset(out);
+    return rc < 0 ? rc : 0;
+}
+
 int query_search(struct storage *st, const struct query_request *req, json_t **result,
                  struct vt_err *err)
 {
     struct parser p;
-    struct buf clean;
+    struct buf clean, suggestion;
     struct xap_query *q = NULL, *count_q = NULL;
     struct xap_search s = {0};
     struct run_ctx c = {0};
@@ -714,6 +749,7 @@ int query_search(struct storage *st, const struct query_request *req, json_t **r
     *result = NULL;
     memset(&p, 0, sizeof(p));
     buf_init(&clean, QUERY_MAX_LEN * 2);
+    buf_init(&suggestion, QUERY_MAX_LEN * 2);
     if (strlen(qs) > QUERY_MAX_LEN) {
         rc = vt_err_set(err, VT_EQUERY, "query longer than %d bytes", QUERY_MAX_LEN);
         goto out;
@@ -788,6 +824,11 @@ int query_search(struct storage *st, const struct query_request *req, json_t **r
     if (rc < 0)
         goto out;
 
+    /* Nothing matched: offer the query with each word the index does not
+     * hold replaced by its closest indexed word ("did you mean"). */
+    if (total == 0 && !empty && (rc = suggest(st, &p, &suggestion, err)) < 0)
+        goto out;
+
     /* Pass 2: the requested page, ranked. */
     s.offset = req->offset;
     s.limit = req->limit;
@@ -808,6 +849,8 @@ int query_search(struct storage *st, const struct query_request *req, json_t **r
     json_object_set_new(*result, "query", json_string(qs));
     json_object_set(*result, "results", c.results);
     json_object_set(*result, "facets", c.facets);
+    if (suggestion.len > 0)
+        json_object_set_new(*result, "suggestion", json_string(buf_str(&suggestion)));
 out:
     json_decref(c.results);
     json_decref(c.facets);
@@ -816,5 +859,6 @@ out:
     for (size_t i = 0; i < p.nowned; i++)
         free(p.owned[i]);
     buf_release(&clean);
+    buf_release(&suggestion);
     return rc;
 }

@@ -38,7 +38,9 @@ struct query_request {
 };
 
 /* Run req against st.  *result: new reference (json_decref) holding
- * {"total","took_ms","query","results":[...],"facets":{...}}.
+ * {"total","took_ms","query","results":[...],"facets":{...}}, plus
+ * "suggestion" (the query with misspelt words corrected, folded) when
+ * nothing matched and a correction exists.
  * Errors: VT_EQUERY (with a message fit for the user) for a query or a
  * filter that cannot be understood, index errors otherwise. */
 int query_search(struct storage *st, const struct query_request *req, json_t **result,

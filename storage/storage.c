@@ -682,6 +682,102 @@ int storage_run(struct storage *st, const struct xap_query *q, const struct xap_
     return xap_run(st->reader, q, s, hit_cb, facet_cb, data, total, err);
 }
 
+/* Suggestions come from the index's own dictionary of folded words rather
+ * than Xapian's spelling table: filling that table doubled the CPU time of
+ * indexing (bench/RESULTS.md), while this scan runs only for a word that
+ * matched nothing, over the words that share its first letter. */
+struct suggest {
+    const char *word;
+    size_t len;
+    int max;
+    int best_dist;
+    unsigned best_freq;
+    struct buf *best;
+    int rc;
+};
+
+/* Edit distance of (a, n) and (b, m) in bytes, counting a swap of two
+ * neighbouring letters as one edit ("dihn" -> "dinh"), or max + 1 when it
+ * exceeds max. */
+static int edit_distance(const char *a, size_t n, const char *b, size_t m, int max)
+{
+    int d[3][64], best;
+
+    if (n >= 63 || m >= 63 || (n > m ? n - m : m - n) > (size_t)max)
+        return max + 1;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        int *cur = d[i % 3], *up = d[(i - 1) % 3], *up2 = d[(i + 1) % 3];
+        cur[0] = (int)i;
+        best = cur[0];
+        for (size_t j = 1; j <= m; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int v = up[j] + 1;
+            if (cur[j - 1] + 1 < v)
+                v = cur[j - 1] + 1;
+            if (up[j - 1] + cost < v)
+                v = up[j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && up2[j - 2] + 1 < v)
+                v = up2[j - 2] + 1;
+            cur[j] = v;
+            if (v < best)
+                best = v;
+        }
+        if (best > max)
+            return max + 1;
+    }
+    return d[n % 3][m];
+}
+
+static int suggest_cb(void *data, const char *term, size_t len, unsigned freq)
+{
+    struct suggest *sg = data;
+    int d = edit_distance(sg->word, sg->len, term, len, sg->max);
+
+    if (d == 0 || d > sg->max)
+        return 0;
+    if (d < sg->best_dist || (d == sg->best_dist && freq > sg->best_freq)) {
+        sg->best_dist = d;
+        sg->best_freq = freq;
+        buf_reset(sg->best);
+        if ((sg->rc = buf_add(sg->best, term, len)) < 0)
+            return sg->rc;
+    }
+    return 0;
+}
+
+int storage_suggest(struct storage *st, const char *word, struct buf *out, struct vt_err *err)
+{
+    struct suggest sg;
+    struct buf best;
+    char prefix[8];
+    size_t plen = 1;
+    int rc;
+
+    if (st->reader == NULL)
+        return vt_err_set(err, VT_EINTERNAL, "suggestions need an index opened for reading");
+    sg.word = word;
+    sg.len = strlen(word);
+    if (sg.len < 3 || sg.len > 40 || word[0] < 'a' || word[0] > 'z')
+        return 0;
+    while (plen < sizeof(prefix) - 1 && ((unsigned char)word[plen] & 0xC0) == 0x80)
+        plen++;
+    memcpy(prefix, word, plen);
+    prefix[plen] = '\0';
+    buf_init(&best, 256);
+    sg.max = sg.len <= 4 ? 1 : 2;
+    sg.best_dist = sg.max + 1;
+    sg.best_freq = 0;
+    sg.best = &best;
+    sg.rc = 0;
+    rc = xap_each_term(st->reader, prefix, suggest_cb, &sg, err);
+    if (rc == 0 && sg.best_dist <= sg.max && best.len > 0)
+        rc = buf_add(out, best.ptr, best.len) < 0 ? VT_E2BIG : 1;
+    buf_release(&best);
+    return rc;
+}
+
 long storage_termfreq(struct storage *st, const char *term, struct vt_err *err)
 {
     long total = 0, n;

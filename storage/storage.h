@@ -128,5 +128,11 @@ int storage_run(struct storage *st, const struct xap_query *q, const struct xap_
                 xap_hit_cb hit_cb, xap_facet_cb facet_cb, void *data, unsigned *total,
                 struct vt_err *err);
 long storage_termfreq(struct storage *st, const char *term, struct vt_err *err);
+/* "Did you mean": the indexed folded word closest to the folded word
+ * (which the index does not hold), within one edit for words of up to 4
+ * letters and two beyond, sharing its first letter; ties go to the word in
+ * more documents.  1 with it appended to out, 0 if none, or a negative
+ * code.  Readers only. */
+int storage_suggest(struct storage *st, const char *word, struct buf *out, struct vt_err *err);
 
 #endif

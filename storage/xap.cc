@@ -301,6 +301,23 @@ extern "C" int xap_each_value(struct xap_db *h, unsigned slot, xap_value_cb cb, 
     }
 }
 
+extern "C" int xap_each_term(struct xap_db *h, const char *prefix, xap_term_cb cb, void *data,
+                             struct vt_err *err) noexcept
+{
+    try {
+        for (Xapian::TermIterator t = h->db->allterms_begin(prefix); t != h->db->allterms_end(prefix);
+             ++t) {
+            std::string s = *t;
+            int rc = cb(data, s.data(), s.size(), t.get_termfreq());
+            if (rc != 0)
+                return rc < 0 ? rc : 0;
+        }
+        return 0;
+    } catch (...) {
+        return xap__fail(err);
+    }
+}
+
 extern "C" long xap_termfreq(struct xap_db *h, const char *term, struct vt_err *err) noexcept
 {
     try {

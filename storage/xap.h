@@ -72,6 +72,12 @@ int xap_get_data(struct xap_db *db, unsigned docid, struct buf *data, struct vt_
  * negative return from cb stops the walk and is returned. */
 typedef int (*xap_value_cb)(void *data, unsigned docid, const char *v, size_t len);
 int xap_each_value(struct xap_db *db, unsigned slot, xap_value_cb cb, void *data, struct vt_err *err) XAP_NOEXCEPT;
+/* Call cb for every term starting with prefix, in byte order, with its term
+ * frequency; cb returns 0 to go on, > 0 to stop, < 0 to stop with that
+ * error. */
+typedef int (*xap_term_cb)(void *data, const char *term, size_t len, unsigned freq);
+int xap_each_term(struct xap_db *db, const char *prefix, xap_term_cb cb, void *data,
+                  struct vt_err *err) XAP_NOEXCEPT;
 /* Number of documents holding term (its term frequency). */
 long xap_termfreq(struct xap_db *db, const char *term, struct vt_err *err) XAP_NOEXCEPT;
 

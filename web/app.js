@@ -29,6 +29,7 @@ const I18N = {
     error: 'Lỗi', filters: 'Bộ lọc', from_chip: 'từ', to_chip: 'đến',
     st_indexed: 'đã lập chỉ mục', 'st_needs-ocr': 'chờ nhận dạng (OCR)', st_failed: 'lỗi',
     st_unsupported: 'không hỗ trợ', other_lang: 'EN', other_lang_label: 'English',
+    didyoumean: 'Có phải bạn muốn tìm:',
   },
   en: {
     title: 'Archive document search', query: 'Search terms',
@@ -50,6 +51,7 @@ const I18N = {
     error: 'Error', filters: 'Filters', from_chip: 'from', to_chip: 'to',
     st_indexed: 'indexed', 'st_needs-ocr': 'awaiting OCR', st_failed: 'failed',
     st_unsupported: 'unsupported', other_lang: 'VI', other_lang_label: 'Tiếng Việt',
+    didyoumean: 'Did you mean:',
   },
 };
 
@@ -220,6 +222,12 @@ async function renderList(s) {
   if (my !== seq) return;
   const results = res.results;
   $('summary').textContent = res.total === 0 ? t('none') : s.q ? t('results', res.total, res.took_ms.toFixed(1)) : t('all', res.total);
+  if (res.total === 0 && res.suggestion) {
+    /* "Did you mean": the query with its misspelt words corrected. */
+    const a = el('a', { href: '#', id: 'suggestion', text: res.suggestion });
+    a.addEventListener('click', (ev) => { ev.preventDefault(); writeState({ ...s, q: res.suggestion, page: 1 }); });
+    $('summary').append(' ', t('didyoumean'), ' ', a);
+  }
   $('results').replaceChildren(...results.map(resultItem));
   $('results').start = (s.page - 1) * PAGE + 1;
   renderFacets(s, res.facets);

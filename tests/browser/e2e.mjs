@@ -129,6 +129,14 @@ try {
     assert((await page.textContent('#error')).includes('parenthesis'), 'error text missing');
   });
 
+  await step('a misspelt query offers a correction that searches', async () => {
+    await page.goto(base + '/#q=chuyen+doi+soo+quyet+dihn');
+    await page.waitForSelector('#suggestion');
+    assert((await page.textContent('#suggestion')) === 'chuyen doi so quyet dinh', 'suggestion text');
+    await page.click('#suggestion');
+    await page.waitForSelector('#results .result');
+  });
+
   await step('usable at phone width (no horizontal scrolling)', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(base + '/#q=chu+ky+so');

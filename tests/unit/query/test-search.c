@@ -393,6 +393,33 @@ static void test_query_errors(void **state)
     }
 }
 
+static void test_suggestion(void **state)
+{
+    struct query_request req = {0};
+    struct vt_err err;
+    json_t *res;
+
+    (void)state;
+    req.limit = 10;
+    /* Nothing matches: the misspelt words are corrected (a swap counts as
+     * one edit), the right one kept. */
+    req.q = "hoa bihn";
+    assert_int_equal(query_search(st, &req, &res, &err), 0);
+    assert_int_equal(json_integer_value(json_object_get(res, "total")), 0);
+    assert_string_equal(json_string_value(json_object_get(res, "suggestion")), "hoa binh");
+    json_decref(res);
+    /* Results: no suggestion. */
+    req.q = "hoa binh";
+    assert_int_equal(query_search(st, &req, &res, &err), 0);
+    assert_null(json_object_get(res, "suggestion"));
+    json_decref(res);
+    /* Nothing close enough: none either. */
+    req.q = "zzzzqqq";
+    assert_int_equal(query_search(st, &req, &res, &err), 0);
+    assert_null(json_object_get(res, "suggestion"));
+    json_decref(res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_operators),
         cmocka_unit_test(test_filters_facets_snippet),
         cmocka_unit_test(test_query_errors),
+        cmocka_unit_test(test_suggestion),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
