@@ -6,7 +6,7 @@
 #
 #   bench/meta-e2e.sh [pages|ocr|score|all]        (default: all)
 #
-# env: BUILD (default /tmp/build-ocr2; needs vanthu, vanthu-ocr-worker and
+# env: BUILD (default build-normal of this checkout; needs vanthu, vanthu-ocr-worker and
 # bench/meta-e2e: `make bench/meta-e2e`), W (default /tmp/vanthu-bench-meta),
 # LOCK (default /tmp/vanthu-bench.lock; the OCR runs under it).
 #
@@ -18,7 +18,7 @@
 # truth (an OCR slip inside a correctly located field).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-BUILD=${BUILD:-/tmp/build-ocr2}
+BUILD=${BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build-normal}
 W=${W:-/tmp/vanthu-bench-meta}
 LOCK=${LOCK:-/tmp/vanthu-bench.lock}
 

@@ -7,7 +7,7 @@
 #
 # env:
 #   BUILD     build directory holding vanthu, vanthu-ocr-worker and
-#             tests/unit/ocr/ocr-mkpdf (default: /tmp/build-ocr3)
+#             tests/unit/ocr/ocr-mkpdf (default: build-normal of this checkout)
 #   W         work directory (default: /tmp/vanthu-bench-ocr)
 #   LANG_OCR  tesseract language for all three tools (default: vie)
 #   SCORE     the scorer (default: ../shared/bench/ocr/score.py)
@@ -45,7 +45,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-BUILD=${BUILD:-/tmp/build-ocr3}
+BUILD=${BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build-normal}
 W=${W:-/tmp/vanthu-bench-ocr}
 LANG_OCR=${LANG_OCR:-vie}
 SCORE=${SCORE:-$top/../shared/bench/ocr/score.py}
