@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "common/conf.h"
 #include "common/log.h"
 #include "indexer/batch.h"
 #include "ocr/pool.h"
@@ -63,15 +64,15 @@ int cmd_index(int argc, char **argv)
         } else if ((val = args_value(argc, argv, &i, "--data")) != NULL) {
             cfg.data_dir = val;
         } else if ((val = args_value(argc, argv, &i, "--threads")) != NULL) {
-            if (args_uint(val, 1, 64, &v) < 0)
+            if (conf_parse_uint(val, 1, 64, &v) < 0)
                 goto bad;
             cfg.threads = (unsigned)v;
         } else if ((val = args_value(argc, argv, &i, "--max-text")) != NULL) {
-            if (args_uint(val, 1024, 1ul << 30, &v) < 0)
+            if (conf_parse_uint(val, 1024, 1ul << 30, &v) < 0)
                 goto bad;
             cfg.max_text = v;
         } else if ((val = args_value(argc, argv, &i, "--batch-mb")) != NULL) {
-            if (args_uint(val, 1, 4096, &v) < 0)
+            if (conf_parse_uint(val, 1, 4096, &v) < 0)
                 goto bad;
             cfg.batch_bytes = v << 20;
         } else if (strcmp(argv[i], "--no-ocr") == 0) {
@@ -79,7 +80,7 @@ int cmd_index(int argc, char **argv)
         } else if ((val = args_value(argc, argv, &i, "--ocr-lang")) != NULL) {
             cfg.ocr_lang = val;
         } else if ((val = args_value(argc, argv, &i, "--ocr-workers")) != NULL) {
-            if (args_uint(val, 1, 64, &v) < 0)
+            if (conf_parse_uint(val, 1, 64, &v) < 0)
                 goto bad;
             cfg.ocr_workers = (unsigned)v;
         } else if (strcmp(argv[i], "--compact") == 0) {

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "cli/cmds.h"
+#include "common/conf.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -243,16 +244,10 @@ static void signal_cb(uv_signal_t *h, int signum)
 
 static int parse_uint(const char *s, const char *opt, unsigned long max, unsigned long *out)
 {
-    char *end;
-    unsigned long v;
-
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno != 0 || *s == '\0' || *end != '\0' || v == 0 || v > max) {
+    if (conf_parse_uint(s, 1, max, out) < 0) {
         fprintf(stderr, "vanthu ocr: bad value '%s' for %s\n", s, opt);
         return -1;
     }
-    *out = v;
     return 0;
 }
 

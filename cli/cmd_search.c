@@ -10,6 +10,7 @@
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "common/conf.h"
 #include "common/buf.h"
 #include "query/search.h"
 #include "storage/storage.h"
@@ -118,11 +119,11 @@ int cmd_search(int argc, char **argv)
         } else if (strcmp(argv[i], "--exact") == 0) {
             req.exact = 1;
         } else if ((val = args_value(argc, argv, &i, "--limit")) != NULL) {
-            if (args_uint(val, 0, QUERY_MAX_LIMIT, &v) < 0)
+            if (conf_parse_uint(val, 0, QUERY_MAX_LIMIT, &v) < 0)
                 goto bad;
             req.limit = (unsigned)v;
         } else if ((val = args_value(argc, argv, &i, "--offset")) != NULL) {
-            if (args_uint(val, 0, 1000000, &v) < 0)
+            if (conf_parse_uint(val, 0, 1000000, &v) < 0)
                 goto bad;
             req.offset = (unsigned)v;
         } else if ((val = args_value(argc, argv, &i, "--sort")) != NULL) {
@@ -139,7 +140,7 @@ int cmd_search(int argc, char **argv)
         } else if ((val = args_value(argc, argv, &i, "--agency")) != NULL) {
             req.agency = val;
         } else if ((val = args_value(argc, argv, &i, "--year")) != NULL) {
-            if (args_uint(val, 1000, 9999, &v) < 0)
+            if (conf_parse_uint(val, 1000, 9999, &v) < 0)
                 goto bad;
             req.year = (int)v;
         } else if ((val = args_value(argc, argv, &i, "--from")) != NULL) {

@@ -361,11 +361,11 @@ static int parse_flags(int argc, char **argv, struct flags *fl)
         } else if ((val = args_value(argc, argv, &i, "--ready-file")) != NULL) {
             fl->ready_file = val;
         } else if ((val = args_value(argc, argv, &i, "--settle-ms")) != NULL) {
-            if (args_uint(val, 0, 3600000, &v) < 0)
+            if (conf_parse_uint(val, 0, 3600000, &v) < 0)
                 goto bad;
             fl->settle_ms = val;
         } else if ((val = args_value(argc, argv, &i, "--ocr-workers")) != NULL) {
-            if (args_uint(val, 0, 256, &v) < 0)
+            if (conf_parse_uint(val, 0, 256, &v) < 0)
                 goto bad;
             fl->ocr_workers = val;
         } else if ((val = args_value(argc, argv, &i, "--log-level")) != NULL) {

@@ -75,7 +75,7 @@ void conf_set_archives(struct conf *c, char *const *v, size_t n)
         list_add(&c->archives, &c->narchives, v[i]);
 }
 
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+int conf_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
     char *end;
     unsigned long v;
@@ -143,7 +143,7 @@ int conf_set(struct conf *c, const char *section, const char *key, const char *v
         const struct uint_key *k = &uint_keys[i];
         if (strcmp(section, k->section) != 0 || strcmp(key, k->key) != 0)
             continue;
-        if (parse_uint(value, k->min, k->max, &v) < 0)
+        if (conf_parse_uint(value, k->min, k->max, &v) < 0)
             return vt_err_set(err, VT_EUSAGE, "%s.%s must be a whole number from %lu to %lu, not '%s'",
                               section, key, k->min, k->max, value);
         if (k->is_size)
@@ -162,7 +162,7 @@ int conf_set(struct conf *c, const char *section, const char *key, const char *v
         set_str(&c->data_dir, value);
     } else if (strcmp(section, "server") == 0 && strcmp(key, "listen") == 0) {
         const char *colon = strrchr(value, ':');
-        if (colon == NULL || colon == value || parse_uint(colon + 1, 0, 65535, &v) < 0)
+        if (colon == NULL || colon == value || conf_parse_uint(colon + 1, 0, 65535, &v) < 0)
             return vt_err_set(err, VT_EUSAGE, "server.listen must be HOST:PORT, not '%s'", value);
         set_str(&c->listen, value);
     } else if (strcmp(section, "server") == 0 && strcmp(key, "web_dir") == 0) {

@@ -49,6 +49,10 @@ struct conf {
 
 /* Defaults (DESIGN §4): archive ./archive, data ./vanthu-data, listen
  * 127.0.0.1:8080, settle 1000 ms, ignore *.part ~$* .* *.tmp. */
+/* Parse a whole decimal number in [min, max] (no sign, no spaces) into
+ * *out: 0, or -1 when s is not one.  Shared by the file and the flags. */
+int conf_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
 void conf_init(struct conf *c);
 void conf_release(struct conf *c);
 

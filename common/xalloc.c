@@ -54,6 +54,22 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+char **xstrv_dup(char *const *v, size_t n)
+{
+    char **c = xcalloc(n ? n : 1, sizeof(*c));
+
+    for (size_t i = 0; i < n; i++)
+        c[i] = xstrdup(v[i]);
+    return c;
+}
+
+void xstrv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v != NULL && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 char *xasprintf(const char *fmt, ...)
 {
     va_list ap;

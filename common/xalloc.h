@@ -11,6 +11,10 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* A copy of the n strings of v (new, free with xstrv_free()). */
+char **xstrv_dup(char *const *v, size_t n);
+/* Free the n strings of v and v itself; v may be NULL. */
+void xstrv_free(char **v, size_t n);
 /* printf into a new string; free with free(). */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

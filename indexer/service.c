@@ -1302,22 +1302,6 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
-static char **copy_list(char *const *v, size_t n)
-{
-    char **c = xcalloc(n ? n : 1, sizeof(*c));
-
-    for (size_t i = 0; i < n; i++)
-        c[i] = xstrdup(v[i]);
-    return c;
-}
-
-static void free_list(char **v, size_t n)
-{
-    for (size_t i = 0; v != NULL && i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 static void apply_defaults(struct indexer_service_config *c)
 {
     if (c->queue_max == 0)
@@ -1355,7 +1339,7 @@ int indexer_service_start(uv_loop_t *loop, const struct indexer_service_config *
     s->cfg.data_dir = s->data_dir;
     s->ocr_lang = cfg->ocr_lang ? xstrdup(cfg->ocr_lang) : NULL;
     s->cfg.ocr_lang = s->ocr_lang;
-    s->roots = copy_list(cfg->roots, cfg->nroots);
+    s->roots = xstrv_dup(cfg->roots, cfg->nroots);
     s->nroots = cfg->nroots;
     s->cfg.roots = s->roots;
     s->cfg.ignore = NULL; /* the watcher keeps its own copy */
@@ -1437,7 +1421,7 @@ fail:
     pathmap_release(&s->files);
     pathmap_release(&s->ocr_groups);
     pathmap_release(&s->recent);
-    free_list(s->roots, s->nroots);
+    xstrv_free(s->roots, s->nroots);
     free(s->data_dir);
     free(s->ocr_lang);
     free(s);
@@ -1681,7 +1665,7 @@ static void service_free(struct indexer_service *s)
     recent_expire(s, 1);
     pathmap_release(&s->recent);
     pthread_mutex_destroy(&s->done_mu);
-    free_list(s->roots, s->nroots);
+    xstrv_free(s->roots, s->nroots);
     free(s->data_dir);
     free(s->ocr_lang);
     free(s);

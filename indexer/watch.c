@@ -848,22 +848,6 @@ static void on_reconcile(uv_timer_t *t)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-static char **copy_list(char *const *v, size_t n)
-{
-    char **c = xcalloc(n ? n : 1, sizeof(*c));
-
-    for (size_t i = 0; i < n; i++)
-        c[i] = xstrdup(v[i]);
-    return c;
-}
-
-static void free_list(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 int indexer_watch_start(uv_loop_t *loop, const struct indexer_watch_config *cfg,
                         const struct indexer_watch_cbs *cbs, void *data,
                         struct indexer_watch **out, struct vt_err *err)
@@ -876,11 +860,11 @@ int indexer_watch_start(uv_loop_t *loop, const struct indexer_watch_config *cfg,
     w->loop = loop;
     w->cbs = *cbs;
     w->data = data;
-    w->roots = copy_list(cfg->roots, cfg->nroots);
+    w->roots = xstrv_dup(cfg->roots, cfg->nroots);
     w->nroots = cfg->nroots;
-    w->exclude = copy_list(cfg->exclude, cfg->nexclude);
+    w->exclude = xstrv_dup(cfg->exclude, cfg->nexclude);
     w->nexclude = cfg->nexclude;
-    w->ignore = copy_list(cfg->ignore, cfg->nignore);
+    w->ignore = xstrv_dup(cfg->ignore, cfg->nignore);
     w->nignore = cfg->nignore;
     w->settle_ms = cfg->settle_ms;
     w->reconcile_s = cfg->reconcile_s;
@@ -919,9 +903,9 @@ fail:
     uv_cond_destroy(&w->cond);
     uv_cond_destroy(&w->space);
     uv_mutex_destroy(&w->mu);
-    free_list(w->roots, w->nroots);
-    free_list(w->exclude, w->nexclude);
-    free_list(w->ignore, w->nignore);
+    xstrv_free(w->roots, w->nroots);
+    xstrv_free(w->exclude, w->nexclude);
+    xstrv_free(w->ignore, w->nignore);
     free(w);
     return rc;
 }
@@ -938,8 +922,8 @@ void indexer_watch_set_paused(struct indexer_watch *w, int paused)
 void indexer_watch_reconfigure(struct indexer_watch *w, unsigned settle_ms, unsigned reconcile_s,
                                char *const *ignore, size_t nignore)
 {
-    free_list(w->ignore, w->nignore);
-    w->ignore = copy_list(ignore, nignore);
+    xstrv_free(w->ignore, w->nignore);
+    w->ignore = xstrv_dup(ignore, nignore);
     w->nignore = nignore;
     w->settle_ms = settle_ms;
     if (reconcile_s != w->reconcile_s) {
@@ -973,9 +957,9 @@ static void maybe_finish(struct indexer_watch *w)
     uv_cond_destroy(&w->cond);
     uv_cond_destroy(&w->space);
     uv_mutex_destroy(&w->mu);
-    free_list(w->roots, w->nroots);
-    free_list(w->exclude, w->nexclude);
-    free_list(w->ignore, w->nignore);
+    xstrv_free(w->roots, w->nroots);
+    xstrv_free(w->exclude, w->nexclude);
+    xstrv_free(w->ignore, w->nignore);
     free(w);
     if (done)
         done(data);

@@ -100,26 +100,27 @@ int text__class(int32_t cp)
     return classify(cp);
 }
 
-int32_t text__fold_cp(int32_t cp)
+/* ASCII inline, the tables below TAB_MAX, utf8proc's lowercase beyond
+ * (scripts without marks to fold). */
+static int32_t map_cp(int32_t cp, const int32_t *tab)
 {
     if (cp < 0x80)
         return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
     if (cp < TAB_MAX) {
         text__tables();
-        return fold_tab[cp];
+        return tab[cp];
     }
     return utf8proc_tolower(cp);
 }
 
+int32_t text__fold_cp(int32_t cp)
+{
+    return map_cp(cp, fold_tab);
+}
+
 int32_t text__lower_cp(int32_t cp)
 {
-    if (cp < 0x80)
-        return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
-    if (cp < TAB_MAX) {
-        text__tables();
-        return lower_tab[cp];
-    }
-    return utf8proc_tolower(cp);
+    return map_cp(cp, lower_tab);
 }
 
 int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
