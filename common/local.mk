@@ -5,5 +5,6 @@ libcommon_a_SOURCES = \
 	common/buf.c common/buf.h \
 	common/xalloc.c common/xalloc.h \
 	common/log.c common/log.h \
-	common/sha256.c common/sha256.h
+	common/sha256.c common/sha256.h \
+	common/safefile.c common/safefile.h
 include common/conf.mk

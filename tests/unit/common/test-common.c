@@ -1,4 +1,5 @@
-/* Unit tests for common/: capped buffers, SHA-256 vectors, error naming. */
+/* Unit tests for common/: capped buffers, SHA-256 vectors, error naming,
+ * opening archive files beneath their root. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -8,9 +9,14 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/safefile.h"
 #include "common/sha256.h"
 
 static void test_buf_cap(void **state)
@@ -87,6 +93,103 @@ static void test_err(void **state)
     assert_int_equal(vt_err_set(NULL, VT_EIO, "x"), VT_EIO);
 }
 
+/* The archive is hostile: every way of reaching a file other than the one
+ * asked for must fail, with both the openat2 path and the portable walk. */
+static void safefile_cases(void)
+{
+    char root[] = "/tmp/vt-safefile-XXXXXX";
+    char p[512], q[512];
+    struct stat st;
+    struct vt_file_id id;
+    struct vt_err e;
+    int fd;
+    FILE *f;
+
+    assert_non_null(mkdtemp(root));
+    snprintf(p, sizeof(p), "%s/sub", root);
+    assert_int_equal(mkdir(p, 0700), 0);
+    snprintf(p, sizeof(p), "%s/sub/a.txt", root);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("recorded", f);
+    fclose(f);
+    snprintf(p, sizeof(p), "%s/secret", root);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("not for you", f);
+    fclose(f);
+
+    fd = vt_open_beneath(root, "sub/a.txt", &st, &e);
+    assert_true(fd >= 0);
+    assert_int_equal(st.st_size, 8);
+    vt_file_id_of(&st, &id);
+    close(fd);
+    snprintf(p, sizeof(p), "%s/sub/a.txt", root);
+    fd = vt_open_under(root, p, &st, &e);
+    assert_true(fd >= 0);
+    assert_int_equal(vt_file_check(&st, &id, &e), 0);
+    close(fd);
+
+    /* A symlink as the last component, inside or outside the root. */
+    snprintf(p, sizeof(p), "%s/sub/link.txt", root);
+    assert_int_equal(symlink("/etc/passwd", p), 0);
+    assert_int_equal(vt_open_beneath(root, "sub/link.txt", NULL, &e), -ELOOP);
+    snprintf(p, sizeof(p), "%s/sub/in.txt", root);
+    assert_int_equal(symlink("a.txt", p), 0);
+    assert_int_equal(vt_open_beneath(root, "sub/in.txt", NULL, &e), -ELOOP);
+    /* A directory component that is a symlink. */
+    snprintf(p, sizeof(p), "%s/dirlink", root);
+    assert_int_equal(symlink("sub", p), 0);
+    fd = vt_open_beneath(root, "dirlink/a.txt", NULL, &e);
+    assert_true(fd == -ELOOP || fd == -ENOTDIR);
+    /* Escapes and odd paths. */
+    assert_int_equal(vt_open_beneath(root, "../etc/passwd", NULL, &e), -EXDEV);
+    assert_int_equal(vt_open_beneath(root, "sub/../secret", NULL, &e), -EXDEV);
+    assert_int_equal(vt_open_beneath(root, "/etc/passwd", NULL, &e), -EXDEV);
+    assert_int_equal(vt_open_under(root, "/etc/passwd", NULL, &e), -EXDEV);
+    snprintf(q, sizeof(q), "%sx/sub/a.txt", root);
+    assert_int_equal(vt_open_under(root, q, NULL, &e), -EXDEV);
+    /* A fifo must not hang the caller; a directory is not a file. */
+    snprintf(p, sizeof(p), "%s/fifo", root);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    assert_int_equal(vt_open_beneath(root, "fifo", NULL, &e), VT_EBADINPUT);
+    assert_int_equal(vt_open_beneath(root, "sub", NULL, &e), VT_EBADINPUT);
+    assert_int_equal(vt_open_beneath(root, "missing", NULL, &e), -ENOENT);
+
+    /* Another file renamed over the recorded one: same path, new inode. */
+    snprintf(p, sizeof(p), "%s/secret", root);
+    snprintf(q, sizeof(q), "%s/sub/a.txt", root);
+    assert_int_equal(rename(p, q), 0);
+    fd = vt_open_beneath(root, "sub/a.txt", &st, &e);
+    assert_true(fd >= 0);
+    assert_int_equal(vt_file_check(&st, &id, &e), VT_EAGAIN);
+    close(fd);
+    /* Without a recorded inode, a size change is still caught. */
+    id.dev = id.ino = 0;
+    fd = vt_open_beneath(root, "sub/a.txt", &st, &e);
+    assert_true(fd >= 0);
+    assert_int_equal(vt_file_check(&st, &id, &e), VT_EAGAIN);
+    close(fd);
+
+    snprintf(p, sizeof(p), "rm -rf '%s'", root);
+    assert_int_equal(system(p), 0);
+}
+
+static void test_safefile_openat2(void **state)
+{
+    (void)state;
+    vt__safefile_no_openat2 = 0;
+    safefile_cases();
+}
+
+static void test_safefile_walk(void **state)
+{
+    (void)state;
+    vt__safefile_no_openat2 = 1;
+    safefile_cases();
+    vt__safefile_no_openat2 = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -94,6 +197,8 @@ int main(void)
         cmocka_unit_test(test_buf_binary),
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_err),
+        cmocka_unit_test(test_safefile_openat2),
+        cmocka_unit_test(test_safefile_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
