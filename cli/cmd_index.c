@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/datalock.h"
 #include "cli/cmds.h"
 #include "common/conf.h"
 #include "common/log.h"
@@ -37,7 +38,8 @@ static void usage(FILE *f)
             "  --quiet           only warnings and errors\n"
             "\n"
             "exit status: 0 the run completed (per-file failures are in the summary),\n"
-            "1 a fatal error (a PATH missing, the index locked or unwritable),\n"
+            "1 a fatal error (a PATH missing, the index locked or unwritable, or its\n"
+            "folder served by a running vanthu serve),\n"
             "2 bad usage.\n");
 }
 
@@ -106,6 +108,20 @@ bad:
     if (cfg.npaths == 0) {
         fprintf(stderr, "vanthu index: no PATH given\n");
         goto usage_error;
+    }
+    /* Before anything is created or read: a folder served by a running
+     * vanthu serve is that server's to index. */
+    vt_err_clear(&err);
+    if (datalock_check_free(cfg.data_dir, &err) < 0) {
+        fprintf(stderr,
+                "vanthu index: '%s' is the index of %s.\n"
+                "The server indexes the files of its archive folders itself: copy or move\n"
+                "files into one of them and they become searchable once settled.  To index\n"
+                "another folder, add it to the server (--archive DIR, or [archive] path in\n"
+                "its vanthu.conf) and restart it, or stop the server and run vanthu index.\n",
+                cfg.data_dir, err.msg);
+        free(paths);
+        return 1;
     }
     cfg.paths = paths;
     cfg.progress = !quiet && isatty(STDERR_FILENO);

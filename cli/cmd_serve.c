@@ -16,6 +16,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 
 #include "cli/args.h"
 #include "cli/cmds.h"
+#include "cli/datalock.h"
 #include "common/conf.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -64,6 +67,7 @@ struct serve {
     char **roots;
     size_t nroots;
     unsigned max_inflight;
+    int lock_fd;
     int stopping;
     int exit_code;
 #ifdef HAVE_QUERY_HTTP
@@ -84,7 +88,7 @@ static void usage(FILE *f)
             "whatever changed while the server was down.\n"
             "\n"
             "options (flags override the configuration file):\n"
-            "  -c FILE           configuration file (INI; see README)\n"
+            "  -c FILE           configuration file (INI; its keys: vanthu serve --help-config)\n"
             "  --archive DIR     a folder to watch (repeatable; default ./archive)\n"
             "  --data DIR        index folder (default " VANTHU_DEFAULT_DATA ")\n"
             "  --listen H:P      query server address (default 127.0.0.1:8080)\n"
@@ -94,10 +98,47 @@ static void usage(FILE *f)
             "  --ocr-workers N   OCR worker processes (default: number of cores)\n"
             "  --ready-file F    write a line to F once serving (the port, or 'ready')\n"
             "  --log-level L     debug, info, warn, error\n"
+            "  --help-config     the keys of vanthu.conf\n"
             "\n"
             "signals: TERM/INT stop cleanly (exit 0), HUP reloads the -c file.\n"
             "exit status: 0 stopped cleanly, 1 a fatal error, 2 bad usage or configuration.\n");
 }
+
+/* The reference of vanthu.conf, printed by --help-config.  Kept beside
+ * the flags that override it; common/conf.c holds the key table it
+ * describes (a key missing here is a key users cannot find). */
+static const char config_help[] =
+    "vanthu.conf is an INI file; every key is optional.  Unknown sections or keys\n"
+    "and malformed values stop vanthu serve with the file and line.  Paths are\n"
+    "relative to the folder vanthu is started from.  Lines are at most 200 bytes.\n"
+    "\n"
+    "[archive]\n"
+    "  path = DIR             a folder to watch; repeat the line for several\n"
+    "                         (default ./archive)\n"
+    "  ignore = PATTERNS      comma-separated fnmatch patterns on file names\n"
+    "                         (default *.part, ~$*, .*, *.tmp)\n"
+    "  settle_ms = 1000       quiet time (size and mtime unchanged) before indexing\n"
+    "  reconcile_s = 600      full rescan period; 0: only at start and after errors\n"
+    "  max_pending = 20000    files waiting to settle before the watcher pauses\n"
+    "[index]\n"
+    "  data = DIR             index folder (default ./vanthu-data)\n"
+    "  commit_docs = 200      commit after this many documents...\n"
+    "  commit_ms = 1000       ...or this long after the first uncommitted one\n"
+    "  queue = 64             documents waiting for the writer\n"
+    "  max_text = 16777216    bytes of text kept per document\n"
+    "[ocr]\n"
+    "  workers = 0            OCR worker processes (0: one per core)\n"
+    "  lang = vie             Tesseract languages (vie, eng, vie+eng)\n"
+    "  timeout_s = 300        CPU time per document before it is marked failed\n"
+    "  max_mem_mb = 2048      memory limit of each worker\n"
+    "[server]\n"
+    "  listen = 127.0.0.1:8080   HTTP address (HOST:PORT, [IPv6]:PORT)\n"
+    "  web_dir = DIR          the search page's files (default: the built-in folder)\n"
+    "[log]\n"
+    "  level = info           debug, info, warn or error\n"
+    "\n"
+    "Command-line flags override the file.  SIGHUP re-reads it; archive folders,\n"
+    "the data folder and the listen address change only at a restart.\n";
 
 /* Configuration = defaults, then the file, then the flags. */
 static int build_conf(const struct flags *fl, struct conf *c, struct vt_err *err)
@@ -348,6 +389,9 @@ static int parse_flags(int argc, char **argv, struct flags *fl)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 1;
+        } else if (strcmp(argv[i], "--help-config") == 0) {
+            fputs(config_help, stdout);
+            return 1;
         } else if ((val = args_value(argc, argv, &i, "-c")) != NULL ||
                    (val = args_value(argc, argv, &i, "--config")) != NULL) {
             fl->conf_path = val;
@@ -384,6 +428,55 @@ bad:
         fprintf(stderr, "vanthu serve: bad value for %s: '%s'\n", argv[i - 1], val);
         return -1;
     }
+    return 0;
+}
+
+/* A taken port must be reported before the indexer starts its reconcile
+ * scan (which may OCR for minutes), so the address is tried here first.
+ * The query server binds it again for real a moment later; losing that
+ * race is reported there, as clearly. */
+static int check_listen(const char *listen, struct vt_err *err)
+{
+    const char *addr = listen;
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    struct addrinfo hints, *ai = NULL;
+    size_t hl;
+    int fd, rc = 0, one = 1;
+
+    if (colon == NULL || strcmp(colon + 1, "0") == 0)
+        return 0; /* port 0, or a form the query server will reject itself */
+    hl = (size_t)(colon - addr);
+    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
+        addr++;
+        hl -= 2;
+    }
+    if (hl >= sizeof(host))
+        return 0;
+    memcpy(host, addr, hl);
+    host[hl] = '\0';
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if (getaddrinfo(hl ? host : NULL, colon + 1, &hints, &ai) != 0 || ai == NULL)
+        return 0;
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+            rc = -errno;
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    if (rc == -EADDRINUSE)
+        return vt_err_set(err, rc,
+                          "%s is already in use (another vanthu serve, or another program); "
+                          "choose another address with --listen HOST:PORT or [server] listen "
+                          "in vanthu.conf",
+                          listen);
+    if (rc == -EACCES)
+        return vt_err_set(err, rc, "not allowed to listen on port %s; choose a port above 1023 "
+                                   "with --listen HOST:PORT", colon + 1);
     return 0;
 }
 
@@ -428,6 +521,12 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     log_set_level((enum log_level)sv.conf.log_level);
+    sv.lock_fd = -1;
+    if (check_listen(sv.conf.listen, &err) < 0) {
+        fprintf(stderr, "vanthu serve: %s\n", err.msg);
+        sv.exit_code = 1;
+        goto out_noloop;
+    }
     sv.roots = xcalloc(sv.conf.narchives, sizeof(char *));
     for (size_t i = 0; i < sv.conf.narchives; i++) {
         char *r = scan_root(sv.conf.archives[i], &err);
@@ -437,6 +536,12 @@ int cmd_serve(int argc, char **argv)
             goto out_noloop;
         }
         sv.roots[sv.nroots++] = r;
+    }
+    sv.lock_fd = datalock_take(sv.conf.data_dir, sv.conf.listen, sv.roots, sv.nroots, &err);
+    if (sv.lock_fd < 0) {
+        fprintf(stderr, "vanthu serve: %s\n", err.msg);
+        sv.exit_code = 1;
+        goto out_noloop;
     }
     sv.max_inflight = size_threadpool();
 
@@ -504,7 +609,6 @@ int cmd_serve(int argc, char **argv)
             goto run;
         }
         query_http_set_status_cb(sv.http, status_cb, &sv);
-        log_info("query server on port %d", query_http_port(sv.http));
     }
 #endif
     if (sv.flags.ready_file != NULL) {
@@ -530,6 +634,8 @@ run:
     if (sv.exit_code == 0)
         log_info("stopped cleanly");
 out_noloop:
+    if (sv.lock_fd >= 0)
+        close(sv.lock_fd);
     for (size_t i = 0; i < sv.nroots; i++)
         free(sv.roots[i]);
     free(sv.roots);

@@ -20,12 +20,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/sha256.h"
 #include "common/xalloc.h"
 #include "text/norm.h"
 #include "text/tok.h"
 
 #define SHARD_FMT "%s/shard-%u"
+#define STORAGE_LOCK_WAIT_MS 10000
+#define STORAGE_LOCK_POLL_MS 100
 
 struct storage {
     char *dir;
@@ -54,9 +57,36 @@ static int mkdir_p(const char *dir)
                 rc = -errno;
             *s = '/';
         }
-    if (rc == 0 && mkdir(p, 0755) < 0 && errno != EEXIST)
+    /* The index holds every document's text, whatever its access level:
+     * only its owner reads the folder. */
+    if (rc == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
         rc = -errno;
     free(p);
+    return rc;
+}
+
+/* A process killed with -9 may leave its shard lock held for a moment
+ * (by a child that inherited it, or by the lock helper Xapian forks where
+ * it has no open-file-description locks), so an immediate restart waits
+ * for the lock rather than failing; anything still locked after the wait
+ * is a live writer. */
+static int open_shard_writable(const char *path, struct xap_db **db, struct vt_err *err)
+{
+    struct timespec pause = {0, STORAGE_LOCK_POLL_MS * 1000000L};
+    int rc, waited = 0;
+
+    for (;;) {
+        rc = xap_open(path, 1, db, err);
+        if (rc != VT_ELOCKED || waited >= STORAGE_LOCK_WAIT_MS)
+            break;
+        if (waited == 0)
+            log_info("index '%s' is locked; waiting up to %d s for it to be released", path,
+                     STORAGE_LOCK_WAIT_MS / 1000);
+        nanosleep(&pause, NULL);
+        waited += STORAGE_LOCK_POLL_MS;
+    }
+    if (rc == 0 && waited > 0)
+        log_info("index '%s': lock taken after %d ms", path, waited);
     return rc;
 }
 
@@ -101,7 +131,7 @@ int storage_open(const char *dir, int writable, struct storage **out, struct vt_
         paths[k] = xasprintf(SHARD_FMT, dir, k);
     if (writable) {
         for (unsigned k = 0; k < n && rc == 0; k++)
-            rc = xap_open(paths[k], 1, &st->shard[k], err);
+            rc = open_shard_writable(paths[k], &st->shard[k], err);
     } else {
         rc = xap_open_multi((const char *const *)paths, n, &st->reader, err);
     }

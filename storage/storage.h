@@ -56,8 +56,10 @@ enum storage_slot {
 struct storage;
 struct storage_doc;
 
-/* Open the index in dir (created for writers).  New handle: free with
- * storage_close().  VT_ELOCKED if another writer holds it. */
+/* Open the index in dir (created for writers, mode 0700).  New handle:
+ * free with storage_close().  A writer waits up to 10 s for a lock left by
+ * a process that was just killed (logged), then fails with VT_ELOCKED:
+ * another writer holds it.  Blocks for that long: never the loop thread. */
 int storage_open(const char *dir, int writable, struct storage **out, struct vt_err *err);
 /* Does not commit: call storage_commit() first.  NULL-safe. */
 void storage_close(struct storage *st);

@@ -8,6 +8,8 @@
 
 #include "storage/xap.h"
 
+#include "common/log.h"
+
 #include <new>
 #include <string>
 #include <vector>
@@ -26,9 +28,26 @@ struct xap_query {
     Xapian::Query q;
 };
 
+/* Users read err->msg (CLI, HTTP errors), so it says what happened in
+ * plain words; Xapian's own type and text go to the log for the operator
+ * at debug level, where they help a bug report and frighten nobody. */
 static int xap__set(struct vt_err *err, int code, const Xapian::Error &e) noexcept
 {
-    return vt_err_set(err, code, "%s: %s", e.get_type(), e.get_msg().c_str());
+    const char *what;
+
+    switch (code) {
+    case VT_ELOCKED: what = "the index is locked by another vanthu process"; break;
+    case VT_EAGAIN: what = "the index changed while it was being read"; break;
+    case VT_ECORRUPT: what = "the index is damaged; rebuild it from the archive"; break;
+    case VT_ENOTFOUND: what = "no index there"; break;
+    case VT_EIO: what = "the index cannot be opened"; break;
+    default: what = "the index cannot be read or written"; break;
+    }
+    try {
+        log_debug("xapian: %s: %s", e.get_type(), e.get_msg().c_str());
+    } catch (...) {
+    }
+    return vt_err_set(err, code, "%s", what);
 }
 
 static int xap__fail(struct vt_err *err) noexcept
@@ -50,7 +69,11 @@ static int xap__fail(struct vt_err *err) noexcept
     } catch (const std::bad_alloc &) {
         return vt_err_set(err, VT_ENOMEM, "out of memory");
     } catch (const std::exception &e) {
-        return vt_err_set(err, VT_EINTERNAL, "C++ exception: %s", e.what());
+        try {
+            log_debug("C++ exception: %s", e.what());
+        } catch (...) {
+        }
+        return vt_err_set(err, VT_EINTERNAL, "internal error in the index wrapper");
     } catch (...) {
         return vt_err_set(err, VT_EINTERNAL, "unknown C++ exception");
     }
