@@ -301,5 +301,18 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('home').addEventListener('click', (ev) => { ev.preventDefault(); location.hash = ''; render(); });
   window.addEventListener('hashchange', render);
+  adoptQueryString();
   render();
 });
+
+// A link shared as /?q=... (what a form, a chat client or a person types)
+// opens that search: its parameters move into the hash, where state lives.
+function adoptQueryString() {
+  if (!location.search || location.hash.length > 1) return;
+  const from = new URLSearchParams(location.search.slice(1));
+  const to = new URLSearchParams();
+  for (const k of ['q', 'type', 'agency', 'year', 'from', 'to', 'sort', 'exact', 'page', 'doc']) {
+    if (from.get(k)) to.set(k, from.get(k));
+  }
+  history.replaceState(null, '', location.pathname + (to.toString() ? '#' + to.toString() : ''));
+}

@@ -71,6 +71,15 @@ try {
     if (shots) await page.screenshot({ path: join(shots, 'search-desktop.png'), fullPage: false });
   });
 
+  await step('a shared /?q= link opens that search', async () => {
+    await page.goto(base + '/?q=' + encodeURIComponent('chữ ký số'));
+    await page.waitForFunction(() => [...document.querySelectorAll('#results .result .title')]
+      .some((t) => t.textContent.includes('1502/STTTT')));
+    assert((await page.inputValue('#q')) === 'chữ ký số', 'the query box does not show the query');
+    assert(await page.evaluate(() => location.hash.includes('q=') && location.search === ''),
+      'the query did not move into the hash');
+  });
+
   await step('filter by a facet (type: Công văn)', async () => {
     await page.fill('#q', '');
     await page.click('#go');
