@@ -12,3 +12,7 @@ include tests/unit/indexer/local.mk
 include tests/unit/query/local.mk
 include tests/integration/local.mk
 include tests/unit/ocr/local.mk
+
+# The module graph of the layout, checked on every include.
+TESTS += tests/check-includes.sh
+EXTRA_DIST += tests/check-includes.sh
