@@ -22,7 +22,7 @@ BUILD=${BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build-normal}
 W=${W:-/tmp/vanthu-bench-meta}
 LOCK=${LOCK:-/tmp/vanthu-bench.lock}
 
-pages() { rm -rf "$W/pages"; python3 "$here/meta-e2e.py" "$W/pages" --set bench; }
+pages() { rm -rf "$W/pages"; python3 "$here/../tests/fixtures/official-pages.py" "$W/pages" --set bench; }
 
 ocr() {
     rm -rf "$W/ocr"; mkdir -p "$W/ocr"

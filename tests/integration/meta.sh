@@ -1,15 +1,15 @@
 #!/bin/sh
-# End-to-end metadata test (issue 6): two official-format pages (a quyết
-# định and a công văn, Nghị định 30/2020 layout) and a news page are
-# rendered by bench/meta-e2e.py, OCR'd by the real `vanthu ocr`, and the
-# extractor (bench/meta-e2e) must find every field of the official pages and
-# none on the news page.  TAP output.  Skipped (exit 77) when ImageMagick has
-# no pango coder (Debian: libmagickcore-6.q16-6-extra).
+# End-to-end metadata test: two official-format pages (a quyết định and a
+# công văn, Nghị định 30/2020 layout) and a news page are rendered by
+# tests/fixtures/official-pages.py, indexed by the real `vanthu index` (OCR
+# included), and every field of the official pages must be in the records
+# `vanthu search --json` returns, and none on the news page.  TAP output.
+# Skipped (exit 77) when ImageMagick has no pango coder (Debian:
+# libmagickcore-6.q16-6-extra).
 #
 # Env (set by `make check`): top_srcdir, top_builddir, VANTHU.
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}" "${VANTHU:?}"
-E2E=$top_builddir/bench/meta-e2e
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vt-meta-it.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 n=0
@@ -20,19 +20,31 @@ if ! convert -list format 2>/dev/null | grep -q '^ *PANGO'; then
     echo "1..0 # SKIP ImageMagick has no pango coder"
     exit 77
 fi
-if ! python3 "$top_srcdir/bench/meta-e2e.py" "$tmp/pages" --set test --font "DejaVu Serif" \
-    > "$tmp/render.log" 2>&1; then
+if ! python3 "$top_srcdir/tests/fixtures/official-pages.py" "$tmp/pages" --set test \
+    --font "DejaVu Serif" > "$tmp/render.log" 2>&1; then
     notok "render pages"; sed 's/^/# /' "$tmp/render.log"; echo "1..$n"; exit 1
 fi
 ok "render pages"
 
-(cd "$tmp/pages" && "$VANTHU" ocr --workers 1 --out "$tmp/ocr" d00_clean.png d01_clean.png \
-    o_news_clean.png) 2> "$tmp/ocr.err"
+mkdir -p "$tmp/archive"
+cp "$tmp/pages/d00_clean.png" "$tmp/pages/d01_clean.png" "$tmp/pages/o_news_clean.png" \
+    "$tmp/archive/"
+"$VANTHU" index --quiet --ocr-workers 1 --data "$tmp/data" "$tmp/archive" 2> "$tmp/index.err"
 rc=$?
-if [ "$rc" = 0 ]; then ok "ocr exits 0"; else notok "ocr exits $rc"; sed 's/^/# /' "$tmp/ocr.err"; fi
+if [ "$rc" = 0 ]; then ok "vanthu index exits 0"
+else notok "vanthu index exits $rc"; sed 's/^/# /' "$tmp/index.err"; fi
 
-"$E2E" "$tmp/ocr/d00_clean.txt" "$tmp/ocr/d01_clean.txt" "$tmp/ocr/o_news_clean.txt" > "$tmp/got.tsv"
-# field NAME COLUMN WANT: the extracted value of COLUMN for page NAME
+# The records as TSV: name (without .png), then the fields below.
+"$VANTHU" search --data "$tmp/data" --json --limit 10 '' | python3 -c '
+import json, sys
+cols = ["number", "type", "issued", "agency", "subject", "signer"]
+print("name\t" + "\t".join(cols))
+for r in json.load(sys.stdin)["results"]:
+    m = r.get("meta") or {}
+    name = r["path"].rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    print(name + "\t" + "\t".join(str(m.get(c, "")).replace("\t", " ") for c in cols))
+' > "$tmp/got.tsv"
+# field NAME COLUMN WANT: the indexed value of COLUMN for page NAME
 field() {
     got=$(awk -F'\t' -v n="$1" -v c="$2" '
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }

@@ -24,8 +24,8 @@ TESTS += tests/integration/ocr.sh
 EXTRA_DIST += tests/integration/ocr.sh tests/fixtures/make-ocr-fixtures.sh \
 	tests/fixtures/ocr/letter.txt tests/fixtures/ocr/notice.txt
 
-# End-to-end metadata (issue 6): rendered official pages OCR'd by vanthu and
-# read by the extractor driver bench/meta-e2e (built in text/meta.mk).
+# End-to-end metadata: rendered official pages indexed (OCR included) by
+# the real vanthu index, fields read back from vanthu search --json.
 # Skipped without ImageMagick's pango coder (libmagickcore-6.q16-6-extra).
 TESTS += tests/integration/meta.sh
 EXTRA_DIST += tests/integration/meta.sh
