@@ -26,7 +26,8 @@
  * space (to line breaks inside <pre>); entities are decoded (all of
  * Latin-1, the common typographic ones, numeric references with the
  * Windows-1252 fix-up for 0x80-0x9F).  The first <title> goes to res->title
- * and not into the text.  <meta charset> (either form) is remembered only
+ * and not into the text.  Plain text that opens like Markdown (a heading,
+ * front matter) gets that heading as res->title, and keeps it in the text.  <meta charset> (either form) is remembered only
  * to explain a decoding failure: we accept a page whose bytes are UTF-8
  * whatever it declares, and reject one that is not UTF-8.
  *
@@ -40,6 +41,7 @@
 #include "common/err.h"
 #include "common/xalloc.h"
 #include "indexer/detect.h"
+#include "text/meta.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -220,6 +222,7 @@ enum h_state {
 #define H_ENT_MAX 32
 #define H_STAGE 4096 /* plus room for a separator and one character */
 #define H_TITLE_RAW (4 * EXTRACT_MAX_TITLE)
+#define MD_HEAD (16 * 1024) /* a Markdown title is looked for this far */
 
 struct html {
     enum h_state st;
@@ -1016,48 +1019,28 @@ static int html_feed(struct xctx *x, const char *p, size_t n)
     return rc;
 }
 
-/* Collapse white space, cap at EXTRACT_MAX_TITLE on a character boundary,
- * replace invalid UTF-8 with U+FFFD; NULL when nothing visible is left. */
+/* The title as text_title_fit() makes it: white space collapsed, at most
+ * EXTRACT_MAX_TITLE bytes, shortened at a word boundary with "…"; NULL when
+ * nothing visible is left. */
 static char *title_clean(const char *s, size_t n)
 {
-    struct buf b;
-    bool space = false;
-    size_t i = 0;
+    return text_title_fit(s, n, 0, EXTRACT_MAX_TITLE);
+}
 
-    buf_init(&b, EXTRACT_MAX_TITLE + 8);
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-        int st;
+/* Plain text whose opening may be Markdown's: libmagic names Markdown
+ * text/plain (file 5.44 has no rule for it; later ones may say
+ * text/markdown), and a file it could not name is plain text once it has
+ * decoded.  Text it names otherwise (scripts, with the system database;
+ * JSON, XML) is left alone, since a script's "# ..." is a comment.  With
+ * vanthu's own rules most scripts are text/plain, and their "#!" line opens
+ * no heading. */
+static bool maybe_markdown(const struct xctx *x)
+{
+    const char *m = x->res->mime;
 
-        if (is_space(c) || c == '\v') {
-            space = b.len > 0;
-            i++;
-            continue;
-        }
-        if (space && buf_addc(&b, ' ') < 0)
-            break;
-        space = false;
-        if (len <= n - i && utf8_scan((const unsigned char *)s + i, len, &st) == len) {
-            if (buf_add(&b, s + i, len) < 0)
-                break;
-            i += len;
-        } else {
-            if (buf_add(&b, "\xEF\xBF\xBD", 3) < 0)
-                break;
-            i++;
-        }
-    }
-    if (b.len > EXTRACT_MAX_TITLE) {
-        buf_setlen(&b, utf8_cut(b.ptr, EXTRACT_MAX_TITLE));
-        while (b.len > 0 && b.ptr[b.len - 1] == ' ')
-            buf_setlen(&b, b.len - 1);
-    }
-    if (b.len == 0) {
-        buf_release(&b);
-        return NULL;
-    }
-    return buf_detach(&b, NULL);
+    return x->unknown || (m != NULL && (strcmp(m, "text/plain") == 0 ||
+                                        strcmp(m, "text/markdown") == 0 ||
+                                        strcmp(m, "text/x-markdown") == 0));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1118,6 +1101,14 @@ static int stream_end(struct xctx *x, struct vt_err *err)
         if (rc < 0)
             return vt_err_set(err, rc, "out of memory");
         x->res->title = title_clean(buf_str(&h->title), h->title.len);
+    } else if (maybe_markdown(x)) {
+        /* The type comes from the content, and so does this: only a text
+         * that opens with a Markdown heading or front matter gets a title,
+         * whatever the file's name. */
+        const struct buf *t = &x->res->text;
+
+        x->res->title = text_title_markdown(buf_str(t), t->len < MD_HEAD ? t->len : MD_HEAD, 0,
+                                            EXTRACT_MAX_TITLE);
     }
     x->res->kind = x->html ? EXTRACT_HTML : EXTRACT_TEXT;
     x->res->pages = 1;

@@ -24,6 +24,13 @@
  * libmagic cannot name (application/octet-stream) is tried as text, so
  * random bytes fail with VT_EENCODING, not VT_EUNSUPPORTED.
  *
+ * Titles: an HTML page's first <title>; a text (text/plain, or a file
+ * libmagic cannot name) whose opening is Markdown's -- front matter with a
+ * title, an ATX or Setext heading, a line in strong emphasis -- gets that
+ * heading without its syntax.  This too is read from the content: a .md
+ * file that opens with a paragraph has no title of its own, a .txt file
+ * that opens with "# Heading" has one.
+ *
  * Output: res->text is valid UTF-8 without NUL bytes.  It has exactly
  * res->pages - 1 form feeds: text and HTML are one page (a form feed in a
  * text file becomes '\n').
@@ -46,7 +53,8 @@
 struct vt_err;
 
 #define EXTRACT_DEFAULT_MAX_TEXT ((size_t)64 * 1024 * 1024)
-/* res->title is cut (on a character boundary) to this many bytes. */
+/* res->title is shortened to at most this many bytes, at a word boundary
+ * and ending in "…" (text_title_fit()). */
 #define EXTRACT_MAX_TITLE 1024
 
 enum extract_kind {
@@ -67,7 +75,9 @@ struct extract_config {
 struct extract_result {
     char *mime;             /* libmagic's type, e.g. "text/plain"; owned; NULL
                                until detection has run */
-    char *title;            /* HTML <title>, whitespace
+    char *title;            /* HTML <title>, or the heading or
+                               front-matter title a text opens with
+                               (text_title_markdown()); whitespace
                                collapsed; owned; NULL if none */
     struct buf text;        /* UTF-8; pages separated by '\f' (see above) */
     unsigned pages;         /* 1 for text and HTML; 0 else */

@@ -854,12 +854,14 @@ static size_t last_cell(const struct mpage *pg, size_t b, size_t e)
 struct sbuf {
     char s[TEXT_META_FIELD_MAX];
     size_t n;
+    int cut; /* something was left out at the cap (see sb_fit()) */
 };
 
 static void sb_reset(struct sbuf *sb)
 {
     sb->n = 0;
     sb->s[0] = '\0';
+    sb->cut = 0;
 }
 
 /* Append one code point; silently stops at the cap (on a whole character). */
@@ -868,8 +870,12 @@ static void sb_cp(struct sbuf *sb, int32_t c)
     utf8proc_uint8_t u[4];
     utf8proc_ssize_t k = utf8proc_encode_char(c, u);
 
-    if (k < 1 || sb->n + (size_t)k + 1 > sizeof(sb->s))
+    if (k < 1)
         return;
+    if (sb->n + (size_t)k + 1 > sizeof(sb->s)) {
+        sb->cut = 1;
+        return;
+    }
     memcpy(sb->s + sb->n, u, (size_t)k);
     sb->n += (size_t)k;
     sb->s[sb->n] = '\0';
@@ -884,6 +890,7 @@ static void sb_str(struct sbuf *sb, const char *s)
         k = sizeof(sb->s) - 1 - sb->n;
         while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
             k--;
+        sb->cut = 1;
     }
     memcpy(sb->s + sb->n, s, k);
     sb->n += k;
@@ -1775,6 +1782,919 @@ static int find_signer(const struct mpage *pg, struct signer *out)
 }
 
 /* ------------------------------------------------------------------ */
+/* Titles
+ *
+ * A title is shortened where a reader would shorten it: at a word
+ * boundary, at the end of a sentence or clause when one falls in the last
+ * third of the room, and then says so with "…".  Lengths count code
+ * points, and a cut falls between grapheme clusters, so neither a UTF-8
+ * sequence nor a combining mark is ever parted from its letter.
+ *
+ * Markdown is read only as far as a title needs: the heading a document
+ * opens with (after any front matter), without its markers, and without
+ * the inline syntax that would show literally (emphasis, code, links,
+ * images, autolinks, tags, escapes).  The emphasis rules are CommonMark's
+ * (flanking runs, the rule of three), so "snake_case_name" and "2 * 3 * 4"
+ * keep their characters. */
+
+#define ELLIPSIS "\xE2\x80\xA6" /* U+2026 */
+#define MD_LINE_MAX 4096        /* longest heading line read, in bytes */
+
+static int is_title_space(int32_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
+           c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
+           c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* Left out of a title: controls and a stray byte-order mark. */
+static int is_title_drop(int32_t c)
+{
+    return c < 0x20 || (c >= 0x7F && c < 0xA0) || c == 0xFEFF;
+}
+
+/* Decode one code point of (s, n), n > 0; an invalid byte reads as
+ * U+FFFD.  Returns the bytes used. */
+static size_t title_decode(const char *s, size_t n, int32_t *c)
+{
+    utf8proc_int32_t d;
+    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &d);
+
+    if (k < 1) {
+        *c = 0xFFFD;
+        return 1;
+    }
+    *c = d;
+    return (size_t)k;
+}
+
+/* A title being cut: its code points and their UTF-8. */
+struct tline {
+    int32_t *cp;
+    size_t *off; /* off[k]: where cp[k] starts in u; off[n] is ulen */
+    char *u;
+    size_t n, ulen, cap;
+};
+
+static void tl_push(struct tline *t, int32_t c)
+{
+    utf8proc_uint8_t e[4];
+    utf8proc_ssize_t k = utf8proc_encode_char(c, e);
+
+    if (k < 1)
+        return;
+    if (t->n + 1 >= t->cap) {
+        t->cap = t->cap > 0 ? 2 * t->cap : 64;
+        t->cp = xrealloc(t->cp, t->cap * sizeof(*t->cp));
+        t->off = xrealloc(t->off, (t->cap + 1) * sizeof(*t->off));
+        t->u = xrealloc(t->u, 4 * t->cap);
+    }
+    t->cp[t->n] = c;
+    t->off[t->n] = t->ulen;
+    memcpy(t->u + t->ulen, e, (size_t)k);
+    t->ulen += (size_t)k;
+    t->n++;
+    t->off[t->n] = t->ulen;
+}
+
+static void tl_release(struct tline *t)
+{
+    free(t->cp);
+    free(t->off);
+    free(t->u);
+}
+
+static int is_dash(int32_t c)
+{
+    return c == '-' || c == 0x2013 || c == 0x2014;
+}
+
+/* A cut before cp[c] (a space) ends a sentence: after '!', '?', '…', "..."
+ * or a '.' that closes a word with a lower-case letter ("format.", not the
+ * "TP." of "TP. Hồ Chí Minh" nor the "1." of "Điều 1."), closing quotes
+ * and brackets allowed after it. */
+static int sentence_end(const struct tline *t, size_t c)
+{
+    size_t j = c - 1, lower = 0, letters = 0;
+
+    while (j > 0 && c - j <= 2 &&
+           (t->cp[j] == ')' || t->cp[j] == ']' || t->cp[j] == '"' || t->cp[j] == '\'' ||
+            t->cp[j] == 0x201D || t->cp[j] == 0x2019 || t->cp[j] == 0xBB))
+        j--;
+    if (t->cp[j] == '!' || t->cp[j] == '?' || t->cp[j] == 0x2026)
+        return 1;
+    if (t->cp[j] != '.' || j == 0)
+        return 0;
+    if (t->cp[j - 1] == '.')
+        return 1;
+    for (size_t k = j; k > 0 && t->cp[k - 1] != ' '; k--) {
+        letters += is_letter(t->cp[k - 1]);
+        lower += is_lower(t->cp[k - 1]);
+    }
+    return letters >= 2 && lower > 0;
+}
+
+/* A cut before cp[c] (a space) ends a clause: after ',', ';', ':' or a
+ * dash standing between spaces ("30/2020/NĐ-CP - Về công tác văn thư"). */
+static int clause_end(const struct tline *t, size_t c)
+{
+    int32_t p = t->cp[c - 1];
+
+    return p == ',' || p == ';' || p == ':' || (is_dash(p) && c >= 2 && t->cp[c - 2] == ' ');
+}
+
+/* Left off the end of a shortened title, before its "…". */
+static int is_cut_trim(int32_t c)
+{
+    return c == ' ' || c == ',' || c == ';' || c == ':' || c == '.' || is_dash(c) || c == '(' ||
+           c == '[' || c == '{' || c == 0x201C || c == 0x2018 || c == 0xAB || c == '/';
+}
+
+/* text_title_fit(); more: (s, n) is itself cut off, so it counts as longer
+ * than the room even when it fits, and what followed it is unknown. */
+static char *title_fit(const char *s, size_t n, size_t max_chars, size_t max_bytes, int more)
+{
+    struct tline t;
+    size_t i = 0, room_c, room_b, room, cut = 0, word = 0, sentence = 0, clause = 0;
+    int space = 0;
+    char *r = NULL;
+
+    memset(&t, 0, sizeof(t));
+    /* Read no more than the limits need: one character past the room
+     * tells whether the cut falls before a space. */
+    while (i < n) {
+        int32_t c;
+
+        i += title_decode(s + i, n - i, &c);
+        if (is_title_space(c)) {
+            space = t.n > 0;
+            continue;
+        }
+        if (is_title_drop(c))
+            continue;
+        if (space)
+            tl_push(&t, ' ');
+        space = 0;
+        tl_push(&t, c);
+        if ((max_chars > 0 && t.n > max_chars + 1) || (max_bytes > 0 && t.ulen > max_bytes + 4))
+            break;
+    }
+    if (t.n == 0)
+        goto out;
+    if (!more && (max_chars == 0 || t.n <= max_chars) && (max_bytes == 0 || t.ulen <= max_bytes)) {
+        r = xstrndup(t.u, t.ulen);
+        goto out;
+    }
+
+    /* Room for the text before the ellipsis (one character, three bytes). */
+    room_c = max_chars > 0 ? max_chars - 1 : (size_t)-1;
+    room_b = max_bytes > 0 ? (max_bytes > 3 ? max_bytes - 3 : 0) : (size_t)-1;
+    for (room = 0; room < t.n && room + 1 <= room_c && t.off[room + 1] <= room_b; room++)
+        ;
+    /* Cuts before a space, or before the ',' ';' ':' '.' that ends a word
+     * ahead of a space (the mark goes too).  A cut before cp[c] with c ==
+     * t.n (all of a text that was itself cut off) is never taken: what came
+     * next is unknown. */
+    for (size_t c = 1; c <= room && c < t.n; c++) {
+        size_t sp = c;
+
+        if (t.cp[c] != ' ') {
+            if (c + 1 >= t.n || t.cp[c + 1] != ' ' ||
+                (t.cp[c] != ',' && t.cp[c] != ';' && t.cp[c] != ':' && t.cp[c] != '.'))
+                continue;
+            sp = c + 1;
+        }
+        word = c;
+        if (3 * c < 2 * room)
+            continue;
+        if (sentence_end(&t, sp))
+            sentence = c;
+        else if (clause_end(&t, sp) ||
+                 (sp + 2 < t.n && is_dash(t.cp[sp + 1]) && t.cp[sp + 2] == ' '))
+            clause = c;
+    }
+    cut = sentence > 0 ? sentence : clause > 0 ? clause : word;
+    if (cut == 0) {
+        /* One word longer than the room: cut between two clusters. */
+        utf8proc_int32_t state = 0;
+
+        for (size_t c = 1; c <= room && c < t.n; c++)
+            if (utf8proc_grapheme_break_stateful(t.cp[c - 1], t.cp[c], &state))
+                cut = c;
+    }
+    while (cut > 0 && is_cut_trim(t.cp[cut - 1]))
+        cut--;
+    if (cut == 0)
+        goto out;
+    r = xmalloc(t.off[cut] + sizeof(ELLIPSIS));
+    memcpy(r, t.u, t.off[cut]);
+    /* A kept "…" already says it: "Chờ đợi…", not "Chờ đợi……". */
+    strcpy(r + t.off[cut], t.cp[cut - 1] == 0x2026 ? "" : ELLIPSIS);
+out:
+    tl_release(&t);
+    return r;
+}
+
+char *text_title_fit(const char *s, size_t n, size_t max_chars, size_t max_bytes)
+{
+    if (s == NULL)
+        return NULL;
+    return title_fit(s, n, max_chars, max_bytes, 0);
+}
+
+/* A value cut off at the sbuf cap ends at a word boundary with "…"
+ * instead (the cap is the same). */
+static void sb_fit(struct sbuf *sb)
+{
+    char *r;
+
+    if (!sb->cut)
+        return;
+    r = title_fit(sb->s, sb->n, 0, sizeof(sb->s) - 1, 1);
+    sb_reset(sb);
+    if (r != NULL)
+        sb_str(sb, r);
+    free(r);
+}
+
+/* Markdown, inline */
+
+enum { MD_DROP = 1, MD_LIT = 2 };
+
+struct md_run {
+    size_t len;  /* of the run of '*', '_' or '~', as written */
+    size_t b, e; /* what is left of it: [b, e) */
+    char ch;
+    unsigned char open, close;
+};
+
+static int is_ascii_punct(unsigned char c)
+{
+    return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+           (c >= '{' && c <= '~');
+}
+
+static int is_md_punct(int32_t c)
+{
+    if (c < 0x80)
+        return is_ascii_punct((unsigned char)c);
+    switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_PC:
+    case UTF8PROC_CATEGORY_PD:
+    case UTF8PROC_CATEGORY_PS:
+    case UTF8PROC_CATEGORY_PE:
+    case UTF8PROC_CATEGORY_PI:
+    case UTF8PROC_CATEGORY_PF:
+    case UTF8PROC_CATEGORY_PO:
+    case UTF8PROC_CATEGORY_SM:
+    case UTF8PROC_CATEGORY_SC:
+    case UTF8PROC_CATEGORY_SK:
+    case UTF8PROC_CATEGORY_SO:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The code point before s[i] (' ' at the start) and at s[j] (' ' at the end). */
+static int32_t md_before(const char *s, size_t i)
+{
+    size_t k;
+    int32_t c;
+
+    if (i == 0)
+        return ' ';
+    for (k = i - 1; k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80 && i - k < 4; k--)
+        ;
+    if (title_decode(s + k, i - k, &c) != i - k)
+        return 0xFFFD;
+    return c;
+}
+
+static int32_t md_at(const char *s, size_t n, size_t j)
+{
+    int32_t c;
+
+    if (j >= n)
+        return ' ';
+    title_decode(s + j, n - j, &c);
+    return c;
+}
+
+/* Index of the ']' closing the '[' at s[i], or NOPOS. */
+static size_t md_bracket(const char *s, size_t n, size_t i)
+{
+    unsigned depth = 0;
+
+    for (size_t j = i; j < n; j++) {
+        if (s[j] == '\\' && j + 1 < n) {
+            j++;
+        } else if (s[j] == '[') {
+            depth++;
+        } else if (s[j] == ']' && --depth == 0) {
+            return j;
+        }
+    }
+    return NOPOS;
+}
+
+/* Index of the ')' closing the '(' at s[i], or NOPOS. */
+static size_t md_paren(const char *s, size_t n, size_t i)
+{
+    unsigned depth = 0;
+
+    for (size_t j = i; j < n; j++) {
+        if (s[j] == '\\' && j + 1 < n) {
+            j++;
+        } else if (s[j] == '<' && j == i + 1) {
+            /* <destination with spaces or parentheses> */
+            while (j < n && s[j] != '>')
+                j++;
+        } else if (s[j] == '(') {
+            depth++;
+        } else if (s[j] == ')' && --depth == 0) {
+            return j;
+        }
+    }
+    return NOPOS;
+}
+
+/* Length of the autolink "<scheme:...>" or tag "<b>", "</span>",
+ * "<img src=x/>" at s[i], or 0.  *keep: the autolink's URL stays. */
+static size_t md_angle(const char *s, size_t n, size_t i, int *keep)
+{
+    size_t j = i + 1, k;
+
+    *keep = 0;
+    k = j;
+    while (k < n && k - j < 32 &&
+           ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') ||
+            (k > j && ((s[k] >= '0' && s[k] <= '9') || s[k] == '+' || s[k] == '.' || s[k] == '-'))))
+        k++;
+    if (k - j >= 2 && k < n && s[k] == ':') {
+        while (k < n && s[k] != '>' && s[k] != '<' && s[k] != ' ')
+            k++;
+        if (k < n && s[k] == '>') {
+            *keep = 1;
+            return k + 1 - i;
+        }
+        return 0;
+    }
+    if (j < n && s[j] == '/')
+        j++;
+    k = j;
+    while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') ||
+                     (k > j && ((s[k] >= '0' && s[k] <= '9') || s[k] == '-'))))
+        k++;
+    if (k == j || k >= n)
+        return 0;
+    if (s[k] == ' ' || s[k] == '\t') {
+        while (k < n && s[k] != '>' && s[k] != '<')
+            k++;
+    } else if (s[k] == '/') {
+        k++;
+    }
+    return k < n && s[k] == '>' ? k + 1 - i : 0;
+}
+
+static void md_mark(unsigned char *fl, size_t b, size_t e, unsigned char f)
+{
+    for (size_t k = b; k < e; k++)
+        fl[k] |= f;
+}
+
+/* CommonMark's "process emphasis" over the runs, marking the delimiters
+ * that pair up as dropped. */
+static void md_emphasis(struct md_run *run, size_t nrun, unsigned char *fl)
+{
+    size_t *stack = xmalloc((nrun + 1) * sizeof(*stack)), top = 0;
+
+    for (size_t r = 0; r < nrun; r++) {
+        struct md_run *cl = &run[r];
+
+        while (cl->close && cl->e > cl->b) {
+            size_t s = top, k;
+            struct md_run *op = NULL;
+
+            while (s > 0) {
+                struct md_run *o = &run[stack[s - 1]];
+
+                if (o->ch == cl->ch && o->e > o->b &&
+                    (cl->ch != '~' || (o->len == 2 && cl->len == 2)) &&
+                    !((o->close || cl->open) && (o->len + cl->len) % 3 == 0 &&
+                      !(o->len % 3 == 0 && cl->len % 3 == 0))) {
+                    op = o;
+                    break;
+                }
+                s--;
+            }
+            if (op == NULL)
+                break;
+            k = op->e - op->b >= 2 && cl->e - cl->b >= 2 ? 2 : 1;
+            md_mark(fl, op->e - k, op->e, MD_DROP);
+            md_mark(fl, cl->b, cl->b + k, MD_DROP);
+            op->e -= k;
+            cl->b += k;
+            top = op->e > op->b ? s : s - 1;
+        }
+        if (cl->open && cl->e > cl->b)
+            stack[top++] = r;
+    }
+    free(stack);
+}
+
+/* Append (s, n), one line of Markdown inline content, to out without its
+ * syntax: "**Nghị định** [30/2020](url) `NĐ-CP`" -> "Nghị định 30/2020
+ * NĐ-CP".  n is at most MD_LINE_MAX. */
+static void md_inline(const char *s, size_t n, struct buf *out)
+{
+    unsigned char *fl = xcalloc(n + 1, 1);
+    struct md_run *run = NULL;
+    size_t nrun = 0, cap = 0, i = 0;
+
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t j, k;
+        int keep;
+
+        if (fl[i] != 0) {
+            i++;
+            continue;
+        }
+        if (c == '\\' && i + 1 < n && is_ascii_punct((unsigned char)s[i + 1])) {
+            fl[i] |= MD_DROP;
+            fl[i + 1] |= MD_LIT;
+            i += 2;
+        } else if (c == '`') {
+            for (k = i; k < n && s[k] == '`'; k++)
+                ;
+            /* The closing run has exactly as many backticks. */
+            for (j = k; j < n; j++) {
+                size_t e = j;
+
+                if (s[j] != '`')
+                    continue;
+                while (e < n && s[e] == '`')
+                    e++;
+                if (e - j == k - i)
+                    break;
+                j = e;
+            }
+            if (j >= n) {
+                md_mark(fl, i, k, MD_LIT);
+                i = k;
+                continue;
+            }
+            md_mark(fl, i, k, MD_DROP);
+            md_mark(fl, k, j, MD_LIT);
+            md_mark(fl, j, j + (k - i), MD_DROP);
+            i = j + (k - i);
+        } else if (c == '[' || (c == '!' && i + 1 < n && s[i + 1] == '[')) {
+            size_t lb = c == '!' ? i + 1 : i, rb = md_bracket(s, n, lb), end = NOPOS;
+
+            if (rb != NOPOS && lb + 1 < n && s[lb + 1] == '^' && c == '[') {
+                md_mark(fl, lb, rb + 1, MD_DROP); /* footnote reference */
+                i = rb + 1;
+                continue;
+            }
+            if (rb != NOPOS && rb + 1 < n && s[rb + 1] == '(')
+                end = md_paren(s, n, rb + 1);
+            else if (rb != NOPOS && rb + 1 < n && s[rb + 1] == '[')
+                end = md_bracket(s, n, rb + 1);
+            if (end == NOPOS) {
+                fl[i] |= MD_LIT;
+                i++;
+                continue;
+            }
+            /* The link text stays and is read on; the rest goes. */
+            md_mark(fl, i, lb + 1, MD_DROP);
+            md_mark(fl, rb, end + 1, MD_DROP);
+            i = lb + 1;
+        } else if (c == '<' && (k = md_angle(s, n, i, &keep)) > 0) {
+            if (keep) {
+                fl[i] |= MD_DROP;
+                md_mark(fl, i + 1, i + k - 1, MD_LIT);
+                fl[i + k - 1] |= MD_DROP;
+            } else {
+                md_mark(fl, i, i + k, MD_DROP);
+            }
+            i += k;
+        } else if (c == '*' || c == '_' || c == '~') {
+            int32_t before, after;
+            int bs, as, bp, ap, left, right;
+            struct md_run *m;
+
+            for (k = i; k < n && s[k] == (char)c && fl[k] == 0; k++)
+                ;
+            before = md_before(s, i);
+            after = md_at(s, n, k);
+            bs = is_title_space(before);
+            as = is_title_space(after);
+            bp = is_md_punct(before);
+            ap = is_md_punct(after);
+            left = !as && (!ap || bs || bp);
+            right = !bs && (!bp || as || ap);
+            if (nrun == cap) {
+                cap = cap > 0 ? 2 * cap : 16;
+                run = xrealloc(run, cap * sizeof(*run));
+            }
+            m = &run[nrun++];
+            m->b = i;
+            m->len = k - i;
+            m->e = k;
+            m->ch = (char)c;
+            m->open = (unsigned char)(c == '_' ? left && (!right || bp) : left);
+            m->close = (unsigned char)(c == '_' ? right && (!left || ap) : right);
+            i = k;
+        } else {
+            i++;
+        }
+    }
+    md_emphasis(run, nrun, fl);
+    for (i = 0; i < n; i++)
+        if (!(fl[i] & MD_DROP))
+            (void)buf_addc(out, s[i]);
+    free(run);
+    free(fl);
+}
+
+/* Markdown, blocks */
+
+/* [b, e) of the line at i and the start of the next; e is before "\r\n". */
+static size_t md_line(const char *s, size_t n, size_t i, size_t *e)
+{
+    const char *nl = i < n ? memchr(s + i, '\n', n - i) : NULL;
+    size_t k = nl != NULL ? (size_t)(nl - s) : n;
+
+    *e = k;
+    while (*e > i && (s[*e - 1] == '\r' || s[*e - 1] == ' ' || s[*e - 1] == '\t'))
+        (*e)--;
+    return nl != NULL ? k + 1 : n;
+}
+
+/* Up to three spaces of indentation; NOPOS for more (indented code). */
+static size_t md_indent(const char *s, size_t b, size_t e)
+{
+    size_t k = b;
+
+    while (k < e && s[k] == ' ' && k - b < 4)
+        k++;
+    return k - b >= 4 ? NOPOS : k;
+}
+
+/* "---", "* * *", "___": a thematic break (or a front-matter fence). */
+static int md_break(const char *s, size_t b, size_t e)
+{
+    size_t k = md_indent(s, b, e), count = 0;
+    char ch;
+
+    if (k == NOPOS || k >= e || (s[k] != '-' && s[k] != '*' && s[k] != '_'))
+        return 0;
+    ch = s[k];
+    for (; k < e; k++) {
+        if (s[k] == ch)
+            count++;
+        else if (s[k] != ' ' && s[k] != '\t')
+            return 0;
+    }
+    return count >= 3;
+}
+
+/* "===" or "---" under a paragraph line. */
+static int md_underline(const char *s, size_t b, size_t e)
+{
+    size_t k = md_indent(s, b, e);
+    char ch;
+
+    if (k == NOPOS || k >= e || (s[k] != '=' && s[k] != '-'))
+        return 0;
+    for (ch = s[k]; k < e && s[k] == ch; k++)
+        ;
+    return k == e;
+}
+
+/* A line that opens some other block than a paragraph, so that a line of
+ * dashes under it is no Setext underline: a list item, a quote, a fence,
+ * HTML, a table row. */
+static int md_other_block(const char *s, size_t b, size_t e)
+{
+    size_t k = md_indent(s, b, e), d;
+
+    if (k == NOPOS)
+        return 1;
+    if (s[k] == '>' || s[k] == '<' || s[k] == '|' ||
+        (e - k >= 3 && (memcmp(s + k, "```", 3) == 0 || memcmp(s + k, "~~~", 3) == 0)))
+        return 1;
+    if ((s[k] == '-' || s[k] == '*' || s[k] == '+') && (k + 1 == e || s[k + 1] == ' '))
+        return 1;
+    for (d = k; d < e && d - k < 9 && s[d] >= '0' && s[d] <= '9'; d++)
+        ;
+    return d > k && d < e && (s[d] == '.' || s[d] == ')') && (d + 1 == e || s[d + 1] == ' ');
+}
+
+/* An ATX heading "## Title ##": 1 with its text in [*cb, *ce). */
+static int md_atx(const char *s, size_t b, size_t e, size_t *cb, size_t *ce)
+{
+    size_t k = md_indent(s, b, e), h;
+
+    if (k == NOPOS)
+        return 0;
+    for (h = k; h < e && s[h] == '#'; h++)
+        ;
+    if (h == k || h - k > 6 || (h < e && s[h] != ' ' && s[h] != '\t'))
+        return 0;
+    while (h < e && (s[h] == ' ' || s[h] == '\t'))
+        h++;
+    /* The optional closing sequence: "#"s after a space, or nothing but "#"s. */
+    for (k = e; k > h && s[k - 1] == '#'; k--)
+        ;
+    if (k == h)
+        e = h;
+    else if (k < e && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+        e = k;
+    while (e > h && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+        e--;
+    *cb = h;
+    *ce = e;
+    return 1;
+}
+
+/* Heading text [b, e) as a title: a trailing attribute block "{#id .cls}"
+ * goes, then the inline syntax; fitted to the limits. */
+static char *md_heading_title(const char *s, size_t b, size_t e, size_t max_chars,
+                              size_t max_bytes)
+{
+    struct buf out;
+    char *r;
+
+    while (b < e && (s[b] == ' ' || s[b] == '\t'))
+        b++;
+    if (e > b && s[e - 1] == '}') {
+        for (size_t k = e - 1; k > b; k--) {
+            if (s[k - 1] == '{') {
+                if (s[k] == '#' || s[k] == '.') {
+                    e = k - 1;
+                    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+                        e--;
+                }
+                break;
+            }
+        }
+    }
+    if (e - b > MD_LINE_MAX) {
+        e = b + MD_LINE_MAX;
+        while (e > b && ((unsigned char)s[e] & 0xC0) == 0x80)
+            e--;
+    }
+    buf_init(&out, BUF_NOLIMIT);
+    md_inline(s + b, e - b, &out);
+    r = title_fit(buf_str(&out), out.len, max_chars, max_bytes, 0);
+    buf_release(&out);
+    return r;
+}
+
+/* A heading that is one line [b, e) of s: an ATX heading, or a line all in
+ * strong emphasis (the heading of many a converted document: "**QUYẾT
+ * ĐỊNH**").  1 with *title its title (new, or NULL for an empty heading),
+ * 0 for another line. */
+static int md_line_heading(const char *s, size_t b, size_t e, size_t max_chars, size_t max_bytes,
+                           char **title)
+{
+    size_t cb, ce;
+
+    *title = NULL;
+    if (md_atx(s, b, e, &cb, &ce)) {
+        if (cb < ce)
+            *title = md_heading_title(s, cb, ce, max_chars, max_bytes);
+        return 1;
+    }
+    while (b < e && (s[b] == ' ' || s[b] == '\t'))
+        b++;
+    if (e - b > 4 && ((s[b] == '*' && s[b + 1] == '*' && s[e - 1] == '*' && s[e - 2] == '*') ||
+                      (s[b] == '_' && s[b + 1] == '_' && s[e - 1] == '_' && s[e - 2] == '_'))) {
+        *title = md_heading_title(s, b, e, max_chars, max_bytes);
+        return 1;
+    }
+    return 0;
+}
+
+/* YAML or TOML front matter at the start of s: 1 when there is some, with
+ * *next after its closing fence and *title its title (new, or NULL). */
+static int md_front_matter(const char *s, size_t n, size_t max_chars, size_t max_bytes,
+                           size_t *next, char **title)
+{
+    size_t b = 0, e, i, lines = 0;
+    const char *fence;
+
+    *title = NULL;
+    i = md_line(s, n, 0, &e);
+    if (e == 3 && memcmp(s, "---", 3) == 0)
+        fence = "---";
+    else if (e == 3 && memcmp(s, "+++", 3) == 0)
+        fence = "+++";
+    else
+        return 0;
+    while (i < n && lines++ < 200) {
+        b = i;
+        i = md_line(s, n, b, &e);
+        if ((e - b == 3 && memcmp(s + b, fence, 3) == 0) ||
+            (fence[0] == '-' && e - b == 3 && memcmp(s + b, "...", 3) == 0)) {
+            *next = i;
+            return 1;
+        }
+        if (*title == NULL && e - b > 5 && memcmp(s + b, "title", 5) == 0) {
+            size_t v = b + 5, ve = e;
+
+            while (v < e && (s[v] == ' ' || s[v] == '\t'))
+                v++;
+            if (v >= e || (s[v] != ':' && s[v] != '='))
+                continue;
+            v++;
+            while (v < e && (s[v] == ' ' || s[v] == '\t'))
+                v++;
+            if (v < e && (s[v] == '"' || s[v] == '\'')) {
+                /* A quoted string; escapes other than the quote stay as written. */
+                char q = s[v++];
+                struct buf val;
+
+                buf_init(&val, BUF_NOLIMIT);
+                for (; v < e; v++) {
+                    if (s[v] == q && !(q == '\'' && v + 1 < e && s[v + 1] == '\''))
+                        break;
+                    if ((q == '"' && s[v] == '\\' && v + 1 < e) || (q == '\'' && s[v] == q))
+                        v++; /* \" in YAML and TOML, '' in YAML */
+                    (void)buf_addc(&val, s[v]);
+                }
+                *title = title_fit(buf_str(&val), val.len, max_chars, max_bytes, 0);
+                buf_release(&val);
+            } else if (v < e && s[v] != '|' && s[v] != '>') {
+                /* A plain scalar ends at a comment. */
+                for (size_t k = v + 1; k < e; k++)
+                    if (s[k] == '#' && (s[k - 1] == ' ' || s[k - 1] == '\t')) {
+                        ve = k;
+                        break;
+                    }
+                *title = title_fit(s + v, ve - v, max_chars, max_bytes, 0);
+            }
+        }
+    }
+    free(*title);
+    *title = NULL;
+    return 0;
+}
+
+char *text_title_markdown(const char *s, size_t n, size_t max_chars, size_t max_bytes)
+{
+    size_t i = 0, b, e, nb, ne;
+    char *r = NULL;
+
+    if (s == NULL)
+        return NULL;
+    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s += 3;
+        n -= 3;
+    }
+    if (md_front_matter(s, n, max_chars, max_bytes, &i, &r) && r != NULL)
+        return r;
+    /* Blank lines, rules and one-line comments before the first block,
+     * whose first line is then [b, e). */
+    for (;;) {
+        size_t v;
+
+        if (i >= n)
+            return NULL;
+        b = i;
+        i = md_line(s, n, b, &e);
+        for (v = b; v < e && (s[v] == ' ' || s[v] == '\t'); v++)
+            ;
+        if (v == e || md_break(s, b, e) ||
+            (e - v >= 7 && memcmp(s + v, "<!--", 4) == 0 && memcmp(s + e - 3, "-->", 3) == 0))
+            continue;
+        break;
+    }
+    if (md_line_heading(s, b, e, max_chars, max_bytes, &r))
+        return r;
+    nb = i;
+    md_line(s, n, nb, &ne);
+    if (nb < n && ne > nb && md_underline(s, nb, ne) && !md_other_block(s, b, e))
+        return md_heading_title(s, b, e, max_chars, max_bytes);
+    return NULL;
+}
+
+/* First lines */
+
+/* The first code point of [b, e) that is not a space, or 0. */
+static int32_t first_visible(const char *s, size_t b, size_t e)
+{
+    while (b < e) {
+        int32_t c;
+
+        b += title_decode(s + b, e - b, &c);
+        if (!is_title_space(c))
+            return c;
+    }
+    return 0;
+}
+
+/* The last code point of [b, e) that is not an ASCII blank, or 0. */
+static int32_t last_visible(const char *s, size_t b, size_t e)
+{
+    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r'))
+        e--;
+    return e > b ? md_before(s, e) : 0;
+}
+
+/* 1 when [b, e) has a letter or a digit. */
+static int has_alnum(const char *s, size_t b, size_t e)
+{
+    while (b < e) {
+        int32_t c;
+
+        b += title_decode(s + b, e - b, &c);
+        if (is_alnum(c))
+            return 1;
+    }
+    return 0;
+}
+
+/* Words of [b, e), counted up to 4. */
+static unsigned few_words(const char *s, size_t b, size_t e)
+{
+    unsigned w = 0;
+    int in = 0;
+
+    for (size_t k = b; k < e && w < 4; k++) {
+        int sp = s[k] == ' ' || s[k] == '\t';
+
+        if (!sp && !in)
+            w++;
+        in = !sp;
+    }
+    return w;
+}
+
+/* Code points of [b, e), counted up to cap. */
+static size_t few_chars(const char *s, size_t b, size_t e, size_t cap)
+{
+    size_t c = 0;
+
+    for (size_t k = b; k < e && c < cap; k++)
+        c += ((unsigned char)s[k] & 0xC0) != 0x80;
+    return c;
+}
+
+#define TITLE_JOIN_LINES 8
+
+char *text_title_first_line(const char *s, size_t n, size_t max_chars)
+{
+    size_t i = 0, start, b, e, chars, lines = 1;
+    char *r;
+
+    if (s == NULL)
+        return NULL;
+    r = text_title_markdown(s, n > TEXT_META_PAGE_MAX ? TEXT_META_PAGE_MAX : n, max_chars, 0);
+    if (r != NULL)
+        return r;
+    /* The first line with a letter or digit: rules, frames and OCR specks
+     * above it are no title. */
+    for (;;) {
+        while (i < n && (s[i] == '\n' || s[i] == '\f'))
+            i++;
+        if (i >= n)
+            return NULL;
+        b = i;
+        for (e = b; e < n && s[e] != '\n' && s[e] != '\f'; e++)
+            ;
+        i = e;
+        if (has_alnum(s, b, e))
+            break;
+    }
+    /* A wrapped sentence (an OCR'd or hard-wrapped paragraph) goes on in
+     * lower case on the next line: take the lines that carry it on, as far
+     * as the title can show. */
+    start = b;
+    chars = few_chars(s, b, e, max_chars + 1);
+    while (lines < TITLE_JOIN_LINES && (max_chars == 0 || chars <= max_chars) && e < n &&
+           s[e] == '\n') {
+        size_t nb = e + 1, ne;
+        int32_t last = last_visible(s, b, e);
+
+        if (last == '.' || last == '!' || last == '?' || last == ':' || last == ';' ||
+            last == 0x2026 || few_words(s, b, e) < 4)
+            break;
+        for (ne = nb; ne < n && s[ne] != '\n' && s[ne] != '\f'; ne++)
+            ;
+        if (!is_lower(first_visible(s, nb, ne)))
+            break;
+        b = nb;
+        e = ne;
+        chars += few_chars(s, nb, ne, max_chars + 1);
+        lines++;
+    }
+    return title_fit(s + start, e - start, max_chars, 0, 0);
+}
+
+/* ------------------------------------------------------------------ */
 /* Generic fields: lang, title, dates */
 
 static int in_list(const char *w, const char *const *list)
@@ -1861,6 +2781,27 @@ static int first_heading(const struct mpage *pg, struct sbuf *out)
         return 1;
     }
     return 0;
+}
+
+/* The title a Markdown page 1 declares (text_title_markdown() of its raw
+ * text, which still has the brackets and tildes that page_load() blanks),
+ * cleaned and composed as every field is. */
+static int markdown_title(const char *raw, size_t n, struct sbuf *out)
+{
+    char *md = text_title_markdown(raw, n, 0, sizeof(out->s) - 1);
+    struct mpage t;
+
+    if (md == NULL)
+        return 0;
+    page_init(&t);
+    if (page_load(&t, md, strlen(md)) == 0)
+        for (size_t i = 0; i < t.n; i++)
+            sb_cp(out, t.cp[i] == GAP || t.cp[i] == '\n' ? ' ' : t.cp[i]);
+    while (out->n > 0 && out->s[out->n - 1] == ' ')
+        out->s[--out->n] = '\0';
+    page_release(&t);
+    free(md);
+    return out->n > 0;
 }
 
 static void add_date(struct text_meta *m, int y, int mo, int d)
@@ -2024,6 +2965,8 @@ int text_meta_next(const struct text_meta *m, size_t *pos, const char **name,
 
 struct ctx {
     struct mpage p1, pl;
+    const char *raw1; /* page 1 as passed in, for markdown_title() */
+    size_t nraw1;
     const struct mpage *last;
     int ymax;
     size_t head; /* header zone: lines [0, head) of page 1 */
@@ -2937,6 +3880,7 @@ static void build_title(struct text_meta *m)
     }
     if (m->subject != NULL)
         title_subject(&t, m->subject, m->type_code == NULL && strcmp(m->type, "Công văn") == 0);
+    sb_fit(&t);
     set_field(m, TEXT_META_TITLE, t.s, m->conf[TEXT_META_TYPE]);
 }
 
@@ -2983,6 +3927,7 @@ static void extract(struct ctx *c, struct text_meta *m)
             subject_vv(c, &sb);
         else if (c->ltype != NULL)
             subject_after_type(c, &sb);
+        sb_fit(&sb);
         set_field(m, TEXT_META_SUBJECT, sb.s, 75);
         /* Contracts and agreements carry one signature per party: no one
          * of them is "the" signer. */
@@ -2998,7 +3943,7 @@ static void extract(struct ctx *c, struct text_meta *m)
     }
     if (m->title == NULL) {
         sb_reset(&sb);
-        if (first_heading(pg, &sb))
+        if (markdown_title(c->raw1, c->nraw1, &sb) || first_heading(pg, &sb))
             set_field(m, TEXT_META_TITLE, sb.s, 30);
     }
     set_field(m, TEXT_META_LANG, guess_lang(pg), 60);
@@ -3024,7 +3969,9 @@ int text_meta_extract(const char *page1, size_t n1, const char *last, size_t n2,
     c->ymax = current_year() + 1;
     if (page1 == NULL)
         page1 = "";
-    rc = page_load(&c->p1, page1, first_page_len(page1, n1));
+    c->raw1 = page1;
+    c->nraw1 = first_page_len(page1, n1);
+    rc = page_load(&c->p1, page1, c->nraw1);
     if (rc < 0)
         goto out;
     c->last = &c->p1;

@@ -44,7 +44,8 @@ enum text_meta_field {
     TEXT_META_SIGNER_TITLE, /* "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" */
     TEXT_META_SECRECY,      /* "TUYỆT MẬT", "TỐI MẬT", "MẬT" */
     TEXT_META_URGENCY,      /* "HỎA TỐC", "THƯỢNG KHẨN", "KHẨN" */
-    TEXT_META_TITLE,        /* generic: type + number + subject, else the first heading line */
+    TEXT_META_TITLE,        /* generic: type + number + subject, else the Markdown heading
+                               (text_title_markdown()) or the first heading line */
     TEXT_META_LANG,         /* generic: "vi" or "en"; NULL when unsure */
     TEXT_META_NUMBER_KEY,   /* folded key for a boolean term: "5/2020/qd-ubnd" */
     TEXT_META_SYMBOL,       /* ký hiệu (CodeNotation) "QĐ-UBND"; set even when unnumbered */
@@ -152,5 +153,52 @@ const char *text_meta_field_name(enum text_meta_field f);
  * or 0 when no field is left. */
 int text_meta_next(const struct text_meta *m, size_t *pos, const char **name,
                    const char **value);
+
+/* Titles.  A long title is shortened the way a reader would shorten it, not
+ * at a byte count: at a word boundary, preferring the end of a sentence or
+ * clause ("," ";" ":" " - ") that falls in the last third of the room, and
+ * it then ends in "…" (U+2026).  No cut splits a UTF-8 sequence or parts a
+ * combining mark from its letter (cuts fall between grapheme clusters); a
+ * word longer than the room is cut between two clusters.  The official
+ * title (TEXT_META_TITLE: type, number, subject) and subject are shortened
+ * the same way when they reach TEXT_META_FIELD_MAX.
+ *
+ * Every function below returns a new NUL-terminated string (free with
+ * free()), or NULL when nothing visible is left; input is borrowed for the
+ * call, invalid UTF-8 reads as U+FFFD.  Thread: any. */
+
+/* Most characters of a title taken from a document's own text (its first
+ * line or paragraph), as result lists show it. */
+#define TEXT_TITLE_CHARS 120
+
+/* (s, n) as a one-line title of at most max_chars code points and max_bytes
+ * bytes, "…" included (0: no limit of that kind): runs of white space,
+ * line breaks included, become one space, the ends are trimmed, control
+ * characters dropped, and a longer title is shortened as above. */
+char *text_title_fit(const char *s, size_t n, size_t max_chars, size_t max_bytes);
+
+/* The title a Markdown text declares at its start, without the syntax that
+ * would show literally, fitted as by text_title_fit():
+ *   - the title: key of YAML ("---") or TOML ("+++") front matter;
+ *   - else the first block, when it is an ATX heading ("# Nghị định ..."),
+ *     a Setext heading (a line underlined with "===" or "---") or a line
+ *     all in strong emphasis ("**QUYẾT ĐỊNH**"), its markers, closing "#"s
+ *     and attribute block ("{#id}") removed, and inline syntax undone:
+ *     "**x**", "_x_", "~~x~~", "`x`" -> x; "[text](url)", "[text][ref]",
+ *     "![alt](src)" -> text, alt; "<https://x>" -> https://x; HTML tags
+ *     and footnote marks dropped; "\*" -> "*".
+ * NULL when the text opens otherwise.  Only the head is read: pass the
+ * first few KiB. */
+char *text_title_markdown(const char *s, size_t n, size_t max_chars, size_t max_bytes);
+
+/* A title for a text that has none of its own (plain text, OCR output):
+ * its text_title_markdown() title when it has one; else its first line
+ * that has a letter or digit, carried on over the following lines while
+ * they continue its sentence (the line has four words or more and no
+ * final punctuation, the next starts in lower case: a paragraph wrapped by
+ * the page, as OCR returns it; at most eight lines, never across a form
+ * feed); fitted to max_chars (0: no limit).  NULL for a text with no
+ * letter or digit. */
+char *text_title_first_line(const char *s, size_t n, size_t max_chars);
 
 #endif

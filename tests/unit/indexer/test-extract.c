@@ -760,6 +760,99 @@ static void test_html_utf16(void **state)
     assert_string_equal(text(f), "Văn thư");
 }
 
+static void test_html_long_title(void **state)
+{
+    static const char start[] = "Nghị định 0, Nghị định 1, ";
+    struct fx *f = *state;
+    struct buf html;
+    size_t k;
+
+    /* A <title> over EXTRACT_MAX_TITLE bytes ends at a word, with "…". */
+    buf_init(&html, BUF_NOLIMIT);
+    assert_int_equal(buf_adds(&html, "<html><head><title>"), 0);
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(buf_printf(&html, "Nghị định %d, ", i), 0);
+    assert_int_equal(buf_adds(&html, "</title></head><body>x</body></html>"), 0);
+    assert_int_equal(run(f, write_file("long-title.html", html.ptr, html.len)), 0);
+    buf_release(&html);
+    assert_non_null(f->res.title);
+    k = strlen(f->res.title);
+    assert_true(k <= EXTRACT_MAX_TITLE);
+    assert_true(k > EXTRACT_MAX_TITLE * 2 / 3);
+    assert_memory_equal(f->res.title + k - 3, "\xE2\x80\xA6", 3);
+    /* "... Nghị định 57…": before the comma, never in "định" or "57". */
+    assert_true(f->res.title[k - 4] >= '0' && f->res.title[k - 4] <= '9');
+    assert_memory_equal(f->res.title, start, strlen(start));
+}
+
+/* The Markdown sample's opening, as in samples/archive/tham-khao/. */
+static const char md_sample[] =
+    "# Nghị định 30/2020/NĐ-CP — Về công tác văn thư\n"
+    "\n"
+    "> **Số hiệu**: 30/2020/NĐ-CP  \n"
+    "> **Ngày ban hành**: 05/03/2020  \n"
+    "> Xem [Phụ lục I-VI](phu-luc/) để biết chi tiết thể thức.\n"
+    "\n"
+    "---\n"
+    "\n"
+    "Căn cứ Luật Tổ chức Chính phủ ngày 19 tháng 6 năm 2015;\n";
+
+static void test_markdown_title(void **state)
+{
+    struct fx *f = *state;
+    unsigned char u[2048];
+    size_t n;
+
+    /* libmagic says text/plain; the heading is the title, and the text
+     * itself is left as it is. */
+    assert_int_equal(run(f, write_str("nghi-dinh.md", md_sample)), 0);
+    assert_string_equal(f->res.mime, "text/plain");
+    assert_int_equal(f->res.kind, EXTRACT_TEXT);
+    assert_string_equal(f->res.title, "Nghị định 30/2020/NĐ-CP — Về công tác văn thư");
+    assert_string_equal(text(f), md_sample);
+
+    /* The content decides, not the name. */
+    assert_int_equal(run(f, write_str("ghi-chu.txt", "Ghi chú **họp** giao ban\n"
+                                                     "=========================\n\nNội dung\n")),
+                     0);
+    assert_string_equal(f->res.title, "Ghi chú họp giao ban");
+    assert_int_equal(run(f, write_str("doan-van.md", "Đoạn mở đầu, chưa có tiêu đề.\n\n# Sau\n")),
+                     0);
+    assert_null(f->res.title);
+
+    /* Front matter; a BOM and UTF-16. */
+    assert_int_equal(run(f, write_str("fm.md", "---\ntitle: \"Quy chế văn thư\"\n---\n# Khác\n")),
+                     0);
+    assert_string_equal(f->res.title, "Quy chế văn thư");
+    n = to_utf16("## Tựa *UTF-16*\n\nVăn bản\n", true, u);
+    assert_int_equal(run(f, write_file("u16.md", u, n)), 0);
+    assert_int_equal(f->res.kind, EXTRACT_TEXT);
+    assert_string_equal(f->res.title, "Tựa UTF-16");
+
+    /* "#!" opens no heading. */
+    assert_int_equal(run(f, write_str("run.sh", "#!/bin/sh\n# Sao lưu kho văn thư\nexit 0\n")), 0);
+    assert_null(f->res.title);
+
+    /* A long heading is shortened at a word. */
+    {
+        char s[4096];
+        size_t k = (size_t)snprintf(s, sizeof(s), "# ");
+
+        for (int i = 0; i < 150; i++)
+            k += (size_t)snprintf(s + k, sizeof(s) - k, "văn thư ");
+        snprintf(s + k, sizeof(s) - k, "\n\nNội dung\n");
+        assert_int_equal(run(f, write_str("long.md", s)), 0);
+        assert_non_null(f->res.title);
+        k = strlen(f->res.title);
+        assert_true(k <= EXTRACT_MAX_TITLE);
+        assert_true(k > EXTRACT_MAX_TITLE - 16);
+        /* "văn thư văn thư … văn…": the heading up to a space, then "…". */
+        assert_memory_equal(f->res.title + k - 3, "\xE2\x80\xA6", 3);
+        assert_memory_equal(f->res.title, s + 2, k - 3);
+        assert_int_equal(s[2 + k - 3], ' ');
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* PDF                                                                 */
 
@@ -996,6 +1089,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_html_unclosed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_html_charset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_html_utf16, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_html_long_title, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_markdown_title, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pdf_routed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_images, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsupported, setup, teardown),

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "text/meta.c"
+#include "text/norm.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers */
@@ -1688,6 +1689,424 @@ static void test_ocr_truncated_symbol(void **state)
     text_meta_release(&m);
 }
 
+/* ------------------------------------------------------------------ */
+/* Titles */
+
+/* text_title_fit() of s against want (NULL: none). */
+static void check_fit(const char *s, size_t max_chars, size_t max_bytes, const char *want,
+                      const char *file, int line)
+{
+    char *got = text_title_fit(s, strlen(s), max_chars, max_bytes);
+
+    if (want == NULL && got != NULL)
+        fail_msg("%s:%d: expected no title, got '%s'", file, line, got);
+    if (want != NULL && got == NULL)
+        fail_msg("%s:%d: expected '%s', got none", file, line, want);
+    if (want != NULL && strcmp(got, want) != 0)
+        fail_msg("%s:%d: expected '%s', got '%s'", file, line, want, got);
+    free(got);
+}
+
+#define FIT(s, chars, bytes, want) check_fit((s), (chars), (bytes), (want), __FILE__, __LINE__)
+
+static void check_title(char *got, const char *want, const char *file, int line)
+{
+    if (want == NULL && got != NULL)
+        fail_msg("%s:%d: expected no title, got '%s'", file, line, got);
+    if (want != NULL && got == NULL)
+        fail_msg("%s:%d: expected '%s', got none", file, line, want);
+    if (want != NULL && strcmp(got, want) != 0)
+        fail_msg("%s:%d: expected '%s', got '%s'", file, line, want, got);
+    free(got);
+}
+
+#define MD(s, want)                                                                                \
+    check_title(text_title_markdown((s), strlen(s), 0, 0), (want), __FILE__, __LINE__)
+#define FIRST(s, max, want)                                                                        \
+    check_title(text_title_first_line((s), strlen(s), (max)), (want), __FILE__, __LINE__)
+
+static size_t count_cps(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+
+    return n >= k && memcmp(s + n - k, tail, k) == 0;
+}
+
+static void test_title_fit(void **state)
+{
+    (void)state;
+    /* Short enough: only white space changes. */
+    FIT("  Quyết định\n 512\t\r\n về  việc ", 120, 0, "Quyết định 512 về việc");
+    FIT("Tiêu\xC2\xA0" "đề\x01 \xE2\x80\x83 hai", 0, 0, "Tiêu đề hai");
+    FIT("abc \xFF def", 0, 0, "abc \xEF\xBF\xBD def");
+    FIT("", 10, 0, NULL);
+    FIT(" \n\t\f ", 10, 0, NULL);
+    FIT("exactly ten", 11, 0, "exactly ten");
+    FIT("exactly ten", 0, 11, "exactly ten");
+
+    /* A word boundary, never the middle of a word; "…" counts. */
+    FIT("Kết luận của Chủ tịch về công tác số hóa tài liệu lưu trữ", 30, 0,
+        "Kết luận của Chủ tịch về công…");
+    FIT("Kết luận của Chủ tịch về công tác số hóa tài liệu lưu trữ", 31, 0,
+        "Kết luận của Chủ tịch về công…");
+    FIT("Kết luận của Chủ tịch về công tác số hóa tài liệu lưu trữ", 34, 0,
+        "Kết luận của Chủ tịch về công tác…");
+    /* The end of a sentence in the last third wins over a later word... */
+    FIT("Đã xong rồi. Tiếp theo là phần hai", 18, 0, "Đã xong rồi…");
+    /* ...but not one early in the room. */
+    FIT("Xong. Tiếp theo là phần hai của văn bản", 30, 0, "Xong. Tiếp theo là phần hai…");
+    /* A clause: after a comma, before " - ". */
+    FIT("Kết luận của Chủ tịch, về công tác số hóa tài liệu lưu trữ", 37, 0,
+        "Kết luận của Chủ tịch, về công tác…"); /* that comma is too early */
+    FIT("Kết luận của Chủ tịch về công tác số hóa, tài liệu lưu trữ của tỉnh", 50, 0,
+        "Kết luận của Chủ tịch về công tác số hóa…");
+    FIT("Nghị định 30/2020/NĐ-CP - Về công tác văn thư và lưu trữ", 36, 0,
+        "Nghị định 30/2020/NĐ-CP…");
+    /* A mark that ends the word right at the room goes with the cut. */
+    FIT("Kết luận của Chủ tịch về công tác số hóa tài liệu, lưu trữ của tỉnh năm 2022", 50, 0,
+        "Kết luận của Chủ tịch về công tác số hóa tài liệu…");
+    /* An abbreviation's '.' ends no sentence; "?" stays; no "……". */
+    FIT("TP. Hồ Chí Minh và Hà Nội", 10, 0, "TP. Hồ…");
+    FIT("Ai ký? Người đứng đầu cơ quan", 10, 0, "Ai ký?…");
+    FIT("Chờ đợi… rồi tiếp tục mãi mãi", 12, 0, "Chờ đợi…");
+
+    /* One word longer than the room: cut between characters. */
+    FIT("Abcdefghijklmnopqrstuvwxyz", 10, 0, "Abcdefghi…");
+    /* NFD: "Việt" is V i e U+0323 U+0302 t; the marks stay with their e. */
+    FIT("Vie\xCC\xA3\xCC\x82tnam", 5, 0, "Vi…");
+    FIT("Vie\xCC\xA3\xCC\x82tnam", 6, 0, "Vie\xCC\xA3\xCC\x82…");
+    /* A flag (two regional indicators) is one cluster. */
+    FIT("\xF0\x9F\x87\xBB\xF0\x9F\x87\xB3\xF0\x9F\x87\xBB\xF0\x9F\x87\xB3", 3, 0,
+        "\xF0\x9F\x87\xBB\xF0\x9F\x87\xB3…");
+    FIT("\xF0\x9F\x87\xBB\xF0\x9F\x87\xB3\xF0\x9F\x87\xBB\xF0\x9F\x87\xB3", 2, 0, NULL);
+
+    /* Bytes: "Việt" is 6 bytes, "…" 3. */
+    FIT("Việt Nam Việt Nam Việt Nam", 0, 20, "Việt Nam Việt…");
+    FIT("Việt Nam Việt Nam Việt Nam", 0, 19, "Việt Nam…");
+    FIT("Việt Nam", 0, 5, "Vi…");
+    FIT("Việt Nam", 0, 3, NULL);
+}
+
+/* Random titles: every result keeps to its limits, is the start of the
+ * collapsed input plus "…", and ends at a word boundary when there was one
+ * to take. */
+static void test_title_fit_random(void **state)
+{
+    static const char *const words[] = {"Quyết", "định", "về", "việc", "phê", "duyệt",
+                                        "kế", "hoạch,", "năm.", "2021", "NĐ-CP", "-",
+                                        "Vie\xCC\xA3\xCC\x82t", "chuyển-đổi-số-toàn-diện",
+                                        "a", "(b", "c)"};
+    uint32_t rng = 12345;
+
+    (void)state;
+    for (int round = 0; round < 3000; round++) {
+        char in[1024], flat[1024];
+        size_t n = 0, nf = 0, max_chars, max_bytes;
+        int nw;
+        char *got;
+
+        rng = rng * 1103515245 + 12345;
+        nw = 1 + (int)((rng >> 16) % 30);
+        for (int w = 0; w < nw; w++) {
+            const char *word;
+
+            rng = rng * 1103515245 + 12345;
+            word = words[(rng >> 16) % (sizeof(words) / sizeof(words[0]))];
+            n += (size_t)snprintf(in + n, sizeof(in) - n, "%s%s",
+                                  w == 0 ? "" : (rng >> 8) & 1 ? " " : " \n\t ", word);
+            nf += (size_t)snprintf(flat + nf, sizeof(flat) - nf, "%s%s", w > 0 ? " " : "", word);
+        }
+        rng = rng * 1103515245 + 12345;
+        max_chars = (rng >> 16) % 3 == 0 ? 0 : 4 + (rng >> 8) % 80;
+        max_bytes = max_chars == 0 || (rng >> 20) % 2 ? 8 + (rng >> 4) % 200 : 0;
+        got = text_title_fit(in, n, max_chars, max_bytes);
+        if (got == NULL) {
+            /* The room always holds a cluster, so only a title that is
+             * all trimmed away ("- ...") has none. */
+            assert_int_equal(flat[0], '-');
+            continue;
+        }
+        assert_true(text_utf8_valid(got, strlen(got)));
+        if (max_chars > 0)
+            assert_true(count_cps(got) <= max_chars);
+        if (max_bytes > 0)
+            assert_true(strlen(got) <= max_bytes);
+        if (strcmp(got, flat) == 0) {
+            free(got);
+            continue;
+        }
+        assert_true(ends_with(got, "…"));
+        {
+            size_t k = strlen(got) - strlen("…");
+
+            assert_memory_equal(got, flat, k);
+            /* The cut is before a space or a mark-and-space, or inside a
+             * word only when the room held no space. */
+            if (flat[k] != ' ' && flat[k] != ',' && flat[k] != '.' && flat[k] != '-' &&
+                flat[k] != '(') {
+                assert_null(memchr(got, ' ', k));
+                /* never inside "e" + its marks */
+                assert_false((unsigned char)flat[k] == 0xCC);
+            }
+        }
+        free(got);
+    }
+}
+
+static void test_title_markdown(void **state)
+{
+    (void)state;
+    /* samples/archive/tham-khao/nghi-dinh-30-2020-nd-cp.md */
+    MD("# Nghị định 30/2020/NĐ-CP — Về công tác văn thư\n\n> **Số hiệu**: 30/2020/NĐ-CP  \n",
+       "Nghị định 30/2020/NĐ-CP — Về công tác văn thư");
+    /* ATX: levels, indentation, closing sequences. */
+    MD("###### Sáu\n", "Sáu");
+    MD("   ## Hai ##   \n", "Hai");
+    MD("## C#\n", "C#");
+    MD("# Tiêu đề #không-đóng\n", "Tiêu đề #không-đóng");
+    MD("#\tTab\n", "Tab");
+    MD("# Có mã {#ma-rieng .lop}\n", "Có mã");
+    MD("#######  Bảy\n", NULL);
+    MD("#hashtag\n", NULL);
+    MD("    # mã thụt lề\n", NULL);
+    MD("#\n\nNội dung\n", NULL);
+    MD("# ##\n", NULL);
+    /* Setext, after blank lines and a comment. */
+    MD("\n\n<!-- bản nháp -->\nQuyết định số 12\n=================\n", "Quyết định số 12");
+    MD("Kế hoạch *năm* 2021\r\n---\r\n", "Kế hoạch năm 2021");
+    MD("- mục một\n---\n", NULL);
+    MD("> trích dẫn\n===\n", NULL);
+    MD("1. mục\n---\n", NULL);
+    /* A rule before the heading; a line in strong emphasis. */
+    MD("***\n\n## Sau đường kẻ\n", "Sau đường kẻ");
+    MD("**QUYẾT ĐỊNH** \nVề việc\n", "QUYẾT ĐỊNH");
+    MD("__Thông báo__\n", "Thông báo");
+    MD("**Số hiệu**: 30/2020\n", NULL);
+    MD("Đoạn văn thường.\n\n# Tiêu đề sau\n", NULL);
+    MD("", NULL);
+
+    /* Front matter: its title: first. */
+    MD("---\nlayout: post\ntitle: \"Nghị định \\\"30\\\"\"\ndate: 2020-03-05\n---\n# Khác\n",
+       "Nghị định \"30\"");
+    MD("---\ntitle: 'Nghị định của ''Chính phủ'''\n---\n", "Nghị định của 'Chính phủ'");
+    MD("---\ntitle: Văn thư # chú thích\n---\n", "Văn thư");
+    MD("---\ntitle: >\n  gập dòng\n---\n# Tiêu đề\n", "Tiêu đề");
+    MD("+++\ntitle = \"Bản TOML\"\n+++\n", "Bản TOML");
+    MD("---\nlayout: post\n---\n\n# Sau phần đầu\n", "Sau phần đầu");
+    /* No closing fence: a rule, then whatever follows. */
+    MD("---\ntitle: x\n\nvăn bản\n", NULL);
+    MD("\xEF\xBB\xBF# Có BOM\n", "Có BOM");
+
+    /* Inline syntax goes, what it marks stays. */
+    MD("# **Nghị định** [30/2020](https://x.vn/a_(b)) `NĐ-CP`\n", "Nghị định 30/2020 NĐ-CP");
+    MD("# *nghiêng* _nghiêng_ ***cả hai*** ~~gạch~~ __đậm__\n", "nghiêng nghiêng cả hai gạch đậm");
+    MD("# ![ảnh](a.png) [tham chiếu][r] [rỗng][] <https://a.vn/b> <b>đậm</b> <br/>x\n",
+       "ảnh tham chiếu rỗng https://a.vn/b đậm x");
+    MD("# Chú thích[^1] \\*không\\* \\_nghiêng\\_ \\# `` a`b ``\n",
+       "Chú thích *không* _nghiêng_ # a`b");
+    /* ...and what only looks like it stays too. */
+    MD("# snake_case_name 2 * 3 * 4 a*b*c ~xấp xỉ~ [RELEVANT] a < b > c\n",
+       "snake_case_name 2 * 3 * 4 abc ~xấp xỉ~ [RELEVANT] a < b > c");
+    MD("# *chưa đóng **x* [chưa](đóng\n", "*chưa đóng *x [chưa](đóng");
+    MD("# ![](anh.png)\n", NULL);
+
+    /* Limits as text_title_fit(). */
+    check_title(text_title_markdown("# Kết luận của Chủ tịch về công tác số hóa\n", 48, 20, 0),
+                "Kết luận của Chủ…", __FILE__, __LINE__);
+}
+
+/* The first lines of the phototest page as `vanthu ocr` returns them. */
+static const char ocr_phototest[] = "This is a lot of 12 point text to test the\n"
+                                    "ocr code and see if it works on all types\n"
+                                    "of file format.\n"
+                                    "\n"
+                                    "The quick brown dog jumped over the\n"
+                                    "lazy fox. The quick brown dog jumped\n";
+
+static void test_title_first_line(void **state)
+{
+    (void)state;
+    /* An OCR'd paragraph wrapped by the page is one sentence. */
+    FIRST(ocr_phototest, TEXT_TITLE_CHARS,
+          "This is a lot of 12 point text to test the ocr code and see if it works on all "
+          "types of file format.");
+    FIRST(ocr_phototest, 60, "This is a lot of 12 point text to test the ocr code and see…");
+    FIRST(ocr_phototest, 0,
+          "This is a lot of 12 point text to test the ocr code and see if it works on all "
+          "types of file format.");
+    /* A heading line stays alone: the next line starts a new sentence, or
+     * the line is short, or it ends a sentence. */
+    FIRST("Nam Định đẩy mạnh ứng dụng Công nghệ thông tin\nNgày 20/5/2016, Sở ...\n",
+          TEXT_TITLE_CHARS, "Nam Định đẩy mạnh ứng dụng Công nghệ thông tin");
+    FIRST("BÁO CÁO\ntổng kết năm\n", TEXT_TITLE_CHARS, "BÁO CÁO");
+    FIRST("Kính gửi các đơn vị trực thuộc:\ncác sở, ban, ngành\n", TEXT_TITLE_CHARS,
+          "Kính gửi các đơn vị trực thuộc:");
+    FIRST("Công văn đã được gửi đi hôm qua.\nhôm nay thì chưa\n", TEXT_TITLE_CHARS,
+          "Công văn đã được gửi đi hôm qua.");
+    /* Never across a blank line or a page. */
+    FIRST("Một hai ba bốn năm\n\nsáu bảy\n", TEXT_TITLE_CHARS, "Một hai ba bốn năm");
+    FIRST("Một hai ba bốn năm\fsáu bảy\n", TEXT_TITLE_CHARS, "Một hai ba bốn năm");
+    /* Rules, frames and specks before the first words; an empty page 1. */
+    FIRST("\n  \n=====\n| — . |\n\f\n  Tiêu đề thật\r\nnội dung\n", TEXT_TITLE_CHARS,
+          "Tiêu đề thật");
+    /* A long line is shortened at a clause or a word. */
+    FIRST("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015 và Luật sửa đổi, "
+          "bổ sung một số điều của Luật Tổ chức Chính phủ và Luật Tổ chức chính quyền địa phương\n",
+          TEXT_TITLE_CHARS,
+          "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015 và Luật sửa "
+          "đổi…");
+    /* (The comma falls in the last third; without it, the last word.) */
+    FIRST("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015 và Luật sửa đổi "
+          "bổ sung một số điều của Luật Tổ chức Chính phủ và Luật Tổ chức chính quyền địa phương\n",
+          TEXT_TITLE_CHARS,
+          "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015 và Luật sửa đổi "
+          "bổ sung một số điều của Luật Tổ…");
+    /* Markdown first. */
+    FIRST("# Nghị định 30/2020/NĐ-CP - Về công tác văn thư\n\nCăn cứ\n", TEXT_TITLE_CHARS,
+          "Nghị định 30/2020/NĐ-CP - Về công tác văn thư");
+    FIRST("# Nghị định 30/2020/NĐ-CP - Về công tác văn thư\n", 30, "Nghị định 30/2020/NĐ-CP…");
+    FIRST("\n\n — \n", TEXT_TITLE_CHARS, NULL);
+    FIRST("", TEXT_TITLE_CHARS, NULL);
+    check_title(text_title_first_line(NULL, 0, 10), NULL, __FILE__, __LINE__);
+    check_title(text_title_fit(NULL, 0, 10, 0), NULL, __FILE__, __LINE__);
+    check_title(text_title_markdown(NULL, 0, 10, 0), NULL, __FILE__, __LINE__);
+}
+
+/* Markdown-like noise: whatever the syntax, every title keeps to its
+ * limits and is valid UTF-8 (and ASan sees no stray read). */
+static void test_title_random_markdown(void **state)
+{
+    static const char *const bits[] = {
+        "#", "# ", "*", "**", "_", "__", "~~", "`", "``", "[", "]", "(", ")", "<", ">", "!",
+        "\\", " ", "\n", "---", "===", ":", "{#", "}", "a", "ệ", "e\xCC\x81", "\xFF",
+        "\xE1\xBB", "http:", "title: ", "+++", "\r\n", "1. ", "> ", "\f"};
+    uint32_t rng = 99;
+
+    (void)state;
+    for (int round = 0; round < 4000; round++) {
+        char in[600];
+        size_t n = 0, max_chars, max_bytes;
+        int parts;
+        char *r[3];
+
+        rng = rng * 1103515245 + 12345;
+        parts = 1 + (int)((rng >> 16) % 60);
+        for (int k = 0; k < parts; k++) {
+            const char *b;
+
+            rng = rng * 1103515245 + 12345;
+            b = bits[(rng >> 16) % (sizeof(bits) / sizeof(bits[0]))];
+            if (n + strlen(b) >= sizeof(in))
+                break;
+            memcpy(in + n, b, strlen(b));
+            n += strlen(b);
+        }
+        rng = rng * 1103515245 + 12345;
+        max_chars = (rng >> 16) % 4 == 0 ? 0 : 2 + (rng >> 8) % 40;
+        max_bytes = (rng >> 20) % 2 ? 0 : 4 + (rng >> 4) % 60;
+        r[0] = text_title_markdown(in, n, max_chars, max_bytes);
+        r[1] = text_title_fit(in, n, max_chars, max_bytes);
+        r[2] = text_title_first_line(in, n, max_chars);
+        for (int k = 0; k < 3; k++) {
+            if (r[k] == NULL)
+                continue;
+            assert_true(r[k][0] != '\0');
+            assert_true(text_utf8_valid(r[k], strlen(r[k])));
+            if (max_chars > 0)
+                assert_true(count_cps(r[k]) <= max_chars);
+            if (max_bytes > 0 && k < 2)
+                assert_true(strlen(r[k]) <= max_bytes);
+            assert_true(r[k][0] != ' ' && r[k][strlen(r[k]) - 1] != ' ');
+            free(r[k]);
+        }
+    }
+}
+
+/* The generic title of a Markdown text has no "#" either. */
+static void test_title_generic_markdown(void **state)
+{
+    struct text_meta m;
+
+    (void)state;
+    run(&m,
+        "# Nghị định 30/2020/NĐ-CP — Về công tác văn thư\n\n"
+        "> **Số hiệu**: 30/2020/NĐ-CP  \n"
+        "> **Ngày ban hành**: 05/03/2020  \n\n"
+        "Căn cứ Luật Tổ chức Chính phủ ngày 19 tháng 6 năm 2015;\n",
+        NULL);
+    FIELD(&m, TITLE, "Nghị định 30/2020/NĐ-CP - Về công tác văn thư");
+    text_meta_release(&m);
+    run(&m, "## **Báo cáo** [tổng kết](bao-cao.md) năm 2021\n\nNội dung của báo cáo.\n", NULL);
+    FIELD(&m, TITLE, "Báo cáo tổng kết năm 2021");
+    text_meta_release(&m);
+}
+
+/* A trích yếu longer than the field cap: subject and title end at a word
+ * with "…" instead of in the middle of one. */
+static void test_title_long_subject(void **state)
+{
+    static const char *const w[] = {"trưởng", "thường", "hướng",  "nghiệm",
+                                    "luyện",  "nguyện", "khuyến", "tưởng"};
+    static const char head[] = "Quyết định 512/QĐ-UBND v"; /* "Về" -> "về" */
+    char page[4096], full[2048];
+    size_t n, nf = 0;
+    struct text_meta m;
+    const char *subj, *title;
+
+    (void)state;
+    n = (size_t)snprintf(page, sizeof(page),
+                         "ỦY BAN NHÂN DÂN\nTỈNH NAM ĐỊNH\n___\nSố: 512/QĐ-UBND\n"
+                         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+                         "Nam Định, ngày 10 tháng 3 năm 2021\n\nQUYẾT ĐỊNH\n");
+    /* Four lines of 24 and 13 words, 9 bytes a word on average. */
+    for (int line = 0; line < 4; line++) {
+        int words = line == 0 ? 24 : 13;
+
+        for (int k = 0; k < words; k++) {
+            const char *word = line == 0 && k == 0   ? "Về"
+                               : line == 0 && k == 1 ? "việc"
+                                                     : w[(k * 3 + line) % 8];
+
+            n += (size_t)snprintf(page + n, sizeof(page) - n, "%s%s", k > 0 ? " " : "", word);
+            nf += (size_t)snprintf(full + nf, sizeof(full) - nf, "%s%s", nf > 0 ? " " : "",
+                                   word);
+        }
+        n += (size_t)snprintf(page + n, sizeof(page) - n, "\n");
+    }
+    snprintf(page + n, sizeof(page) - n,
+             "______\nCHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH NAM ĐỊNH\n\nCăn cứ Luật;\n");
+    assert_true(nf > TEXT_META_FIELD_MAX);
+    run(&m, page, NULL);
+    assert_true(m.flags & TEXT_META_OFFICIAL);
+    subj = text_meta_get(&m, TEXT_META_SUBJECT);
+    title = text_meta_get(&m, TEXT_META_TITLE);
+    assert_non_null(subj);
+    assert_non_null(title);
+    assert_true(strlen(subj) < TEXT_META_FIELD_MAX);
+    assert_true(strlen(title) < TEXT_META_FIELD_MAX);
+    assert_true(ends_with(subj, "…"));
+    assert_true(ends_with(title, "…"));
+    /* The subject is the start of the trích yếu, cut before a space. */
+    n = strlen(subj) - strlen("…");
+    assert_memory_equal(subj, full, n);
+    assert_int_equal(full[n], ' ');
+    /* The title is type, number and that subject, cut before a space too. */
+    assert_memory_equal(title, head, strlen(head));
+    n = strlen(title) - strlen("…") - strlen(head);
+    assert_memory_equal(title + strlen(head), full + 1, n);
+    assert_int_equal(full[n + 1], ' ');
+    text_meta_release(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1736,6 +2155,13 @@ int main(void)
         cmocka_unit_test(test_ocr_vv_merged_date),
         cmocka_unit_test(test_ocr_type_code),
         cmocka_unit_test(test_ocr_truncated_symbol),
+        cmocka_unit_test(test_title_fit),
+        cmocka_unit_test(test_title_fit_random),
+        cmocka_unit_test(test_title_markdown),
+        cmocka_unit_test(test_title_random_markdown),
+        cmocka_unit_test(test_title_first_line),
+        cmocka_unit_test(test_title_generic_markdown),
+        cmocka_unit_test(test_title_long_subject),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
