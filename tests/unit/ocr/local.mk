@@ -30,6 +30,11 @@ TESTS += tests/integration/ocr.sh
 EXTRA_DIST += tests/integration/ocr.sh tests/fixtures/make-ocr-fixtures.sh \
 	tests/fixtures/ocr/letter.txt tests/fixtures/ocr/notice.txt
 
+# The workers' hardening end to end: the sandbox selftest, a clean stop of
+# vanthu serve on SIGINT to its process group, no worker outliving kill -9.
+TESTS += tests/integration/ocr-workers.sh
+EXTRA_DIST += tests/integration/ocr-workers.sh
+
 # End-to-end metadata (issue 6): rendered official pages OCR'd by vanthu and
 # read by the extractor driver bench/meta-e2e (built in text/meta.mk).
 # Skipped without ImageMagick's pango coder (libmagickcore-6.q16-6-extra).
