@@ -571,6 +571,8 @@ int cmd_serve(int argc, char **argv)
         oc.lang = sv.conf.ocr_lang;
         oc.timeout_ms = sv.conf.ocr_timeout_s * 1000;
         oc.max_mem_mb = sv.conf.ocr_max_mem_mb;
+        oc.user = sv.conf.ocr_user;
+        oc.sandbox_best_effort = sv.conf.ocr_sandbox_best_effort;
         oc.max_queue = oc.workers * 2;
         sv.ocr = ocr_pool_new(&sv.loop, &oc, &err);
         if (sv.ocr == NULL)

@@ -65,6 +65,7 @@ void conf_release(struct conf *c)
     free(c->listen);
     free(c->web_dir);
     free(c->ocr_lang);
+    free(c->ocr_user);
     memset(c, 0, sizeof(*c));
 }
 
@@ -172,6 +173,17 @@ int conf_set(struct conf *c, const char *section, const char *key, const char *v
             return vt_err_set(err, VT_EUSAGE, "ocr.lang must look like 'vie' or 'vie+eng', not '%s'",
                               value);
         set_str(&c->ocr_lang, value);
+    } else if (strcmp(section, "ocr") == 0 && strcmp(key, "user") == 0) {
+        if (value[0] == '-' || strspn(value, "abcdefghijklmnopqrstuvwxyz"
+                                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                                   strlen(value))
+            return vt_err_set(err, VT_EUSAGE, "ocr.user must be a user name, not '%s'", value);
+        set_str(&c->ocr_user, value);
+    } else if (strcmp(section, "ocr") == 0 && strcmp(key, "sandbox") == 0) {
+        if (strcmp(value, "required") != 0 && strcmp(value, "best-effort") != 0)
+            return vt_err_set(err, VT_EUSAGE,
+                              "ocr.sandbox must be 'required' or 'best-effort', not '%s'", value);
+        c->ocr_sandbox_best_effort = strcmp(value, "best-effort") == 0;
     } else if (strcmp(section, "log") == 0 && strcmp(key, "level") == 0) {
         int l = log_level_parse(value);
         if (l < 0)

@@ -6,6 +6,7 @@
  *   [index]    data = DIR  commit_docs = 200  commit_ms = 1000
  *              queue = 64  max_text = 16777216
  *   [ocr]      workers = 0 (cores)  lang = vie  timeout_s = 300  max_mem_mb = 2048
+ *              user = NAME (root only; default nobody)  sandbox = required|best-effort
  *   [server]   listen = 127.0.0.1:8080  web_dir = DIR
  *   [log]      level = debug|info|warn|error
  *
@@ -44,6 +45,8 @@ struct conf {
     char *ocr_lang;
     unsigned ocr_timeout_s;
     unsigned ocr_max_mem_mb;
+    char *ocr_user;              /* NULL: the worker's default (nobody when root) */
+    int ocr_sandbox_best_effort; /* 0: sandbox = required */
     int log_level;         /* enum log_level */
 };
 

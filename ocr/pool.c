@@ -4,10 +4,20 @@
  *
  * A pool has N slots.  A slot owns at most one running worker process
  * (struct proc) at a time; a proc owns four handles (process, stdin pipe,
- * stdout pipe, timer) and is freed in the close callback of the last one,
- * after the slot has already moved on to a fresh proc.  Every handle the pool
- * ever opens is counted in pool->handles, so ocr_pool_free() can defer the
- * free until the loop has closed them all.
+ * stdout pipe, timer), the parent's end of the worker's descriptor channel
+ * (ocr/fdpass.h) and, while a job's file is being opened, that open request;
+ * it is freed when the last of its handles has closed and its open has
+ * completed, after the slot has already moved on to a fresh proc.  Every
+ * handle and request the pool has under way is counted in pool->handles, so
+ * ocr_pool_free() can defer the free until the loop has finished them all.
+ *
+ * Workers start in their own session (UV_PROCESS_DETACHED: setsid), so a
+ * Ctrl-C on the terminal reaches vanthu alone and the pool stops its
+ * workers itself; they also die with the pool's process (--parent: a
+ * parent-death signal) and on EOF on stdin.  A worker confines itself at
+ * start (ocr/sandbox.h) and never opens a document: the pool opens each
+ * job's file on the threadpool (uv_fs_open, so a slow file system does not
+ * stall the loop) and passes the descriptor just before the job frame.
  *
  * A slot is DOWN (no worker, maybe a restart timer pending), STARTING
  * (spawned, waiting for the worker's "ready" frame: the model is loading),
@@ -27,12 +37,15 @@
 
 #include "ocr/pool.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -40,6 +53,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "ocr/fdpass.h"
 #include "ocr/proto.h"
 
 extern char **environ;
@@ -71,7 +85,10 @@ struct proc {
     uv_pipe_t in;   /* our end of the worker's stdin */
     uv_pipe_t out;  /* our end of the worker's stdout */
     uv_timer_t timer;
-    int open;       /* handles of this proc not yet closed */
+    uv_fs_t open_req; /* the job's file being opened */
+    uint64_t open_id; /* ... for this job */
+    int chan;       /* our end of the descriptor channel; -1 when closed */
+    int open;       /* handles of this proc not yet closed, plus open_req */
     struct ocr_pool *pool;
     struct slot *slot; /* NULL once ended */
     struct ocr_proto_decoder dec;
@@ -114,6 +131,7 @@ struct ocr_pool {
     unsigned handles;
     int stopping;
     int free_requested;
+    int warned_unconfined; /* the sandbox warning is logged once */
     char *broken; /* reason the workers cannot start */
     unsigned long restarts, done, failed, quarantined;
 };
@@ -265,9 +283,9 @@ static void early(struct ocr_pool *pool, struct job *j, enum ocr_status st, int 
 
 /* ---- worker processes -------------------------------------------------- */
 
-static void proc_handle_closed(uv_handle_t *h)
+/* One of the proc's handles has closed, or its open request completed. */
+static void proc_unref(struct proc *p)
 {
-    struct proc *p = h->data;
     struct ocr_pool *pool = p->pool;
 
     if (--p->open == 0) {
@@ -279,11 +297,20 @@ static void proc_handle_closed(uv_handle_t *h)
     maybe_free(pool);
 }
 
+static void proc_handle_closed(uv_handle_t *h)
+{
+    proc_unref(h->data);
+}
+
 static void proc_close(struct proc *p)
 {
     uv_handle_t *hs[] = {(uv_handle_t *)&p->in, (uv_handle_t *)&p->out,
                          (uv_handle_t *)&p->timer, (uv_handle_t *)&p->process};
 
+    if (p->chan >= 0) {
+        close(p->chan);
+        p->chan = -1;
+    }
     for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
         if (!uv_is_closing(hs[i]))
             uv_close(hs[i], proc_handle_closed);
@@ -503,6 +530,12 @@ static void on_frame(struct proc *p, struct ocr_frame *f)
     if (type == NULL || s == NULL)
         goto bad;
     if (strcmp(type, "ready") == 0 && !p->ready) {
+        const char *unconfined = json_string_value(json_object_get(f->header, "unconfined"));
+
+        if (unconfined != NULL && *unconfined && !pool->warned_unconfined) {
+            pool->warned_unconfined = 1;
+            log_warn("ocr: workers run partly unconfined (sandbox = best-effort): %s", unconfined);
+        }
         p->ready = 1;
         s->state = SLOT_IDLE;
         s->startup_failures = 0;
@@ -605,13 +638,24 @@ static int slot_start(struct slot *s)
 {
     struct ocr_pool *pool = s->pool;
     uv_process_options_t opts;
-    uv_stdio_container_t stdio[3];
+    uv_stdio_container_t stdio[4];
     struct proc *p;
-    int rc;
+    int chan[2], rc;
 
+    /* The descriptor channel: non-blocking on our side, a plain blocking
+     * socket on the worker's (it never waits on it: see fdpass.h). */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0)
+        return -errno;
+    if (fcntl(chan[0], F_SETFL, fcntl(chan[0], F_GETFL) | O_NONBLOCK) < 0) {
+        rc = -errno;
+        close(chan[0]);
+        close(chan[1]);
+        return rc;
+    }
     p = xcalloc(1, sizeof(*p));
     p->pool = pool;
     p->slot = s;
+    p->chan = chan[0];
     /* The reply can hold max_text bytes of text plus its header. */
     ocr_proto_decoder_init(&p->dec, pool->cfg.max_text);
     uv_pipe_init(pool->loop, &p->in, 0);
@@ -628,13 +672,19 @@ static int slot_start(struct slot *s)
     stdio[1].data.stream = (uv_stream_t *)&p->out;
     stdio[2].flags = UV_INHERIT_FD;
     stdio[2].data.fd = STDERR_FILENO;
+    stdio[OCR_FD_CHANNEL].flags = UV_INHERIT_FD;
+    stdio[OCR_FD_CHANNEL].data.fd = chan[1];
     opts.file = pool->argv[0];
     opts.args = pool->argv;
     opts.env = pool->env;
     opts.stdio = stdio;
-    opts.stdio_count = 3;
+    opts.stdio_count = 4;
     opts.exit_cb = exit_cb;
+    /* Its own session and process group: the terminal's SIGINT is ours to
+     * handle, and the pool stops its workers in order. */
+    opts.flags = UV_PROCESS_DETACHED;
     rc = uv_spawn(pool->loop, &p->process, &opts);
+    close(chan[1]);
     /* The process handle needs closing even when the spawn failed. */
     p->open++;
     pool->handles++;
@@ -654,16 +704,90 @@ static int slot_start(struct slot *s)
     return 0;
 }
 
+/* The job's file is open (fd, ours to close): send the descriptor, then
+ * the job frame. */
+static void send_job(struct ocr_pool *pool, struct proc *p, struct job *j, int fd)
+{
+    struct wreq *w;
+    uv_buf_t ub;
+    json_t *h;
+    int rc;
+
+    w = xcalloc(1, sizeof(*w));
+    buf_init(&w->b, OCR_PROTO_PREFIX + OCR_PROTO_MAX_HEADER);
+    h = json_pack("{s:s, s:I, s:s, s:s}", "type", "job", "id", (json_int_t)j->id, "path",
+                  j->path, "lang", j->lang);
+    rc = h != NULL ? ocr_proto_encode(&w->b, h, NULL, 0) : VT_ENOMEM;
+    json_decref(h);
+    if (rc < 0) {
+        struct slot *s = p->slot;
+
+        buf_release(&w->b);
+        free(w);
+        uv_timer_stop(&p->timer);
+        s->job = NULL;
+        s->state = SLOT_IDLE;
+        job_finish(pool, j, OCR_FAILED, rc, "cannot encode the job (path too long?)");
+        dispatch(pool);
+        return;
+    }
+    rc = ocr_fdpass_send(p->chan, j->id, fd);
+    if (rc < 0) {
+        /* The worker is gone (its exit_cb fails the job), or wedged. */
+        log_debug("ocr: cannot pass '%s' to worker %d: %s", j->path, p->process.pid,
+                  uv_strerror(rc));
+        buf_release(&w->b);
+        free(w);
+        proc_kill(p);
+        return;
+    }
+    ub = uv_buf_init(w->b.ptr, (unsigned)w->b.len);
+    rc = uv_write(&w->req, (uv_stream_t *)&p->in, &ub, 1, write_cb);
+    if (rc < 0) {
+        /* The worker is gone; its exit_cb fails the job. */
+        buf_release(&w->b);
+        free(w);
+        proc_kill(p);
+    }
+}
+
+static void open_cb(uv_fs_t *req)
+{
+    struct proc *p = req->data;
+    struct ocr_pool *pool = p->pool;
+    struct slot *s = p->slot;
+    int fd = (int)req->result;
+
+    uv_fs_req_cleanup(req);
+    if (s == NULL || s->proc != p || s->job == NULL || s->job->id != p->open_id ||
+        p->stopping || p->timed_out || p->bad_frame) {
+        /* The job ended while its file was being opened. */
+        if (fd >= 0)
+            close(fd);
+    } else if (fd < 0) {
+        /* This file, not the worker: the worker goes on. */
+        struct job *j = s->job;
+        char *reason = xasprintf("cannot open '%s': %s", j->path, uv_strerror(fd));
+
+        uv_timer_stop(&p->timer);
+        s->job = NULL;
+        s->state = SLOT_IDLE;
+        job_finish(pool, j, OCR_FAILED, fd, reason);
+        free(reason);
+        dispatch(pool);
+    } else {
+        send_job(pool, p, s->job, fd);
+        close(fd);
+    }
+    proc_unref(p);
+}
+
 static void dispatch(struct ocr_pool *pool)
 {
-    if (pool->stopping)
-        return;
-    for (unsigned i = 0; i < pool->cfg.workers && pool->head != NULL; i++) {
+    for (unsigned i = 0; i < pool->cfg.workers && pool->head != NULL && !pool->stopping; i++) {
         struct slot *s = &pool->slots[i];
+        struct proc *p = s->proc;
         struct job *j;
-        struct wreq *w;
-        uv_buf_t ub;
-        json_t *h;
         int rc;
 
         if (s->state != SLOT_IDLE)
@@ -674,31 +798,29 @@ static void dispatch(struct ocr_pool *pool)
             pool->tail = NULL;
         pool->queued--;
         j->next = NULL;
-
-        w = xcalloc(1, sizeof(*w));
-        buf_init(&w->b, OCR_PROTO_PREFIX + OCR_PROTO_MAX_HEADER);
-        h = json_pack("{s:s, s:I, s:s, s:s}", "type", "job", "id", (json_int_t)j->id, "path",
-                      j->path, "lang", j->lang);
-        rc = h != NULL ? ocr_proto_encode(&w->b, h, NULL, 0) : VT_ENOMEM;
-        json_decref(h);
-        if (rc < 0) {
-            buf_release(&w->b);
-            free(w);
-            job_finish(pool, j, OCR_FAILED, rc, "cannot encode the job (path too long?)");
-            continue;
-        }
-        ub = uv_buf_init(w->b.ptr, (unsigned)w->b.len);
         s->job = j;
         s->state = SLOT_BUSY;
         j->started = uv_now(pool->loop);
-        rc = uv_write(&w->req, (uv_stream_t *)&s->proc->in, &ub, 1, write_cb);
+        /* The deadline covers the open too. */
+        uv_timer_start(&p->timer, timeout_cb, pool->cfg.timeout_ms, 0);
+        /* O_NONBLOCK: a FIFO must not hang the open (the worker then
+         * refuses it as not a regular file). */
+        p->open_req.data = p;
+        p->open_id = j->id;
+        rc = uv_fs_open(pool->loop, &p->open_req, j->path,
+                        O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0, open_cb);
         if (rc < 0) {
-            /* The worker is gone; its exit_cb fails the job. */
-            buf_release(&w->b);
-            free(w);
-            proc_kill(s->proc);
+            char *reason = xasprintf("cannot open '%s': %s", j->path, uv_strerror(rc));
+
+            uv_timer_stop(&p->timer);
+            s->job = NULL;
+            s->state = SLOT_IDLE;
+            job_finish(pool, j, OCR_FAILED, rc, reason);
+            free(reason);
+            continue;
         }
-        uv_timer_start(&s->proc->timer, timeout_cb, pool->cfg.timeout_ms, 0);
+        p->open++;
+        pool->handles++;
     }
 }
 
@@ -729,7 +851,7 @@ static char **build_argv(const struct ocr_pool_config *c)
 
     while (c->extra_args != NULL && c->extra_args[extra] != NULL)
         extra++;
-    argv = xcalloc(20 + extra, sizeof(*argv));
+    argv = xcalloc(28 + extra, sizeof(*argv));
     argv[n++] = xstrdup(c->worker_path);
     argv[n++] = xstrdup("--lang");
     argv[n++] = xstrdup(c->lang);
@@ -751,6 +873,16 @@ static char **build_argv(const struct ocr_pool_config *c)
         argv[n++] = xstrdup("--preprocess");
         argv[n++] = xstrdup(c->preprocess);
     }
+    /* The sandbox (ocr/sandbox.h): who to become when root, whether a
+     * step that fails stops the worker, and whose death it dies with. */
+    if (c->user != NULL) {
+        argv[n++] = xstrdup("--user");
+        argv[n++] = xstrdup(c->user);
+    }
+    argv[n++] = xstrdup("--sandbox");
+    argv[n++] = xstrdup(c->sandbox_best_effort ? "best-effort" : "required");
+    argv[n++] = xstrdup("--parent");
+    argv[n++] = xasprintf("%ld", (long)getpid());
     for (size_t i = 0; i < extra; i++)
         argv[n++] = xstrdup(c->extra_args[i]);
     argv[n] = NULL;
@@ -796,6 +928,7 @@ struct ocr_pool *ocr_pool_new(uv_loop_t *loop, const struct ocr_pool_config *cfg
     pool->cfg.lang = pool->argv[2];
     pool->cfg.tessdata = NULL;
     pool->cfg.preprocess = NULL;
+    pool->cfg.user = NULL;
     pool->cfg.extra_args = NULL;
     pool->next_id = 1;
     uv_timer_init(loop, &pool->kick);

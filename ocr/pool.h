@@ -10,6 +10,14 @@
  * it end OCR_QUARANTINED at once, without reaching a worker.  Nothing of
  * Tesseract is linked into the caller.
  *
+ * Workers run in their own session (a terminal's Ctrl-C reaches the caller
+ * only; ocr_pool_stop() ends them), die with the caller's process, and
+ * confine themselves at start (ocr/sandbox.h, docs/security-workers.md):
+ * started as root they switch to an unprivileged user, and they can open
+ * no socket.  The pool opens each submitted file itself, on the libuv
+ * threadpool, and hands the worker the open descriptor: the worker's user
+ * needs no access to the archive.
+ *
  * Thread: everything here runs on the loop thread of the loop given to
  * ocr_pool_new(), and every callback is called from that loop. */
 #ifndef VT_OCR_POOL_H
@@ -38,6 +46,12 @@ struct ocr_pool_config {
     size_t max_queue;         /* queued (not running) jobs; 0 = 1024 */
     const char *const *extra_args; /* more worker arguments (test modes),
                                     * NULL-terminated; may be NULL */
+    const char *user;         /* run workers as this user when started as root;
+                               * NULL = the worker's default, "nobody" */
+    int sandbox_best_effort;  /* 0: a worker that cannot apply its sandbox
+                               * refuses to start (jobs fail with the reason);
+                               * 1: it runs, and what is not confined is
+                               * logged once as a warning */
 };
 
 enum ocr_status {
@@ -83,12 +97,16 @@ struct ocr_pool_stats {
 
 /* Start the pool's workers on loop.  cfg and its strings are copied.
  * Returns a new pool (free with ocr_pool_free) or NULL with err filled
- * (the worker program cannot be spawned: UV_ENOENT, UV_EACCES, ...). */
+ * (the worker program cannot be spawned: UV_ENOENT, UV_EACCES, ...).
+ * Uses the process id at this call as the workers' parent: do not fork
+ * afterwards and keep the pool in the child. */
 struct ocr_pool *ocr_pool_new(uv_loop_t *loop, const struct ocr_pool_config *cfg,
                               struct vt_err *err);
 
 /* Queue path for OCR in lang (NULL = the pool's default).  path and lang are
- * copied.  On success (0) cb is called exactly once, later, from the loop -
+ * copied; the pool opens path (read-only) when a worker is free, so it is
+ * read with the caller's permissions, and a file that cannot be opened
+ * fails with OCR_FAILED and the open's error as code.  On success (0) cb is called exactly once, later, from the loop -
  * never from inside this call.  Returns UV_EAGAIN when the queue is full
  * (submit again from a callback), UV_ECANCELED after ocr_pool_stop(), and
  * then cb is never called. */

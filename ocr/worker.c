@@ -7,6 +7,11 @@
  * of memory without harming anything but the one document it was reading.
  * The worker
  *
+ *   - confines itself before it reads a model or a document (ocr/sandbox.h,
+ *     docs/security-workers.md): a switch from root to an unprivileged user,
+ *     death with the parent, no descriptors but its pipes, no_new_privs and
+ *     a seccomp filter that denies every socket; it never opens a document:
+ *     the pool passes each one as an open descriptor (ocr/fdpass.h);
  *   - sets its own rlimits: RLIMIT_AS (the memory cap, whole process) and,
  *     before every job, a soft RLIMIT_CPU of "CPU used so far + per-job
  *     budget", so a runaway page dies of SIGXCPU while a long-lived worker
@@ -30,14 +35,18 @@
  * rendered at 300 DPI by poppler/cairo and OCR'd.
  *
  * Test modes for fault tests (tests/unit/ocr/test-pool.c): --test-echo
- * answers with the file's bytes instead of OCR (no model load), --crash-after
+ * answers with the file's bytes instead of OCR (no model load), --test-sandbox
+ * with what the sandbox let through (ocr_sandbox_probe), --test-sandbox-fail
+ * STEP acts as if the kernel refused that sandbox step, --crash-after
  * N dies of SIGSEGV on the job after N completed ones, --crash-on S dies on
  * any job whose path contains S, --hang sleeps forever on every job and
  * --spin burns CPU (for the RLIMIT_CPU path); --hang-on S and --spin-on S do
  * so only for paths containing S.
  *
  * `vanthu-ocr-worker --once FILE` OCRs one file and prints the text; it is
- * for people and benchmarks, not for the pool. */
+ * for people and benchmarks, not for the pool.  `--sandbox-selftest`
+ * applies the sandbox as in service, tries what it must forbid and prints
+ * each result. */
 #include "config.h"
 
 #include <errno.h>
@@ -64,7 +73,9 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "ocr/fdpass.h"
 #include "ocr/proto.h"
+#include "ocr/sandbox.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define WORKER_ASAN 1
@@ -112,6 +123,7 @@ struct worker {
     int verbose;
     /* test modes */
     int test_echo;
+    int test_sandbox;
     long crash_after;
     const char *crash_on;
     int hang;
@@ -123,6 +135,7 @@ struct worker {
     TessBaseAPI *osd;
     char *api_lang;
     long jobs_done;
+    struct ocr_sandbox_state sandbox;
 };
 
 /* What one page produced, for the result header. */
@@ -615,18 +628,26 @@ static json_t *page_json(const struct page_info *pi)
     return o;
 }
 
-static int run_tiff(struct worker *w, const char *path, struct buf *text, json_t *pages,
+/* A TIFF is read as a stream from the job's descriptor: its directories
+ * may sit anywhere in the file, and a multi-page file can be far larger than
+ * any one page. */
+static int run_tiff(struct worker *w, int fd, struct buf *text, json_t *pages,
                     struct vt_err *err)
 {
     FILE *fp = NULL;
     l_int32 n = 0;
-    size_t offset = 0;
     PIX *pix = NULL;
-    int rc = 0;
+    int rc = 0, dfd;
 
-    fp = fopen(path, "rb");
-    if (fp == NULL)
-        return vt_err_set(err, -errno, "cannot open '%s'", path);
+    dfd = dup(fd);
+    if (dfd >= 0)
+        fp = fdopen(dfd, "rb");
+    if (fp == NULL) {
+        rc = vt_err_set(err, -errno, "cannot read the file: %s", strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
+        return rc;
+    }
     if (tiffGetCount(fp, &n) != 0 || n <= 0) {
         rc = vt_err_set(err, VT_EBADINPUT, "cannot read the tiff directory (corrupt tiff)");
         goto out;
@@ -640,14 +661,14 @@ static int run_tiff(struct worker *w, const char *path, struct buf *text, json_t
         l_int32 pw = 0, ph = 0, bps, spp, res, cmap, fmt;
         struct page_info pi;
 
-        if (readHeaderTiff(path, i, &pw, &ph, &bps, &spp, &res, &cmap, &fmt) != 0) {
+        if (freadHeaderTiff(fp, i, &pw, &ph, &bps, &spp, &res, &cmap, &fmt) != 0) {
             rc = vt_err_set(err, VT_EBADINPUT, "cannot read the header of tiff page %d", i + 1);
             goto out;
         }
         rc = check_pixels(w, pw, ph, i, err);
         if (rc < 0)
             goto out;
-        pix = pixReadFromMultipageTiff(path, &offset);
+        pix = pixReadStreamTiff(fp, i);
         if (pix == NULL) {
             rc = vt_err_set(err, VT_EBADINPUT, "cannot decode tiff page %d (truncated or corrupt)",
                             i + 1);
@@ -661,10 +682,6 @@ static int run_tiff(struct worker *w, const char *path, struct buf *text, json_t
             goto out;
         json_array_append_new(pages, page_json(&pi));
         pixDestroy(&pix);
-        if (offset == 0 && i + 1 < n) {
-            rc = vt_err_set(err, VT_EBADINPUT, "tiff page %d cannot be reached", i + 2);
-            goto out;
-        }
     }
 out:
     pixDestroy(&pix);
@@ -672,49 +689,89 @@ out:
     return rc;
 }
 
-static int has_tiff_magic(const char *path)
+static int has_tiff_magic(const unsigned char *m)
 {
-    unsigned char m[4];
-    FILE *fp = fopen(path, "rb");
-    size_t n;
-
-    if (fp == NULL)
-        return 0;
-    n = fread(m, 1, sizeof(m), fp);
-    fclose(fp);
-    return n == 4 && ((m[0] == 'I' && m[1] == 'I' && m[2] == 42 && m[3] == 0) ||
-                      (m[0] == 'M' && m[1] == 'M' && m[2] == 0 && m[3] == 42));
+    return (m[0] == 'I' && m[1] == 'I' && m[2] == 42 && m[3] == 0) ||
+           (m[0] == 'M' && m[1] == 'M' && m[2] == 0 && m[3] == 42);
 }
 
-static int run_image(struct worker *w, const char *path, struct buf *text, json_t *pages,
+/* Read all size bytes of fd from offset 0: new, free with free(). */
+static unsigned char *read_all(int fd, size_t size, struct vt_err *err)
+{
+    unsigned char *data = malloc(size > 0 ? size : 1);
+    size_t got = 0;
+
+    if (data == NULL) {
+        vt_err_set(err, VT_E2BIG, "file of %zu bytes is too large to read", size);
+        return NULL;
+    }
+    while (got < size) {
+        ssize_t n = pread(fd, data + got, size - got, (off_t)got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            vt_err_set(err, n < 0 ? -errno : VT_EBADINPUT, "cannot read the file: %s",
+                       n < 0 ? strerror(errno) : "it shrank while being read");
+            free(data);
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    return data;
+}
+
+/* A single image (PNG, JPEG, PNM, BMP, ...) is read into memory and decoded
+ * from there: Leptonica's header and decode calls for memory mirror the ones
+ * for a path, and the file is no larger than its pixels. */
+static int run_image(struct worker *w, int fd, size_t size, struct buf *text, json_t *pages,
                      struct vt_err *err)
 {
     l_int32 fmt = IFF_UNKNOWN, pw = 0, ph = 0, bps, spp, cmap;
+    unsigned char head[12];
+    unsigned char *data = NULL;
     struct page_info pi;
     PIX *pix = NULL;
+    ssize_t n;
     int rc;
 
-    if (findFileFormat(path, &fmt) != 0 || fmt == IFF_UNKNOWN) {
+    memset(head, 0, sizeof(head));
+    n = pread(fd, head, sizeof(head), 0);
+    if (n < 0)
+        return vt_err_set(err, -errno, "cannot read the file: %s", strerror(errno));
+    if (findFileFormatBuffer(head, &fmt) != 0 || fmt == IFF_UNKNOWN) {
         /* Leptonica calls a TIFF whose directory libtiff cannot read
          * "unknown"; say what is wrong with it instead. */
-        if (has_tiff_magic(path))
-            return run_tiff(w, path, text, pages, err);
+        if (has_tiff_magic(head))
+            return run_tiff(w, fd, text, pages, err);
         return vt_err_set(err, VT_EUNSUPPORTED, "not an image format this build can read");
     }
     if (L_FORMAT_IS_TIFF(fmt))
-        return run_tiff(w, path, text, pages, err);
-    if (pixReadHeader(path, &fmt, &pw, &ph, &bps, &spp, &cmap) != 0)
-        return vt_err_set(err, VT_EBADINPUT, "cannot read the image header (corrupt image)");
+        return run_tiff(w, fd, text, pages, err);
+    data = read_all(fd, size, err);
+    if (data == NULL)
+        return err->code < 0 ? err->code : VT_EBADINPUT;
+    if (pixReadHeaderMem(data, size, &fmt, &pw, &ph, &bps, &spp, &cmap) != 0) {
+        rc = vt_err_set(err, VT_EBADINPUT, "cannot read the image header (corrupt image)");
+        goto out;
+    }
     rc = check_pixels(w, pw, ph, 0, err);
     if (rc < 0)
-        return rc;
-    pix = pixRead(path);
-    if (pix == NULL)
-        return vt_err_set(err, VT_EBADINPUT, "cannot decode the image (truncated or corrupt)");
+        goto out;
+    pix = pixReadMem(data, size);
+    if (pix == NULL) {
+        rc = vt_err_set(err, VT_EBADINPUT, "cannot decode the image (truncated or corrupt)");
+        goto out;
+    }
+    /* The encoded bytes are not needed during recognition. */
+    free(data);
+    data = NULL;
     rc = ocr_page(w, pix, text, &pi, err);
     if (rc == 0)
         json_array_append_new(pages, page_json(&pi));
+out:
     pixDestroy(&pix);
+    free(data);
     return rc;
 }
 
@@ -812,23 +869,44 @@ out:
     return pix;
 }
 
-static int run_pdf(struct worker *w, const char *path, struct buf *text, json_t *pages,
+/* Poppler reads the document from (a copy of) the job's descriptor: it
+ * seeks in the file as it needs pages and never loads it whole. */
+static PopplerDocument *open_pdf(int fd, size_t size, GError **gerr)
+{
+#if POPPLER_CHECK_VERSION(21, 12, 0)
+    int dfd = dup(fd);
+
+    (void)size;
+    if (dfd < 0) {
+        g_set_error(gerr, G_FILE_ERROR, g_file_error_from_errno(errno), "%s", strerror(errno));
+        return NULL;
+    }
+    return poppler_document_new_from_fd(dfd, NULL, gerr); /* takes dfd */
+#else
+    struct vt_err err;
+    unsigned char *data = read_all(fd, size, &err);
+    PopplerDocument *doc;
+    GBytes *bytes;
+
+    if (data == NULL) {
+        g_set_error(gerr, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", err.msg);
+        return NULL;
+    }
+    bytes = g_bytes_new_with_free_func(data, size, free, data);
+    doc = poppler_document_new_from_bytes(bytes, NULL, gerr);
+    g_bytes_unref(bytes);
+    return doc;
+#endif
+}
+
+static int run_pdf(struct worker *w, int fd, size_t size, struct buf *text, json_t *pages,
                    struct vt_err *err)
 {
     PopplerDocument *doc = NULL;
     GError *gerr = NULL;
-    char *abs = NULL, *uri = NULL;
     int n, rc = 0;
 
-    abs = realpath(path, NULL);
-    if (abs == NULL)
-        return vt_err_set(err, -errno, "cannot resolve '%s'", path);
-    uri = g_filename_to_uri(abs, NULL, NULL);
-    if (uri == NULL) {
-        rc = vt_err_set(err, VT_EBADINPUT, "cannot make a uri of '%s'", abs);
-        goto out;
-    }
-    doc = poppler_document_new_from_file(uri, NULL, &gerr);
+    doc = open_pdf(fd, size, &gerr);
     if (doc == NULL) {
         if (gerr != NULL && gerr->domain == POPPLER_ERROR && gerr->code == POPPLER_ERROR_ENCRYPTED)
             rc = vt_err_set(err, VT_EUNSUPPORTED, "pdf is encrypted and needs a password");
@@ -888,52 +966,64 @@ out:
         g_error_free(gerr);
     if (doc != NULL)
         g_object_unref(doc);
-    g_free(uri);
-    free(abs);
     return rc;
 }
 
 /* ---- jobs -------------------------------------------------------------- */
 
-static int is_pdf(const char *path)
+static int is_pdf(int fd)
 {
     char head[1024];
-    size_t n;
-    FILE *fp = fopen(path, "rb");
+    ssize_t n = pread(fd, head, sizeof(head), 0);
 
-    if (fp == NULL)
-        return 0;
-    n = fread(head, 1, sizeof(head), fp);
-    fclose(fp);
-    return n >= 5 && memmem(head, n, "%PDF-", 5) != NULL;
+    return n >= 5 && memmem(head, (size_t)n, "%PDF-", 5) != NULL;
 }
 
-static int run_echo(struct worker *w, const char *path, struct buf *text, json_t *pages,
+static int run_echo(struct worker *w, int fd, struct buf *text, json_t *pages,
                     struct vt_err *err)
 {
     char chunk[4096];
     struct page_info pi = {.conf = 100, .source = "echo"};
-    FILE *fp = fopen(path, "rb");
-    size_t n;
+    off_t off = 0;
+    ssize_t n;
     int rc = 0;
 
-    if (fp == NULL)
-        return vt_err_set(err, -errno, "cannot open '%s'", path);
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-        rc = buf_add(text, chunk, n);
+    while ((n = pread(fd, chunk, sizeof(chunk), off)) > 0) {
+        off += n;
+        rc = buf_add(text, chunk, (size_t)n);
         if (rc < 0) {
             vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
             break;
         }
     }
-    fclose(fp);
+    if (n < 0)
+        rc = vt_err_set(err, -errno, "cannot read the file: %s", strerror(errno));
     if (rc == 0)
         json_array_append_new(pages, page_json(&pi));
     return rc;
 }
 
-static int run_job(struct worker *w, const char *path, const char *lang, struct buf *text,
-                   json_t *pages, struct vt_err *err)
+/* --test-sandbox: the job's text is what the sandbox lets through. */
+static int run_probe(struct worker *w, struct buf *text, json_t *pages, struct vt_err *err)
+{
+    struct page_info pi = {.conf = 100, .source = "probe"};
+    struct buf out;
+    int rc;
+
+    buf_init(&out, BUF_NOLIMIT);
+    ocr_sandbox_probe(&w->sandbox, &out);
+    rc = buf_add(text, out.ptr, out.len);
+    buf_release(&out);
+    if (rc < 0)
+        return vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
+    json_array_append_new(pages, page_json(&pi));
+    return 0;
+}
+
+/* One job: the document is fd (open for reading, borrowed); path names it
+ * in messages and for the test modes, and is never opened. */
+static int run_job(struct worker *w, int fd, const char *path, const char *lang,
+                   struct buf *text, json_t *pages, struct vt_err *err)
 {
     struct stat st;
     int rc;
@@ -955,20 +1045,22 @@ static int run_job(struct worker *w, const char *path, const char *lang, struct 
         for (;;)
             x++;
     }
-    if (stat(path, &st) < 0)
-        return vt_err_set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+    if (w->test_sandbox)
+        return run_probe(w, text, pages, err);
+    if (fstat(fd, &st) < 0)
+        return vt_err_set(err, -errno, "cannot read '%s': %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return vt_err_set(err, VT_EUNSUPPORTED, "not a regular file");
     if (st.st_size == 0)
         return vt_err_set(err, VT_EBADINPUT, "empty file");
     if (w->test_echo)
-        return run_echo(w, path, text, pages, err);
+        return run_echo(w, fd, text, pages, err);
     rc = tess_init(w, lang, err);
     if (rc < 0)
         return rc;
-    if (is_pdf(path))
-        return run_pdf(w, path, text, pages, err);
-    return run_image(w, path, text, pages, err);
+    if (is_pdf(fd))
+        return run_pdf(w, fd, (size_t)st.st_size, text, pages, err);
+    return run_image(w, fd, (size_t)st.st_size, text, pages, err);
 }
 
 static int send_frame(json_t *h, const void *body, size_t len)
@@ -992,13 +1084,18 @@ static int serve(struct worker *w)
     int rc;
 
     ocr_proto_decoder_init(&dec, 0);
-    rc = send_frame(json_pack("{s:s, s:s}", "type", "ready", "lang", w->lang), NULL, 0);
+    /* What the sandbox could not apply (best effort) goes with "ready", for
+     * the pool to log. */
+    rc = send_frame(json_pack("{s:s, s:s, s:s}", "type", "ready", "lang", w->lang, "unconfined",
+                              w->sandbox.missing),
+                    NULL, 0);
     while (rc == 0) {
         struct ocr_frame f;
         struct buf text;
         json_t *pages, *res;
         const char *type = NULL, *path = NULL, *lang = NULL;
         json_int_t id = 0;
+        int fd = -1;
 
         vt_err_clear(&err);
         rc = ocr_proto_read_frame(STDIN_FILENO, &dec, &f, &err);
@@ -1018,7 +1115,11 @@ static int serve(struct worker *w)
         arm_cpu_limit(w);
         buf_init(&text, w->max_text);
         pages = json_array();
-        rc = run_job(w, path, lang != NULL ? lang : w->lang, &text, pages, &err);
+        rc = ocr_fdpass_recv(OCR_FD_CHANNEL, (uint64_t)id, &fd, &err);
+        if (rc == 0)
+            rc = run_job(w, fd, path, lang != NULL ? lang : w->lang, &text, pages, &err);
+        if (fd >= 0)
+            close(fd);
         w->jobs_done++;
         if (rc == 0) {
             res = json_pack("{s:s, s:I, s:s, s:o}", "type", "result", "id", id, "status", "ok",
@@ -1037,7 +1138,7 @@ static int serve(struct worker *w)
     return rc < 0 ? 1 : 0;
 }
 
-static int once(struct worker *w, const char *path)
+static int once(struct worker *w, int fd, const char *path)
 {
     struct vt_err err;
     struct buf text;
@@ -1047,7 +1148,7 @@ static int once(struct worker *w, const char *path)
 
     vt_err_clear(&err);
     buf_init(&text, w->max_text);
-    rc = run_job(w, path, w->lang, &text, pages, &err);
+    rc = run_job(w, fd, path, w->lang, &text, pages, &err);
     if (rc == 0) {
         fwrite(buf_str(&text), 1, text.len, stdout);
         pj = json_dumps(pages, JSON_COMPACT);
@@ -1103,15 +1204,22 @@ static void usage(FILE *f)
             "  --max-text BYTES    text per file (default 16 MiB)\n"
             "  --preprocess LIST   osd,deskew,denoise,rescale | none (default all)\n"
             "  --verbose           log preprocessing decisions and step times on stderr\n"
-            "test modes: --test-echo, --crash-after N, --crash-on STR, --hang, --spin,\n"
-            "            --hang-on STR, --spin-on STR\n");
+            "sandbox (docs/security-workers.md):\n"
+            "  --user NAME         user to run as when started as root (default nobody)\n"
+            "  --sandbox MODE      required: refuse to run unconfined (default);\n"
+            "                      best-effort: report what cannot be confined, go on\n"
+            "  --parent PID        the pool's pid: die with it\n"
+            "  --sandbox-selftest  apply the sandbox, try what it forbids, print the results\n"
+            "test modes: --test-echo, --test-sandbox, --test-sandbox-fail STEP,\n"
+            "            --crash-after N, --crash-on STR, --hang, --spin, --hang-on STR,\n"
+            "            --spin-on STR\n");
 }
 
 int main(int argc, char **argv)
 {
     enum { O_LANG = 256, O_TESSDATA, O_MEM, O_CPU, O_PIX, O_PAGES, O_TEXT, O_PRE, O_ONCE,
            O_ECHO, O_CRASH_AFTER, O_CRASH_ON, O_HANG, O_SPIN, O_HANG_ON, O_SPIN_ON, O_VERBOSE,
-           O_HELP };
+           O_HELP, O_USER, O_SANDBOX, O_PARENT, O_SELFTEST, O_TEST_SANDBOX, O_TEST_SB_FAIL };
     static const struct option opts[] = {
         {"lang", required_argument, NULL, O_LANG},
         {"tessdata", required_argument, NULL, O_TESSDATA},
@@ -1131,6 +1239,12 @@ int main(int argc, char **argv)
         {"spin-on", required_argument, NULL, O_SPIN_ON},
         {"verbose", no_argument, NULL, O_VERBOSE},
         {"help", no_argument, NULL, O_HELP},
+        {"user", required_argument, NULL, O_USER},
+        {"sandbox", required_argument, NULL, O_SANDBOX},
+        {"parent", required_argument, NULL, O_PARENT},
+        {"sandbox-selftest", no_argument, NULL, O_SELFTEST},
+        {"test-sandbox", no_argument, NULL, O_TEST_SANDBOX},
+        {"test-sandbox-fail", required_argument, NULL, O_TEST_SB_FAIL},
         {NULL, 0, NULL, 0},
     };
     struct worker w = {
@@ -1143,7 +1257,9 @@ int main(int argc, char **argv)
         .pre = PRE_DEFAULT,
         .crash_after = -1,
     };
+    struct ocr_sandbox_config sb = {.keep_fd_max = OCR_FD_CHANNEL};
     const char *once_path = NULL;
+    int selftest = 0, once_fd = -1;
     struct vt_err err;
     int c, rc;
 
@@ -1172,6 +1288,21 @@ int main(int argc, char **argv)
         case O_SPIN_ON: w.spin_on = optarg; break;
         case O_VERBOSE: w.verbose = 1; break;
         case O_HELP: usage(stdout); return 0;
+        case O_USER: sb.user = optarg; break;
+        case O_SANDBOX:
+            if (strcmp(optarg, "required") == 0)
+                sb.best_effort = 0;
+            else if (strcmp(optarg, "best-effort") == 0)
+                sb.best_effort = 1;
+            else {
+                fprintf(stderr, "vanthu-ocr-worker: bad --sandbox '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case O_PARENT: sb.parent = (pid_t)strtol(optarg, NULL, 10); break;
+        case O_SELFTEST: selftest = 1; break;
+        case O_TEST_SANDBOX: w.test_sandbox = 1; break;
+        case O_TEST_SB_FAIL: sb.test_fail = optarg; break;
         default: usage(stderr); return 2;
         }
     }
@@ -1189,7 +1320,47 @@ int main(int argc, char **argv)
         fprintf(stderr, "vanthu-ocr-worker: cannot set rlimits: %s\n", strerror(-rc));
         return 1;
     }
-    if (!w.test_echo) {
+    /* --once opens its file before the sandbox, as the pool would, and
+     * reads it through the same descriptor number. */
+    if (once_path != NULL) {
+        once_fd = open(once_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (once_fd < 0) {
+            fprintf(stderr, "%s: failed: cannot open '%s': %s\n", once_path, once_path,
+                    strerror(errno));
+            return 1;
+        }
+        if (once_fd != OCR_FD_CHANNEL) {
+            if (dup3(once_fd, OCR_FD_CHANNEL, O_CLOEXEC) < 0) {
+                fprintf(stderr, "vanthu-ocr-worker: dup3: %s\n", strerror(errno));
+                return 1;
+            }
+            close(once_fd);
+            once_fd = OCR_FD_CHANNEL;
+        }
+        sb.parent = 0;
+    }
+    /* The sandbox goes on before any model or document is read. */
+    rc = ocr_sandbox_apply(&sb, &w.sandbox, &err);
+    if (rc < 0 || selftest) {
+        struct buf out;
+
+        if (rc < 0) {
+            /* Under the pool, its log line says it. */
+            if (once_path == NULL && !selftest)
+                send_frame(json_pack("{s:s, s:s}", "type", "fatal", "reason", err.msg), NULL, 0);
+            else
+                fprintf(stderr, "vanthu-ocr-worker: %s\n", err.msg);
+            return 1;
+        }
+        buf_init(&out, BUF_NOLIMIT);
+        ocr_sandbox_probe(&w.sandbox, &out);
+        fwrite(out.ptr, 1, out.len, stdout);
+        buf_release(&out);
+        return 0;
+    }
+    if (w.sandbox.missing[0] != '\0' && once_path != NULL)
+        fprintf(stderr, "vanthu-ocr-worker: warning: not confined: %s\n", w.sandbox.missing);
+    if (!w.test_echo && !w.test_sandbox) {
         rc = tess_init(&w, w.lang, &err);
         if (rc == 0)
             rc = osd_init(&w, &err);
@@ -1202,7 +1373,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    rc = once_path != NULL ? once(&w, once_path) : serve(&w);
+    rc = once_path != NULL ? once(&w, once_fd, once_path) : serve(&w);
 out:
     if (w.api != NULL)
         TessBaseAPIDelete(w.api);

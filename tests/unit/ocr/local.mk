@@ -12,6 +12,12 @@ tests_unit_ocr_test_pool_CFLAGS = $(OCR_TEST_CFLAGS)
 tests_unit_ocr_test_pool_LDADD = $(OCR_TEST_LIBS)
 TESTS += tests/unit/ocr/test-proto tests/unit/ocr/test-pool
 
+# The worker's sandbox, through the pool (--test-sandbox), and fdpass.c.
+check_PROGRAMS += tests/unit/ocr/test-sandbox
+tests_unit_ocr_test_sandbox_CFLAGS = $(OCR_TEST_CFLAGS)
+tests_unit_ocr_test_sandbox_LDADD = $(OCR_TEST_LIBS)
+TESTS += tests/unit/ocr/test-sandbox
+
 # Helpers for the integration test and bench/ocr.sh: a CER scorer and a
 # cairo PDF writer (text-layer and image-only PDFs with known text).
 check_PROGRAMS += tests/unit/ocr/ocr-cer tests/unit/ocr/ocr-mkpdf
@@ -23,6 +29,11 @@ tests_unit_ocr_ocr_mkpdf_LDADD = $(POPPLER_LIBS)
 TESTS += tests/integration/ocr.sh
 EXTRA_DIST += tests/integration/ocr.sh tests/fixtures/make-ocr-fixtures.sh \
 	tests/fixtures/ocr/letter.txt tests/fixtures/ocr/notice.txt
+
+# The workers' hardening end to end: the sandbox selftest, a clean stop of
+# vanthu serve on SIGINT to its process group, no worker outliving kill -9.
+TESTS += tests/integration/ocr-workers.sh
+EXTRA_DIST += tests/integration/ocr-workers.sh
 
 # End-to-end metadata: rendered official pages indexed (OCR included) by
 # the real vanthu index, fields read back from vanthu search --json.
