@@ -11,9 +11,12 @@
  * dictionary of folded words is as large as a real scanned archive's
  * (about 80,000 words, several thousand per first letter).
  *
- * The figure asserted is the median of several runs, measured around
- * query_search() with a monotonic clock; under the sanitizers (VT_SANITIZERS)
- * the figures are reported and the assertion is a TAP SKIP.
+ * The figure asserted is the median of several runs of the CPU time the
+ * calling thread spends in query_search() (the wall time, which grows
+ * with the machine's load, is reported beside it).  Under the sanitizers
+ * (VT_SANITIZERS) the index has 10,000 documents, the figures are
+ * reported and the assertion is a TAP SKIP: the code runs, unchecked for
+ * time, at a fifth of the cost.
  *
  * `test-search-cost --build DIR` only builds the index in DIR (kept) and
  * `test-search-cost --query` prints the misspelt query, for measuring
@@ -34,6 +37,7 @@
 #include "text/norm.h"
 
 #define NDOCS 50000
+#define NDOCS_SANITIZERS 10000 /* the timing is not asserted there */
 #define WORDS_PER_DOC 8
 #define RUNS 7
 #define MAX_MS 10.0
@@ -84,6 +88,8 @@ static const char *pick_syllable(uint64_t *s)
     return syl[(unsigned)(u * u * u * NSYL) % NSYL];
 }
 
+static unsigned ndocs = NDOCS;
+
 struct builder {
     struct storage *st;
     unsigned shard;
@@ -101,7 +107,7 @@ static void *build_shard(void *data)
 
     buf_init(&text, 1 << 20);
     buf_init(&clean, 1 << 20);
-    for (unsigned i = 0; i < NDOCS && rc == 0; i++) {
+    for (unsigned i = 0; i < ndocs && rc == 0; i++) {
         struct storage_input in;
         struct storage_doc *d = NULL;
         char path[64], id[STORAGE_ID_LEN + 1], title[256] = "";
@@ -235,12 +241,22 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Median wall time of RUNS searches of q (after one to warm the caches);
- * *total and *suggestion (may be NULL) describe the last result. */
-static double median_ms(struct storage *st, const char *q, long *total, char *suggestion,
-                        size_t cap)
+static double cpu_ms(void)
 {
-    double t[RUNS];
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* RUNS searches of q (after one to warm the caches): the median of their
+ * wall times and of the CPU time this thread spent in them (query_search
+ * runs on its caller's thread).  *total and *suggestion (may be NULL)
+ * describe the last result.  -1 if a search failed. */
+static int run(struct storage *st, const char *q, double *wall, double *cpu, long *total,
+               char *suggestion, size_t cap)
+{
+    double w[RUNS], c[RUNS];
     struct query_request req = {0};
     struct vt_err err;
 
@@ -248,14 +264,16 @@ static double median_ms(struct storage *st, const char *q, long *total, char *su
     req.limit = 10;
     for (int r = -1; r < RUNS; r++) {
         json_t *res = NULL;
-        double t0 = now_ms();
+        double w0 = now_ms(), c0 = cpu_ms();
         vt_err_clear(&err);
         if (query_search(st, &req, &res, &err) < 0) {
             printf("# search failed: %s\n", err.msg);
             return -1;
         }
-        if (r >= 0)
-            t[r] = now_ms() - t0;
+        if (r >= 0) {
+            c[r] = cpu_ms() - c0;
+            w[r] = now_ms() - w0;
+        }
         *total = (long)json_integer_value(json_object_get(res, "total"));
         if (suggestion) {
             const char *s = json_string_value(json_object_get(res, "suggestion"));
@@ -263,8 +281,11 @@ static double median_ms(struct storage *st, const char *q, long *total, char *su
         }
         json_decref(res);
     }
-    qsort(t, RUNS, sizeof(t[0]), cmp_double);
-    return t[RUNS / 2];
+    qsort(w, RUNS, sizeof(w[0]), cmp_double);
+    qsort(c, RUNS, sizeof(c[0]), cmp_double);
+    *wall = w[RUNS / 2];
+    *cpu = c[RUNS / 2];
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -273,9 +294,9 @@ int main(int argc, char **argv)
     char suggestion[2048], common[80];
     struct storage *st = NULL;
     struct vt_err err;
-    double t0, t_build, normal, misspelt;
+    double t0, t_build, wall = 0, cpu = 0;
     long total = 0;
-    int sanitizers = getenv("VT_SANITIZERS") != NULL, failed = 0;
+    int sanitizers = getenv("VT_SANITIZERS") != NULL, failed = 0, rc;
 
     make_syllables();
     misspelt_query(bad);
@@ -283,6 +304,8 @@ int main(int argc, char **argv)
         return build(argv[2]) < 0 ? 1 : 0;
     if (argc == 2 && strcmp(argv[1], "--query") == 0)
         return puts(bad) < 0;
+    if (sanitizers)
+        ndocs = NDOCS_SANITIZERS;
     if (mkdtemp(tmp) == NULL) {
         perror("mkdtemp");
         return 1;
@@ -291,12 +314,12 @@ int main(int argc, char **argv)
     printf("1..3\n");
     t0 = now_ms();
     if (build(dir) < 0) {
-        printf("not ok 1 - build a %d-document index\n", NDOCS);
+        printf("not ok 1 - build a %u-document index\n", ndocs);
         failed = 1;
         goto out;
     }
     t_build = now_ms() - t0;
-    printf("ok 1 - build a %d-document index (%.1f s)\n", NDOCS, t_build / 1e3);
+    printf("ok 1 - build a %u-document index (%.1f s)\n", ndocs, t_build / 1e3);
     vt_err_clear(&err);
     if (storage_open(dir, 0, &st, &err) < 0) {
         printf("not ok 2 - open the index: %s\n", err.msg);
@@ -305,25 +328,31 @@ int main(int argc, char **argv)
     }
     /* The two most common syllables: a query with many matches. */
     snprintf(common, sizeof(common), "%s %s", syl[0], syl[1]);
-    normal = median_ms(st, common, &total, NULL, 0);
-    printf("# normal query: median %.2f ms of %d runs, %ld results\n", normal, RUNS, total);
-    misspelt = median_ms(st, bad, &total, suggestion, sizeof(suggestion));
-    printf("# 64 misspelt words: median %.2f ms of %d runs, %ld results, suggestion: %.60s%s\n",
-           misspelt, RUNS, total, suggestion, strlen(suggestion) > 60 ? "..." : "");
-    if (normal < 0 || misspelt < 0 || total != 0) {
+    rc = run(st, common, &wall, &cpu, &total, NULL, 0);
+    printf("# normal query: median %.2f ms (CPU %.2f ms) of %d runs, %ld results\n", wall, cpu,
+           RUNS, total);
+    if (rc == 0)
+        rc = run(st, bad, &wall, &cpu, &total, suggestion, sizeof(suggestion));
+    printf("# 64 misspelt words: median %.2f ms (CPU %.2f ms) of %d runs, %ld results, "
+           "suggestion: %.60s%s\n",
+           wall, cpu, RUNS, total, suggestion, strlen(suggestion) > 60 ? "..." : "");
+    if (rc < 0 || total != 0) {
         printf("not ok 2 - the misspelt query matches nothing\n");
         failed = 1;
     } else {
         printf("ok 2 - the misspelt query matches nothing\n");
     }
+    /* The CPU time is what the query holds a server thread for, and unlike
+     * the wall time it does not grow when other jobs share the machine. */
     if (sanitizers)
-        printf("ok 3 - a 64-word misspelt query costs at most %.0f ms (%.2f ms) # SKIP timing under "
-               "the sanitizers\n", MAX_MS, misspelt);
-    else if (misspelt >= 0 && misspelt <= MAX_MS)
-        printf("ok 3 - a 64-word misspelt query costs at most %.0f ms (%.2f ms)\n", MAX_MS, misspelt);
+        printf("ok 3 - a 64-word misspelt query costs at most %.0f ms of CPU (%.2f ms) # SKIP "
+               "timing under the sanitizers\n", MAX_MS, cpu);
+    else if (rc == 0 && cpu <= MAX_MS)
+        printf("ok 3 - a 64-word misspelt query costs at most %.0f ms of CPU (%.2f ms)\n", MAX_MS,
+               cpu);
     else {
-        printf("not ok 3 - a 64-word misspelt query costs at most %.0f ms (%.2f ms)\n", MAX_MS,
-               misspelt);
+        printf("not ok 3 - a 64-word misspelt query costs at most %.0f ms of CPU (%.2f ms)\n",
+               MAX_MS, cpu);
         failed = 1;
     }
 out:
