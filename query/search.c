@@ -794,25 +794,40 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static double cpu_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* The query's words (folded, in order) with those the index lacks replaced
  * by storage_suggest(); out stays empty when no word was replaced.  The
  * work is bounded so that a query of misspelt words costs about what a
  * normal one does: at most QUERY_SUGGEST_MAX_WORDS words are corrected
  * (the first ones), each pass over the dictionary reads at most
  * QUERY_SUGGEST_MAX_TERMS words, and everything (the lookups included)
- * stops at QUERY_SUGGEST_BUDGET_MS. */
+ * stops after QUERY_SUGGEST_CPU_MS of this thread's CPU time or
+ * QUERY_SUGGEST_WALL_MS of wall time.  CPU time measures the work and,
+ * unlike wall time, does not run out because other jobs share the
+ * machine, so the suggestion does not depend on the load; the wall limit
+ * only keeps a thread starved of CPU from going on. */
 static int suggest(struct storage *st, const struct parser *p, struct buf *out, struct vt_err *err)
 {
     struct storage_suggestion sg[QUERY_SUGGEST_MAX_WORDS];
+    struct storage_suggest_limits lim;
     int which[QUERY_MAX_TERMS];
-    double deadline = now_ms() + QUERY_SUGGEST_BUDGET_MS;
     size_t nsg = 0, i;
     int rc = 0;
 
+    lim.max_terms = QUERY_SUGGEST_MAX_TERMS;
+    lim.cpu_ms = cpu_ms() + QUERY_SUGGEST_CPU_MS;
+    lim.wall_ms = now_ms() + QUERY_SUGGEST_WALL_MS;
     for (i = 0; i < p->nsnip; i++) {
         long tf;
         which[i] = -1;
-        if (nsg == QUERY_SUGGEST_MAX_WORDS || now_ms() > deadline)
+        if (nsg == QUERY_SUGGEST_MAX_WORDS || cpu_ms() > lim.cpu_ms || now_ms() > lim.wall_ms)
             continue;
         tf = storage_termfreq(st, p->snip[i].folded, err);
         if (tf < 0)
@@ -824,7 +839,7 @@ static int suggest(struct storage *st, const struct parser *p, struct buf *out, 
     }
     if (nsg == 0)
         return 0;
-    rc = storage_suggest(st, sg, nsg, QUERY_SUGGEST_MAX_TERMS, deadline, err);
+    rc = storage_suggest(st, sg, nsg, &lim, err);
     if (rc <= 0)
         return rc;
     for (i = 0; i < p->nsnip && rc >= 0; i++) {

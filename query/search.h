@@ -30,11 +30,13 @@
 #define QUERY_MAX_FILTER 200 /* bytes of a filter value (type, agency, from, to) */
 
 /* The bounds of "did you mean" (see suggest() in search.c): the first
- * misspelt words corrected, dictionary words read per first letter, and
- * the time it may take in all (CLOCK_MONOTONIC). */
+ * misspelt words corrected, dictionary words read by one pass, and the
+ * time it may take in all: CPU time of the calling thread, and wall time
+ * (CLOCK_MONOTONIC) for a thread that gets little CPU. */
 #define QUERY_SUGGEST_MAX_WORDS 8
 #define QUERY_SUGGEST_MAX_TERMS 100000
-#define QUERY_SUGGEST_BUDGET_MS 3.0
+#define QUERY_SUGGEST_CPU_MS 3.0
+#define QUERY_SUGGEST_WALL_MS 12.0
 
 enum query_sort { QUERY_SORT_RELEVANCE, QUERY_SORT_DATE_ASC, QUERY_SORT_DATE_DESC };
 

@@ -690,7 +690,7 @@ int storage_run(struct storage *st, const struct xap_query *q, const struct xap_
  * Cost: a pass over one letter of a 50,000-document archive's dictionary
  * reads a few thousand words (one to two milliseconds), and a large
  * archive's letters hold many more, so the scan goes in two stages, each
- * pass checking the caller's deadline and cap:
+ * pass checking the caller's limits (struct storage_suggest_limits):
  *   1. the words sharing the first two letters (most typing errors come
  *      after them: "bihn" -> "binh"), a pass of a few hundred words;
  *   2. the words sharing the first letter, which may find a closer one;
@@ -702,16 +702,22 @@ struct suggest {
     size_t *idx; /* the words of this pass */
     size_t n;
     unsigned seen, max_terms;
-    double deadline_ms;
+    const struct storage_suggest_limits *lim;
     int cut;
 };
 
-static double suggest_now_ms(void)
+static double clock_ms(clockid_t id)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int past_limits(const struct storage_suggest_limits *lim)
+{
+    return (lim->cpu_ms > 0 && clock_ms(CLOCK_THREAD_CPUTIME_ID) > lim->cpu_ms) ||
+           (lim->wall_ms > 0 && clock_ms(CLOCK_MONOTONIC) > lim->wall_ms);
 }
 
 /* Edit distance of (a, n) and (b, m) in bytes, counting a swap of two
@@ -752,8 +758,7 @@ static int suggest_cb(void *data, const char *term, size_t len, unsigned freq)
 {
     struct suggest *sg = data;
 
-    if (++sg->seen > sg->max_terms ||
-        (sg->deadline_ms > 0 && sg->seen % 64 == 0 && suggest_now_ms() > sg->deadline_ms)) {
+    if (++sg->seen > sg->max_terms || (sg->seen % 64 == 0 && past_limits(sg->lim))) {
         sg->cut = 1;
         return 1;
     }
@@ -809,8 +814,8 @@ static int suggest_pass(struct storage *st, struct suggest *sg, const char *pref
     return 1;
 }
 
-int storage_suggest(struct storage *st, struct storage_suggestion *s, size_t n, unsigned max_terms,
-                    double deadline_ms, struct vt_err *err)
+int storage_suggest(struct storage *st, struct storage_suggestion *s, size_t n,
+                    const struct storage_suggest_limits *lim, struct vt_err *err)
 {
     struct suggest sg = {0};
     int rc = 1, found = 0;
@@ -826,8 +831,8 @@ int storage_suggest(struct storage *st, struct storage_suggestion *s, size_t n, 
     }
     sg.s = s;
     sg.idx = xmalloc((n ? n : 1) * sizeof(*sg.idx));
-    sg.max_terms = max_terms ? max_terms : ~0u;
-    sg.deadline_ms = deadline_ms;
+    sg.max_terms = lim->max_terms ? lim->max_terms : ~0u;
+    sg.lim = lim;
     /* Stage 1 by two-letter prefix (ASCII second byte: folded words are
      * ASCII but for letters outside Vietnamese), stage 2 by first letter. */
     for (size_t plen = 2; plen >= 1 && rc > 0; plen--) {
@@ -839,7 +844,7 @@ int storage_suggest(struct storage *st, struct storage_suggestion *s, size_t n, 
             char prefix[3];
             if (s[i]._done)
                 continue;
-            if (deadline_ms > 0 && suggest_now_ms() > deadline_ms) {
+            if (past_limits(lim)) {
                 rc = 0;
                 break;
             }

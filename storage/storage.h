@@ -133,14 +133,12 @@ long storage_termfreq(struct storage *st, const char *term, struct vt_err *err);
  * letters and two beyond, sharing its first letter; ties go to the word in
  * more documents.  The dictionary is read in passes, first over the words
  * sharing the first two letters, then over those sharing the first one
- * (storage.c says why), in the order the words come; a pass stops after
- * max_terms dictionary words (0: no cap) or once CLOCK_MONOTONIC passes
- * deadline_ms (milliseconds as clock_gettime gives them; 0: none), and
- * then counts for nothing, and no later pass runs: a word keeps the best
- * the complete passes found, which may be none.  Words of fewer than 3 or
- * more than 40 bytes, or not starting with a-z, get none.
- * Returns the number of words given a correction (best non-empty), or a
- * negative code.  Readers only. */
+ * (storage.c says why), in the order the words come.  A pass that goes
+ * past a limit stops and counts for nothing, and no later pass runs: a
+ * word keeps the best the complete passes found, which may be none.
+ * Words of fewer than 3 or more than 40 bytes, or not starting with a-z,
+ * get none.  Returns the number of words given a correction (best
+ * non-empty), or a negative code.  Readers only. */
 struct storage_suggestion {
     const char *word;                /* in: borrowed for the call */
     char best[STORAGE_MAX_TERM + 1]; /* out: the correction, "" if none */
@@ -150,7 +148,13 @@ struct storage_suggestion {
     int _dist, _cdist, _done, _skip;
     unsigned _freq, _cfreq;
 };
-int storage_suggest(struct storage *st, struct storage_suggestion *s, size_t n, unsigned max_terms,
-                    double deadline_ms, struct vt_err *err);
+/* Deadlines are in milliseconds as clock_gettime() gives them; 0: none. */
+struct storage_suggest_limits {
+    unsigned max_terms; /* dictionary words read by one pass; 0: no cap */
+    double cpu_ms;      /* the calling thread's CLOCK_THREAD_CPUTIME_ID */
+    double wall_ms;     /* CLOCK_MONOTONIC */
+};
+int storage_suggest(struct storage *st, struct storage_suggestion *s, size_t n,
+                    const struct storage_suggest_limits *lim, struct vt_err *err);
 
 #endif

@@ -607,15 +607,15 @@ static void test_undated_last(void **state)
 }
 
 /* "Did you mean" is bounded: the caller can skip it, and storage_suggest()
- * gives nothing for a pass cut by its deadline or cap. */
+ * gives nothing for a pass cut by a deadline or the cap. */
 static void test_suggestion_bounds(void **state)
 {
     struct query_request req = {0};
     struct storage_suggestion sg[3];
+    struct storage_suggest_limits lim;
     struct vt_err err;
     json_t *res;
     struct timespec ts;
-    double now;
 
     (void)state;
     req.limit = 10;
@@ -631,19 +631,28 @@ static void test_suggestion_bounds(void **state)
     sg[0].word = "bihn";
     sg[1].word = "bxnh";
     sg[2].word = "zzzzqqq";
-    assert_int_equal(storage_suggest(st, sg, 3, 0, 0, &err), 2);
+    memset(&lim, 0, sizeof(lim));
+    assert_int_equal(storage_suggest(st, sg, 3, &lim, &err), 2);
     assert_string_equal(sg[0].best, "binh");
     assert_string_equal(sg[1].best, "binh");
     assert_string_equal(sg[2].best, "");
+    /* Past either deadline: nothing. */
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-    assert_int_equal(storage_suggest(st, sg, 3, 0, now - 1, &err), 0);
+    lim.wall_ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 - 1;
+    assert_int_equal(storage_suggest(st, sg, 3, &lim, &err), 0);
     assert_string_equal(sg[0].best, "");
+    lim.wall_ms = 0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    lim.cpu_ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 - 1;
+    assert_int_equal(storage_suggest(st, sg, 3, &lim, &err), 0);
+    lim.cpu_ms = 0;
     /* A cap of one dictionary word cuts the pass over the b words short;
      * "bx" has none, so "bxnh" gets nothing. */
-    assert_int_equal(storage_suggest(st, sg + 1, 1, 1, 0, &err), 0);
+    lim.max_terms = 1;
+    assert_int_equal(storage_suggest(st, sg + 1, 1, &lim, &err), 0);
     assert_string_equal(sg[1].best, "");
-    assert_int_equal(storage_suggest(st, sg + 1, 1, 100, 0, &err), 1);
+    lim.max_terms = 100;
+    assert_int_equal(storage_suggest(st, sg + 1, 1, &lim, &err), 1);
     assert_string_equal(sg[1].best, "binh");
 }
 
