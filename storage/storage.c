@@ -836,10 +836,10 @@ int storage_suggest(struct storage *st, struct storage_suggestion *s, size_t n,
     /* Stage 1 by two-letter prefix (ASCII second byte: folded words are
      * ASCII but for letters outside Vietnamese), stage 2 by first letter. */
     for (size_t plen = 2; plen >= 1 && rc > 0; plen--) {
+        /* A word one edit away from its best needs no wider pass. */
         for (size_t i = 0; i < n; i++)
-            s[i]._done = s[i]._skip || (plen == 2 && ((unsigned char)s[i].word[1] >= 0x80 ||
-                                                       s[i]._dist <= 1)) ||
-                         (plen == 1 && s[i]._dist <= 1);
+            s[i]._done = s[i]._skip || s[i]._dist <= 1 ||
+                         (plen == 2 && (unsigned char)s[i].word[1] >= 0x80);
         for (size_t i = 0; i < n && rc > 0; i++) {
             char prefix[3];
             if (s[i]._done)
