@@ -24,7 +24,8 @@ static void usage(FILE *f)
             "OR, AND, NOT (capitals), a leading - and parentheses combine them.  A word\n"
             "typed without diacritics matches every accented form; an accented word\n"
             "ranks its exact form first (--exact: only the exact form).  An empty\n"
-            "QUERY lists every document, newest first.\n"
+            "QUERY lists every document, newest first; by date, either way, documents\n"
+            "without an issue date come last.\n"
             "\n"
             "options:\n"
             "  --data DIR        index folder (default " VANTHU_DEFAULT_DATA ")\n"
@@ -34,7 +35,8 @@ static void usage(FILE *f)
             "  --exact           accented words match their exact form only\n"
             "  --sort S          relevance (default), date or -date\n"
             "  --type T, --agency A, --year Y, --from YYYY-MM-DD, --to YYYY-MM-DD\n"
-            "                    filters on the document's metadata\n"
+            "                    filters on the document's metadata (at most 200 bytes,\n"
+            "                    valid UTF-8, no control characters)\n"
             "\n"
             "exit status: 0 the search ran (whatever the number of results),\n"
             "1 the index cannot be read, 2 bad usage or a malformed query.\n");
@@ -73,11 +75,19 @@ static void print_snippet(const char *s, int tty)
 static void print_human(json_t *res)
 {
     json_t *results = json_object_get(res, "results"), *r;
+    const char *notice = json_string_value(json_object_get(res, "notice"));
+    const char *suggestion = json_string_value(json_object_get(res, "suggestion"));
     int tty = isatty(STDOUT_FILENO);
     size_t i;
 
     printf("%lld results (%.1f ms)\n", (long long)json_integer_value(json_object_get(res, "total")),
            json_real_value(json_object_get(res, "took_ms")));
+    /* The same hints as the page: why nothing was searched, and the query
+     * with its misspelt words corrected. */
+    if (notice)
+        printf("%s\n", notice);
+    if (suggestion)
+        printf("did you mean: %s\n", suggestion);
     json_array_foreach(results, i, r) {
         const char *title = json_string_value(json_object_get(r, "title"));
         json_t *meta = json_object_get(r, "meta");
@@ -92,6 +102,22 @@ static void print_human(json_t *res)
         print_snippet(json_string_value(json_object_get(r, "snippet")), tty);
         putchar('\n');
     }
+}
+
+/* Report a failed search (also as JSON on stdout with --json); the exit
+ * status: 2 for the caller's mistake, 1 for the index's. */
+static int search_failed(int json, int rc, const struct vt_err *err)
+{
+    const char *msg = err->msg[0] ? err->msg : vt_strerror(rc);
+
+    if (json) {
+        json_t *e = json_pack("{s:s}", "error", msg);
+        json_dumpf(e, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(e);
+    }
+    fprintf(stderr, "vanthu search: %s\n", msg);
+    return rc == VT_EQUERY ? 2 : 1;
 }
 
 int cmd_search(int argc, char **argv)
@@ -165,6 +191,12 @@ bad:
     }
     req.q = buf_str(&q);
     vt_err_clear(&err);
+    /* A bad filter or query is a usage error whether or not there is an
+     * index to search. */
+    if ((rc = query_check_request(&req, &err)) < 0) {
+        status = search_failed(json, rc, &err);
+        goto out;
+    }
     rc = storage_open(data, 0, &st, &err);
     if (rc < 0) {
         fprintf(stderr, "vanthu search: cannot open the index '%s': %s\n", data,
@@ -174,14 +206,7 @@ bad:
     }
     rc = query_search(st, &req, &res, &err);
     if (rc < 0) {
-        if (json) {
-            json_t *e = json_pack("{s:s}", "error", err.msg[0] ? err.msg : vt_strerror(rc));
-            json_dumpf(e, stdout, JSON_COMPACT);
-            putchar('\n');
-            json_decref(e);
-        }
-        fprintf(stderr, "vanthu search: %s\n", err.msg[0] ? err.msg : vt_strerror(rc));
-        status = rc == VT_EQUERY ? 2 : 1;
+        status = search_failed(json, rc, &err);
         goto out;
     }
     if (json) {

@@ -16,6 +16,7 @@
 
 #include "query/search.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -285,14 +286,32 @@ static void remember_snippet_term(struct parser *p, const char *folded, const ch
 
 /* ---- query construction -------------------------------------------------- */
 
+#define XAP_MAX_TERM 245 /* Xapian's limit on a term's bytes */
+
+/* A query that matches no document. */
+static struct xap_query *nothing(void)
+{
+    struct xap_query *all = xap_q_all(), *r = NULL;
+
+    if (all != NULL) {
+        struct xap_query *v[2] = {all, all};
+        r = xap_q_combine(XAP_AND_NOT, v, 2, 0);
+    }
+    xap_q_free(all);
+    return r;
+}
+
 /* Small helpers that free their inputs, so construction reads top-down.
  * Out-of-memory inside Xapian shows as NULL and is reported once. */
 static struct xap_query *term(const char *prefix, const char *s)
 {
-    char buf[STORAGE_MAX_TERM + 16];
+    char buf[XAP_MAX_TERM + 1];
+    int n = snprintf(buf, sizeof(buf), "%s%s", prefix, s);
 
-    snprintf(buf, sizeof(buf), "%s%s", prefix, s);
-    return xap_q_term(buf, strlen(buf), 1);
+    /* Longer terms are never indexed (storage.h); Xapian would throw. */
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        return nothing();
+    return xap_q_term(buf, (size_t)n, 1);
 }
 
 static struct xap_query *combine_free(enum xap_op op, struct xap_query **q, size_t n,
@@ -390,10 +409,11 @@ static struct xap_query *group(struct parser *p, const char *s, size_t n, int qu
         p->rc = (int)rc;
         goto out;
     }
-    if (wl.n == 0) {
-        base = xap_q_all();
+    /* No word that makes a term (emoji, punctuation, a word longer than
+     * STORAGE_MAX_TERM): the group constrains nothing and is left out, as
+     * NULL with p->rc still 0. */
+    if (wl.n == 0)
         goto out;
-    }
     for (i = 0; i < wl.n; i++) {
         if (wl.w[i].number) {
             for (size_t k = 0; k < wl.w[i].nparts; k++)
@@ -448,6 +468,8 @@ static struct xap_query *group(struct parser *p, const char *s, size_t n, int qu
     for (i = 0; i < nb; i++)
         base = two(XAP_AND_MAYBE, base, boosts[i]);
 out:
+    if (base == NULL && wl.n > 0 && p->rc == 0)
+        p->rc = vt_err_set(p->err, VT_ENOMEM, "out of memory building the query");
     free(m);
     words_free(&wl);
     return base;
@@ -498,10 +520,13 @@ static struct xap_query *unary(struct parser *p, int *negate)
     }
 }
 
+/* The expression functions return NULL with p->rc == 0 for a part without
+ * any searchable word: it is left out of its AND or OR, and a query made
+ * only of such parts matches nothing (query_search says why). */
 static struct xap_query *and_expr(struct parser *p)
 {
     struct xap_query *pos = NULL, *neg = NULL, *q;
-    int negate;
+    int negate, items = 0;
 
     for (;;) {
         struct item it = peek_item(p);
@@ -512,29 +537,38 @@ static struct xap_query *and_expr(struct parser *p)
             continue;
         }
         q = unary(p, &negate);
-        if (p->rc < 0 || q == NULL) {
+        if (p->rc < 0) {
             xap_q_free(q);
-            if (p->rc == 0)
-                p->rc = vt_err_set(p->err, VT_ENOMEM, "out of memory building the query");
             break;
         }
+        items++;
+        if (q == NULL)
+            continue;
         if (negate)
-            neg = neg ? two(XAP_OR, neg, q) : q;
+            q = neg = neg ? two(XAP_OR, neg, q) : q;
         else
-            pos = pos ? two(XAP_AND, pos, q) : q;
+            q = pos = pos ? two(XAP_AND, pos, q) : q;
+        if (q == NULL) {
+            p->rc = vt_err_set(p->err, VT_ENOMEM, "out of memory building the query");
+            break;
+        }
     }
+    if (p->rc == 0 && items == 0)
+        p->rc = vt_err_set(p->err, VT_EQUERY,
+                           "an operator is missing its word, or parentheses are empty");
     if (p->rc < 0) {
         xap_q_free(pos);
         xap_q_free(neg);
         return NULL;
     }
-    if (pos == NULL && neg == NULL) {
-        p->rc = vt_err_set(p->err, VT_EQUERY, "an operator is missing its word, or parentheses are empty");
+    if (pos == NULL && neg == NULL)
         return NULL;
-    }
     if (pos == NULL)
         pos = xap_q_all();
-    return neg ? two(XAP_AND_NOT, pos, neg) : pos;
+    q = neg ? two(XAP_AND_NOT, pos, neg) : pos;
+    if (q == NULL)
+        p->rc = vt_err_set(p->err, VT_ENOMEM, "out of memory building the query");
+    return q;
 }
 
 static struct xap_query *or_expr(struct parser *p)
@@ -548,7 +582,12 @@ static struct xap_query *or_expr(struct parser *p)
             xap_q_free(r);
             break;
         }
-        q = two(XAP_OR, q, r);
+        if (q != NULL && r != NULL) {
+            if ((q = two(XAP_OR, q, r)) == NULL)
+                p->rc = vt_err_set(p->err, VT_ENOMEM, "out of memory building the query");
+        } else if (r != NULL) {
+            q = r;
+        }
     }
     if (p->rc < 0) {
         xap_q_free(q);
@@ -580,18 +619,78 @@ static int valid_date(const char *s, char key[9])
     return 1;
 }
 
+/* Is (s, n) fit to search with: valid UTF-8, at most max bytes, and no
+ * control character (C0, DEL, C1) except, where spaces is set, the ones
+ * that separate words (tab, newline, carriage return, form feed)?  0, or
+ * VT_EQUERY with a reason naming what: "query" or the quoted parameter. */
+static int check_text(const char *what, const char *s, size_t max, int spaces, struct vt_err *err)
+{
+    size_t n = strlen(s);
+
+    if (n > max)
+        return vt_err_set(err, VT_EQUERY, "%s is longer than %zu bytes", what, max);
+    if (!text_utf8_valid(s, n))
+        return vt_err_set(err, VT_EQUERY, "%s is not valid UTF-8", what);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(spaces && (c == '\t' || c == '\n' || c == '\r' || c == '\f'))) ||
+            c == 0x7f || (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0))
+            return vt_err_set(err, VT_EQUERY, "%s holds a control character", what);
+    }
+    return 0;
+}
+
+/* Every field of the request, before any work: a bad value is the
+ * caller's mistake (VT_EQUERY), never an index failure. */
+int query_check_request(const struct query_request *req, struct vt_err *err)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } filters[] = {
+        {"'type'", offsetof(struct query_request, type)},
+        {"'agency'", offsetof(struct query_request, agency)},
+        {"'from'", offsetof(struct query_request, from)},
+        {"'to'", offsetof(struct query_request, to)},
+    };
+    int rc;
+
+    if ((rc = check_text("query", req->q ? req->q : "", QUERY_MAX_LEN, 1, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+        const char *v = *(const char *const *)((const char *)req + filters[i].off);
+        if (v != NULL && (rc = check_text(filters[i].name, v, QUERY_MAX_FILTER, 0, err)) < 0)
+            return rc;
+    }
+    if (req->year != 0 && (req->year < 1000 || req->year > 9999))
+        return vt_err_set(err, VT_EQUERY, "'year' must have four digits");
+    if (req->sort != QUERY_SORT_RELEVANCE && req->sort != QUERY_SORT_DATE_ASC &&
+        req->sort != QUERY_SORT_DATE_DESC)
+        return vt_err_set(err, VT_EQUERY, "'sort' must be relevance, date or -date");
+    if (req->limit > QUERY_MAX_LIMIT)
+        return vt_err_set(err, VT_EQUERY, "limit must be between 0 and %d", QUERY_MAX_LIMIT);
+    return 0;
+}
+
+/* The boolean term of a folded metadata value, as storage_doc_build
+ * writes it (a value that folds to nothing gives the bare prefix). */
 static struct xap_query *folded_filter(const char *prefix, const char *value)
 {
-    char *f = conv(text_fold, value, strlen(value));
+    struct buf f;
     struct xap_query *q;
 
-    if (f == NULL)
-        return NULL;
-    q = term(prefix, f);
-    free(f);
+    buf_init(&f, XAP_MAX_TERM + 1);
+    if (text_fold(value, strlen(value), &f) < 0) {
+        /* Folded beyond any indexed term: no document holds it. */
+        buf_release(&f);
+        return nothing();
+    }
+    q = term(prefix, buf_str(&f));
+    buf_release(&f);
     return q;
 }
 
+/* Add the filters of req (checked by query_check_request) to *q. */
 static int add_filters(const struct query_request *req, struct xap_query **q, struct vt_err *err)
 {
     char lo[9] = "00000000", hi[9] = "99999999", y[16];
@@ -601,8 +700,6 @@ static int add_filters(const struct query_request *req, struct xap_query **q, st
     if (req->agency && req->agency[0])
         *q = two(XAP_FILTER, *q, folded_filter("XA", req->agency));
     if (req->year) {
-        if (req->year < 1000 || req->year > 9999)
-            return vt_err_set(err, VT_EQUERY, "year must have four digits");
         snprintf(y, sizeof(y), "%d", req->year);
         *q = two(XAP_FILTER, *q, term("XY", y));
     }
@@ -697,39 +794,115 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static double cpu_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* The query's words (folded, in order) with those the index lacks replaced
- * by storage_suggest(); out stays empty when no word was replaced. */
+ * by storage_suggest(); out stays empty when no word was replaced.  The
+ * work is bounded so that a query of misspelt words costs about what a
+ * normal one does: at most QUERY_SUGGEST_MAX_WORDS words are corrected
+ * (the first ones), each pass over the dictionary reads at most
+ * QUERY_SUGGEST_MAX_TERMS words, and everything (the lookups included)
+ * stops after QUERY_SUGGEST_CPU_MS of this thread's CPU time or
+ * QUERY_SUGGEST_WALL_MS of wall time.  CPU time measures the work and,
+ * unlike wall time, does not run out because other jobs share the
+ * machine, so the suggestion does not depend on the load; the wall limit
+ * only keeps a thread starved of CPU from going on. */
 static int suggest(struct storage *st, const struct parser *p, struct buf *out, struct vt_err *err)
 {
-    int replaced = 0, rc = 0;
-    char term[STORAGE_MAX_TERM + 1];
+    struct storage_suggestion sg[QUERY_SUGGEST_MAX_WORDS];
+    struct storage_suggest_limits lim;
+    int which[QUERY_MAX_TERMS];
+    size_t nsg = 0, i;
+    int rc = 0;
 
-    for (size_t i = 0; i < p->nsnip && rc >= 0; i++) {
-        const char *w = p->snip[i].folded;
+    lim.max_terms = QUERY_SUGGEST_MAX_TERMS;
+    lim.cpu_ms = cpu_ms() + QUERY_SUGGEST_CPU_MS;
+    lim.wall_ms = now_ms() + QUERY_SUGGEST_WALL_MS;
+    for (i = 0; i < p->nsnip; i++) {
         long tf;
-
-        if (out->len > 0 && (rc = buf_addc(out, ' ')) < 0)
-            break;
-        snprintf(term, sizeof(term), "%s", w);
-        tf = storage_termfreq(st, term, err);
-        if (tf < 0) {
-            rc = (int)tf;
-            break;
-        }
+        which[i] = -1;
+        if (nsg == QUERY_SUGGEST_MAX_WORDS || cpu_ms() > lim.cpu_ms || now_ms() > lim.wall_ms)
+            continue;
+        tf = storage_termfreq(st, p->snip[i].folded, err);
+        if (tf < 0)
+            return (int)tf;
         if (tf == 0) {
-            rc = storage_suggest(st, w, out, err);
-            if (rc > 0) {
-                replaced = 1;
-                continue;
-            }
-            if (rc < 0)
-                break;
+            sg[nsg].word = p->snip[i].folded;
+            which[i] = (int)nsg++;
         }
-        rc = buf_adds(out, w);
     }
-    if (rc >= 0 && !replaced)
+    if (nsg == 0)
+        return 0;
+    rc = storage_suggest(st, sg, nsg, &lim, err);
+    if (rc <= 0)
+        return rc;
+    for (i = 0; i < p->nsnip && rc >= 0; i++) {
+        const char *w = p->snip[i].folded;
+        if (which[i] >= 0 && sg[which[i]].best[0])
+            w = sg[which[i]].best;
+        if (out->len > 0)
+            rc = buf_addc(out, ' ');
+        if (rc >= 0)
+            rc = buf_adds(out, w);
+    }
+    if (rc < 0)
         buf_reset(out);
-    return rc < 0 ? rc : 0;
+    return 0;
+}
+
+/* q restricted to documents with (dated) or without an issue date. */
+static struct xap_query *by_issued(const struct xap_query *q, int dated)
+{
+    struct xap_query *v[2] = {(struct xap_query *)q, NULL}, *r = NULL;
+
+    /* Every issued date is "YYYYMMDD" or "YYYYMM00" (storage.h). */
+    v[1] = xap_q_range(STORAGE_SLOT_ISSUED, "00000000", "99999999");
+    if (v[1] != NULL)
+        r = xap_q_combine(dated ? XAP_FILTER : XAP_AND_NOT, v, 2, 0);
+    xap_q_free(v[1]);
+    return r;
+}
+
+/* Pass 2 sorted by date: the documents with an issue date first, then
+ * those without (sorted among themselves by the file's date, which
+ * STORAGE_SLOT_DATE holds for them), in either direction, so "newest
+ * first" never opens on files that only look new.  The dated part's exact
+ * count (check_at_least: a sort by value visits every match anyway) says
+ * where the page crosses into the undated part. */
+static int run_by_date(struct storage *st, const struct xap_query *q, struct xap_search *s,
+                       const struct query_request *req, long ndocs, struct run_ctx *c,
+                       struct vt_err *err)
+{
+    struct xap_query *dated = by_issued(q, 1), *undated = NULL;
+    unsigned ndated = 0, ignored, got;
+    int rc;
+
+    if (dated == NULL)
+        return vt_err_set(err, VT_ENOMEM, "out of memory building the query");
+    s->sort_slot = STORAGE_SLOT_DATE;
+    s->sort_descending = req->sort != QUERY_SORT_DATE_ASC;
+    s->check_at_least = (unsigned)ndocs;
+    rc = storage_run(st, dated, s, hit_cb, NULL, c, &ndated, err);
+    xap_q_free(dated);
+    if (rc < 0)
+        return rc;
+    got = (unsigned)json_array_size(c->results);
+    if (got >= req->limit)
+        return 0;
+    if ((undated = by_issued(q, 0)) == NULL)
+        return vt_err_set(err, VT_ENOMEM, "out of memory building the query");
+    s->offset = req->offset > ndated ? req->offset - ndated : 0;
+    s->limit = req->limit - got;
+    s->check_at_least = 0;
+    rc = storage_run(st, undated, s, hit_cb, NULL, c, &ignored, err);
+    xap_q_free(undated);
+    return rc;
 }
 
 int query_search(struct storage *st, const struct query_request *req, json_t **result,
@@ -741,6 +914,7 @@ int query_search(struct storage *st, const struct query_request *req, json_t **r
     struct xap_search s = {0};
     struct run_ctx c = {0};
     const char *qs = req->q ? req->q : "";
+    const char *notice = NULL;
     double t0 = now_ms();
     unsigned total = 0, ignored;
     long ndocs;
@@ -750,18 +924,8 @@ int query_search(struct storage *st, const struct query_request *req, json_t **r
     memset(&p, 0, sizeof(p));
     buf_init(&clean, QUERY_MAX_LEN * 2);
     buf_init(&suggestion, QUERY_MAX_LEN * 2);
-    if (strlen(qs) > QUERY_MAX_LEN) {
-        rc = vt_err_set(err, VT_EQUERY, "query longer than %d bytes", QUERY_MAX_LEN);
+    if ((rc = query_check_request(req, err)) < 0)
         goto out;
-    }
-    if (!text_utf8_valid(qs, strlen(qs))) {
-        rc = vt_err_set(err, VT_EQUERY, "query is not valid UTF-8");
-        goto out;
-    }
-    if (req->limit > QUERY_MAX_LIMIT) {
-        rc = vt_err_set(err, VT_EQUERY, "limit must be between 0 and %d", QUERY_MAX_LIMIT);
-        goto out;
-    }
     if ((rc = text_clean(qs, strlen(qs), &clean)) < 0) {
         rc = vt_err_set(err, VT_EQUERY, "query cannot be normalised");
         goto out;
@@ -776,8 +940,15 @@ int query_search(struct storage *st, const struct query_request *req, json_t **r
             k++;
         empty = k == p.n;
     }
+    c.results = json_array();
+    c.facets = json_object();
+    for (size_t i = 0; i < sizeof(facet_names) / sizeof(facet_names[0]); i++)
+        json_object_set_new(c.facets, facet_names[i], json_object());
     if (empty) {
-        q = xap_q_all();
+        if ((q = xap_q_all()) == NULL) {
+            rc = vt_err_set(err, VT_ENOMEM, "out of memory building the query");
+            goto out;
+        }
     } else {
         q = or_expr(&p);
         if (p.rc < 0) {
@@ -788,10 +959,13 @@ int query_search(struct storage *st, const struct query_request *req, json_t **r
             rc = vt_err_set(err, VT_EQUERY, "unbalanced parenthesis in the query");
             goto out;
         }
-    }
-    if (q == NULL) {
-        rc = vt_err_set(err, VT_ENOMEM, "out of memory building the query");
-        goto out;
+        /* Text, but no word that could match (only emoji, punctuation or
+         * words too long to index): nothing, and the reason, rather than
+         * the whole archive as for an empty query. */
+        if (q == NULL) {
+            notice = "the query has no searchable words";
+            goto done;
+        }
     }
     if ((rc = add_filters(req, &q, err)) < 0)
         goto out;
@@ -803,10 +977,6 @@ int query_search(struct storage *st, const struct query_request *req, json_t **r
     c.st = st;
     c.p = &p;
     c.err = err;
-    c.results = json_array();
-    c.facets = json_object();
-    for (size_t i = 0; i < sizeof(facet_names) / sizeof(facet_names[0]); i++)
-        json_object_set_new(c.facets, facet_names[i], json_object());
 
     /* Pass 1: exact total and facets over every match, without ranking. */
     count_q = xap_q_scale(q, 0.0);
@@ -825,24 +995,25 @@ int query_search(struct storage *st, const struct query_request *req, json_t **r
         goto out;
 
     /* Nothing matched: offer the query with each word the index does not
-     * hold replaced by its closest indexed word ("did you mean"). */
-    if (total == 0 && !empty && (rc = suggest(st, &p, &suggestion, err)) < 0)
+     * hold replaced by its closest indexed word ("did you mean"), unless
+     * the caller is short of time. */
+    if (total == 0 && !empty && !req->no_suggest && (rc = suggest(st, &p, &suggestion, err)) < 0)
         goto out;
 
-    /* Pass 2: the requested page, ranked. */
+    /* Pass 2: the requested page, ranked or by date. */
     s.offset = req->offset;
     s.limit = req->limit;
     s.check_at_least = 0;
     s.nfacets = 0;
-    if (req->sort == QUERY_SORT_DATE_ASC || req->sort == QUERY_SORT_DATE_DESC || empty) {
-        s.sort_slot = STORAGE_SLOT_DATE;
-        s.sort_descending = req->sort != QUERY_SORT_DATE_ASC;
-    }
     if (req->limit > 0 && req->offset < total) {
-        rc = storage_run(st, q, &s, hit_cb, NULL, &c, &ignored, err);
+        if (req->sort == QUERY_SORT_DATE_ASC || req->sort == QUERY_SORT_DATE_DESC || empty)
+            rc = run_by_date(st, q, &s, req, ndocs, &c, err);
+        else
+            rc = storage_run(st, q, &s, hit_cb, NULL, &c, &ignored, err);
         if (rc < 0)
             goto out;
     }
+done:
     *result = json_object();
     json_object_set_new(*result, "total", json_integer(total));
     json_object_set_new(*result, "took_ms", json_real((double)(long)((now_ms() - t0) * 1000) / 1000));
@@ -851,6 +1022,8 @@ int query_search(struct storage *st, const struct query_request *req, json_t **r
     json_object_set(*result, "facets", c.facets);
     if (suggestion.len > 0)
         json_object_set_new(*result, "suggestion", json_string(buf_str(&suggestion)));
+    if (notice != NULL)
+        json_object_set_new(*result, "notice", json_string(notice));
 out:
     json_decref(c.results);
     json_decref(c.facets);

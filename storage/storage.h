@@ -130,11 +130,33 @@ int storage_run(struct storage *st, const struct xap_query *q, const struct xap_
                 xap_hit_cb hit_cb, xap_facet_cb facet_cb, void *data, unsigned *total,
                 struct vt_err *err);
 long storage_termfreq(struct storage *st, const char *term, struct vt_err *err);
-/* "Did you mean": the indexed folded word closest to the folded word
- * (which the index does not hold), within one edit for words of up to 4
+/* "Did you mean": for each word (folded, one the index does not hold), the
+ * indexed folded word closest to it, within one edit for words of up to 4
  * letters and two beyond, sharing its first letter; ties go to the word in
- * more documents.  1 with it appended to out, 0 if none, or a negative
- * code.  Readers only. */
-int storage_suggest(struct storage *st, const char *word, struct buf *out, struct vt_err *err);
+ * more documents.  The dictionary is read in passes, first over the words
+ * sharing the first two letters, then over those sharing the first one
+ * (storage.c says why), in the order the words come.  A pass that goes
+ * past a limit stops and counts for nothing, and no later pass runs: a
+ * word keeps the best the complete passes found, which may be none.
+ * Words of fewer than 3 or more than 40 bytes, or not starting with a-z,
+ * get none.  Returns the number of words given a correction (best
+ * non-empty), or a negative code.  Readers only. */
+struct storage_suggestion {
+    const char *word;                /* in: borrowed for the call */
+    char best[STORAGE_MAX_TERM + 1]; /* out: the correction, "" if none */
+    /* private */
+    char _cand[STORAGE_MAX_TERM + 1];
+    size_t _len;
+    int _dist, _cdist, _done, _skip;
+    unsigned _freq, _cfreq;
+};
+/* Deadlines are in milliseconds as clock_gettime() gives them; 0: none. */
+struct storage_suggest_limits {
+    unsigned max_terms; /* dictionary words read by one pass; 0: no cap */
+    double cpu_ms;      /* the calling thread's CLOCK_THREAD_CPUTIME_ID */
+    double wall_ms;     /* CLOCK_MONOTONIC */
+};
+int storage_suggest(struct storage *st, struct storage_suggestion *s, size_t n,
+                    const struct storage_suggest_limits *lim, struct vt_err *err);
 
 #endif

@@ -1,3 +1,13 @@
-# Integration tests: the real binary, real index, real files.
-TESTS += tests/integration/cli.sh tests/integration/valgrind.sh tests/integration/readme.sh tests/integration/restart.sh
-EXTRA_DIST += tests/integration/readme.sh tests/integration/restart.sh tests/integration/tap.sh tests/integration/cli.sh tests/integration/valgrind.sh tests/valgrind.supp
+# Integration tests: the real binary, real index, real files.  One test a
+# line, so that merges of new tests never collide.
+TESTS += tests/integration/cli.sh
+TESTS += tests/integration/valgrind.sh
+TESTS += tests/integration/readme.sh
+TESTS += tests/integration/restart.sh
+TESTS += tests/integration/search-input.sh
+EXTRA_DIST += tests/integration/tap.sh tests/valgrind.supp
+EXTRA_DIST += tests/integration/cli.sh
+EXTRA_DIST += tests/integration/valgrind.sh
+EXTRA_DIST += tests/integration/readme.sh
+EXTRA_DIST += tests/integration/restart.sh
+EXTRA_DIST += tests/integration/search-input.sh

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "query/search.h"
@@ -420,6 +421,241 @@ static void test_suggestion(void **state)
     json_decref(res);
 }
 
+/* Titles of req's results in order, space-separated (static buffer). */
+static char *titles_req(const struct query_request *req, json_t **out)
+{
+    struct vt_err err;
+    json_t *res, *r;
+    size_t i;
+    static char buf[2048];
+
+    vt_err_clear(&err);
+    assert_int_equal(query_search(st, req, &res, &err), 0);
+    buf[0] = '\0';
+    json_array_foreach(json_object_get(res, "results"), i, r) {
+        if (i)
+            strcat(buf, " ");
+        strcat(buf, json_string_value(json_object_get(r, "title")));
+    }
+    if (out)
+        *out = res;
+    else
+        json_decref(res);
+    return buf;
+}
+
+static void expect_request_error(const struct query_request *req, const char *why)
+{
+    struct vt_err err;
+    json_t *res = NULL;
+
+    vt_err_clear(&err);
+    assert_int_equal(query_search(st, req, &res, &err), VT_EQUERY);
+    assert_null(res);
+    if (strstr(err.msg, why) == NULL)
+        fail_msg("request error \"%s\" does not mention \"%s\"", err.msg, why);
+    assert_int_equal(query_check_request(req, &err), VT_EQUERY);
+}
+
+/* Filters are checked like the query: too long, not UTF-8 or holding a
+ * control character is the caller's mistake (VT_EQUERY, a reason), never
+ * an index error, and the handle still works after it. */
+static void test_filter_validation(void **state)
+{
+    struct query_request req = {0};
+    char big[2001], edge[QUERY_MAX_FILTER + 1];
+    json_t *res;
+
+    (void)state;
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    req.q = "quyet dinh";
+    req.limit = 10;
+    req.type = big;
+    expect_request_error(&req, "'type' is longer than 200 bytes");
+    req.type = "\x85";
+    expect_request_error(&req, "'type' is not valid UTF-8");
+    req.type = "Quy\x01t";
+    expect_request_error(&req, "'type' holds a control character");
+    req.type = "Quy\xc2\x85t"; /* U+0085, a C1 control */
+    expect_request_error(&req, "control character");
+    req.type = NULL;
+    req.agency = big;
+    expect_request_error(&req, "'agency' is longer than");
+    req.agency = "UBND\ttỉnh";
+    expect_request_error(&req, "'agency' holds a control character");
+    req.agency = NULL;
+    req.from = big;
+    expect_request_error(&req, "'from' is longer than");
+    req.from = "2021-01-01\x7f";
+    expect_request_error(&req, "'from'");
+    req.from = NULL;
+    req.to = "\xff";
+    expect_request_error(&req, "'to' is not valid UTF-8");
+    req.to = NULL;
+    req.sort = (enum query_sort)7;
+    expect_request_error(&req, "'sort'");
+    req.sort = QUERY_SORT_RELEVANCE;
+    req.year = 123;
+    expect_request_error(&req, "'year'");
+    req.year = 0;
+    req.q = "ban\x01";
+    expect_request_error(&req, "query holds a control character");
+    req.q = "\xc3\x28";
+    expect_request_error(&req, "query is not valid UTF-8");
+
+    /* At the bound a filter is fine (it matches nothing here), and so is
+     * one that folds to nothing, and the query's own spaces. */
+    memset(edge, 'a', sizeof(edge) - 1);
+    edge[sizeof(edge) - 1] = '\0';
+    req.q = "quyet dinh";
+    req.type = edge;
+    assert_string_equal(titles_req(&req, NULL), "");
+    req.type = "\xf0\x9f\x99\x82";
+    assert_string_equal(titles_req(&req, NULL), "");
+    req.type = NULL;
+    req.q = "quyet\tdinh\r\n";
+    req.type = "Quyết định";
+    req.agency = "UBND tỉnh Nam Định";
+    titles_req(&req, &res);
+    assert_int_equal(json_integer_value(json_object_get(res, "total")), 2);
+    json_decref(res);
+}
+
+/* A query with words that make no term: those are left out, and a query of
+ * nothing else matches nothing and says why (an empty one lists all). */
+static void test_unindexable_queries(void **state)
+{
+    static char longword[QUERY_MAX_LEN + 1];
+    const char *none[] = {"/////", "\xf0\x9f\x99\x82", "\xf0\x9f\x99\x82 \xf0\x9f\x8e\x89", longword,
+                          "-\xf0\x9f\x99\x82", "(/////)", "\"/// ///\"", "/// OR ///"};
+    struct query_request req = {0};
+    json_t *res;
+    char all[1024];
+
+    (void)state;
+    memset(longword, 'a', sizeof(longword) - 1);
+    req.limit = 50;
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        req.q = none[i];
+        titles_req(&req, &res);
+        if (json_integer_value(json_object_get(res, "total")) != 0)
+            fail_msg("query %zu matched %lld documents", i,
+                     (long long)json_integer_value(json_object_get(res, "total")));
+        assert_string_equal(json_string_value(json_object_get(res, "notice")),
+                            "the query has no searchable words");
+        assert_int_equal(json_array_size(json_object_get(res, "results")), 0);
+        json_decref(res);
+    }
+    req.q = "";
+    titles_req(&req, &res);
+    assert_int_equal(json_integer_value(json_object_get(res, "total")), sizeof(docs) / sizeof(docs[0]));
+    assert_null(json_object_get(res, "notice"));
+    json_decref(res);
+
+    /* Next to real words they are left out: not "everything", not "nothing". */
+    snprintf(all, sizeof(all), "%s", titles("ban", 0, NULL));
+    assert_string_equal(titles("ban \xf0\x9f\x99\x82", 0, NULL), all);
+    assert_string_equal(titles("ban OR /////", 0, NULL), all);
+    assert_string_equal(titles("ban -/////", 0, NULL), all);
+    assert_string_equal(titles("(ban) (\xf0\x9f\x99\x82)", 0, NULL), all);
+    /* Syntax errors stay errors. */
+    expect_query_error("()", "empty");
+    expect_query_error("/// OR", "operator");
+}
+
+/* Sorting by date: documents with an issue date first (in the order asked),
+ * the undated ones after them in both directions, sorted by file date. */
+static void test_undated_last(void **state)
+{
+    struct query_request req = {0};
+    char full[2048], paged[2048] = "", *t;
+    size_t ndocs = sizeof(docs) / sizeof(docs[0]);
+
+    (void)state;
+    req.limit = 50;
+    /* The empty query's newest first. */
+    snprintf(full, sizeof(full), "%s", titles_req(&req, NULL));
+    assert_int_equal(strncmp(full, "cv77 qd123 qd512 nam3 ", 22), 0);
+    assert_string_equal(strrchr(full, ' ') + 1, "hoa1");
+    req.sort = QUERY_SORT_DATE_DESC;
+    assert_string_equal(titles_req(&req, NULL), full);
+    /* Oldest first: the undated still come last. */
+    req.sort = QUERY_SORT_DATE_ASC;
+    t = titles_req(&req, NULL);
+    assert_int_equal(strncmp(t, "qd512 qd123 cv77 hoa1 ", 22), 0);
+    assert_string_equal(strrchr(t, ' ') + 1, "nam3");
+    /* A query matching both: nam2 (undated, its file from 2020) after
+     * qd512 (issued 2016) whichever way. */
+    req.q = "ke hoach";
+    assert_string_equal(titles_req(&req, NULL), "qd512 nam2");
+    req.sort = QUERY_SORT_DATE_DESC;
+    assert_string_equal(titles_req(&req, NULL), "qd512 nam2");
+    /* Pages across the boundary add up to the whole list. */
+    req.q = NULL;
+    req.limit = 2;
+    for (req.offset = 0; req.offset < ndocs + 2; req.offset += 2) {
+        t = titles_req(&req, NULL);
+        if (t[0] && paged[0])
+            strcat(paged, " ");
+        strcat(paged, t);
+    }
+    assert_string_equal(paged, full);
+    req.offset = 1;
+    req.limit = 3;
+    assert_string_equal(titles_req(&req, NULL), "qd123 qd512 nam3");
+}
+
+/* "Did you mean" is bounded: the caller can skip it, and storage_suggest()
+ * gives nothing for a pass cut by a deadline or the cap. */
+static void test_suggestion_bounds(void **state)
+{
+    struct query_request req = {0};
+    struct storage_suggestion sg[3];
+    struct storage_suggest_limits lim;
+    struct vt_err err;
+    json_t *res;
+    struct timespec ts;
+
+    (void)state;
+    req.limit = 10;
+    req.q = "hoa bihn";
+    req.no_suggest = 1;
+    titles_req(&req, &res);
+    assert_int_equal(json_integer_value(json_object_get(res, "total")), 0);
+    assert_null(json_object_get(res, "suggestion"));
+    json_decref(res);
+
+    /* "bxnh" shares only its first letter with "binh": the second stage
+     * finds it. */
+    sg[0].word = "bihn";
+    sg[1].word = "bxnh";
+    sg[2].word = "zzzzqqq";
+    memset(&lim, 0, sizeof(lim));
+    assert_int_equal(storage_suggest(st, sg, 3, &lim, &err), 2);
+    assert_string_equal(sg[0].best, "binh");
+    assert_string_equal(sg[1].best, "binh");
+    assert_string_equal(sg[2].best, "");
+    /* Past either deadline: nothing. */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lim.wall_ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 - 1;
+    assert_int_equal(storage_suggest(st, sg, 3, &lim, &err), 0);
+    assert_string_equal(sg[0].best, "");
+    lim.wall_ms = 0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    lim.cpu_ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 - 1;
+    assert_int_equal(storage_suggest(st, sg, 3, &lim, &err), 0);
+    lim.cpu_ms = 0;
+    /* A cap of one dictionary word cuts the pass over the b words short;
+     * "bx" has none, so "bxnh" gets nothing. */
+    lim.max_terms = 1;
+    assert_int_equal(storage_suggest(st, sg + 1, 1, &lim, &err), 0);
+    assert_string_equal(sg[1].best, "");
+    lim.max_terms = 100;
+    assert_int_equal(storage_suggest(st, sg + 1, 1, &lim, &err), 1);
+    assert_string_equal(sg[1].best, "binh");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +673,10 @@ int main(void)
         cmocka_unit_test(test_filters_facets_snippet),
         cmocka_unit_test(test_query_errors),
         cmocka_unit_test(test_suggestion),
+        cmocka_unit_test(test_filter_validation),
+        cmocka_unit_test(test_unindexable_queries),
+        cmocka_unit_test(test_undated_last),
+        cmocka_unit_test(test_suggestion_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
