@@ -30,6 +30,7 @@ const I18N = {
     st_indexed: 'đã lập chỉ mục', 'st_needs-ocr': 'chờ nhận dạng (OCR)', st_failed: 'lỗi',
     st_unsupported: 'không hỗ trợ', other_lang: 'EN', other_lang_label: 'English',
     didyoumean: 'Có phải bạn muốn tìm:',
+    nowords: 'Câu tìm kiếm không có từ nào tìm được (chỉ có ký hiệu, biểu tượng hoặc từ quá dài).',
   },
   en: {
     title: 'Archive document search', query: 'Search terms',
@@ -52,6 +53,7 @@ const I18N = {
     st_indexed: 'indexed', 'st_needs-ocr': 'awaiting OCR', st_failed: 'failed',
     st_unsupported: 'unsupported', other_lang: 'VI', other_lang_label: 'Tiếng Việt',
     didyoumean: 'Did you mean:',
+    nowords: 'The query has no searchable words (only symbols, emoji or over-long words).',
   },
 };
 
@@ -221,7 +223,8 @@ async function renderList(s) {
   }
   if (my !== seq) return;
   const results = res.results;
-  $('summary').textContent = res.total === 0 ? t('none') : s.q ? t('results', res.total, res.took_ms.toFixed(1)) : t('all', res.total);
+  $('summary').textContent = res.notice ? t('nowords')
+    : res.total === 0 ? t('none') : s.q ? t('results', res.total, res.took_ms.toFixed(1)) : t('all', res.total);
   if (res.total === 0 && res.suggestion) {
     /* "Did you mean": the query with its misspelt words corrected. */
     const a = el('a', { href: '#', id: 'suggestion', text: res.suggestion });

@@ -80,6 +80,13 @@ try {
       'the query did not move into the hash');
   });
 
+  await step('a query of symbols only says it has no searchable words', async () => {
+    await page.fill('#q', '/////');
+    await page.click('#go');
+    await page.waitForFunction(() => document.querySelector('#summary')?.textContent.includes('không có từ nào'));
+    assert((await page.$$('#results .result')).length === 0, 'results shown for a query of symbols');
+  });
+
   await step('filter by a facet (type: Công văn)', async () => {
     await page.fill('#q', '');
     await page.click('#go');
