@@ -354,8 +354,11 @@ static void count_outcome(struct indexer_stats *s, const struct done *d)
     else
         s->failed++;
     s->bytes += d->outcome.text_bytes;
-    /* Extractor messages usually name the file already. */
-    if (d->outcome.code != 0 && strstr(d->outcome.reason, d->path) != NULL) {
+    /* Extractor messages usually name the file already; a path longer
+     * than a log line goes after the reason, which would be cut off. */
+    if (d->outcome.open_rc == -ENAMETOOLONG) {
+        log_warn("%s (recorded as %s): '%s'", d->outcome.reason, st, d->path);
+    } else if (d->outcome.code != 0 && strstr(d->outcome.reason, d->path) != NULL) {
         if (strcmp(st, "unsupported") != 0)
             log_warn("%s (recorded as %s)", d->outcome.reason, st);
         else

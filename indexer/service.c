@@ -1238,7 +1238,9 @@ static unsigned write_doc(struct indexer_service *s, struct job *j, int complete
     f->mtime_ns = mtime_ns_of(&j->st);
     f->dev = (unsigned long long)j->st.st_dev;
     f->ino = (unsigned long long)j->st.st_ino;
-    if (j->out.code != 0 && strcmp(j->out.status, "unsupported") != 0)
+    if (j->out.open_rc == -ENAMETOOLONG) /* the reason first: the path is cut */
+        log_warn("%s (recorded as %s): '%s'", j->out.reason, j->out.status, f->path);
+    else if (j->out.code != 0 && strcmp(j->out.status, "unsupported") != 0)
         log_warn("'%s': %s (recorded as %s)", f->path, j->out.reason, j->out.status);
     else if (j->kind == JOB_BUILD && j->origin != NULL && strcmp(j->origin, "pdf-text") == 0)
         log_info("indexed '%s' (%s, %zu bytes of text, from the PDF text layer)", f->path,
@@ -1413,6 +1415,8 @@ static void pump(struct indexer_service *s)
         j->st = f->st;
         j->big = 1;
         j->slot = &s->lane.slot;
+        log_info("reading '%s' (%lld bytes) on the big-file thread", f->path,
+                 (long long)f->st.st_size);
         job_start(s, j);
     }
     while (s->inflight < s->nslots && s->fatal_rc == 0) {
