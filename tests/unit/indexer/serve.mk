@@ -18,3 +18,7 @@ tests_unit_indexer_test_service_CFLAGS = $(TEST_CFLAGS) $(UV_CFLAGS) $(JANSSON_C
 tests_unit_indexer_test_service_LDADD = libindexer.a libocr.a libextract.a $(STORAGE_LIBS) \
 	$(MAGIC_LIBS) $(UV_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/unit/indexer/test-service
+
+# Huge and sparse files, and paths the indexer must neither skip nor follow.
+TESTS += tests/integration/huge.sh tests/integration/paths.sh
+EXTRA_DIST += tests/integration/huge.sh tests/integration/paths.sh
