@@ -725,7 +725,7 @@ int indexer_batch_run(const struct indexer_batch_config *cfg, struct indexer_sta
         goto out;
     b.st = st;
     b.nshards = storage_nshards(st);
-    if ((rc = storage_each_file(st, load_known_cb, &b.known, err)) < 0)
+    if ((rc = ingest_each_file(cfg->data_dir, load_known_cb, &b.known, err)) < 0)
         goto out;
 
     if (pthread_create(&walker, NULL, walker_main, &b) != 0) {

@@ -461,3 +461,75 @@ int ingest_text(const struct ingest_config *cfg, const char *root, const char *p
     buf_release(&clean);
     return rc;
 }
+
+/* The raw path of a record from its "path_hex": new string, or NULL. */
+static char *unhex_path(json_t *rec)
+{
+    const char *hex = json_string_value(json_object_get(rec, "path_hex"));
+    size_t n = hex ? strlen(hex) : 0;
+    char *raw;
+
+    if (n == 0 || n % 2 != 0)
+        return NULL;
+    raw = xmalloc(n / 2 + 1);
+    for (size_t i = 0; i < n / 2; i++) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = hex[2 * i + (size_t)k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) {
+                free(raw);
+                return NULL;
+            }
+            v = v * 16 + d;
+        }
+        if (v == 0) {
+            free(raw);
+            return NULL;
+        }
+        raw[i] = (char)v;
+    }
+    raw[n / 2] = '\0';
+    return raw;
+}
+
+struct each_raw {
+    struct storage *st;
+    storage_file_cb cb;
+    void *data;
+};
+
+static int each_raw_cb(void *data, const struct storage_file *f)
+{
+    struct each_raw *e = data;
+    struct storage_file g = *f;
+    json_t *rec = NULL;
+    char *raw = NULL;
+    int rc;
+
+    /* Only a lossy name has U+FFFD in it (or, rarely, a name that really
+     * holds one: then path_hex is absent and the path stays). */
+    if (strstr(f->path, "\xEF\xBF\xBD") != NULL &&
+        storage_get_docid(e->st, f->docid, &rec, NULL, NULL) == 0) {
+        raw = unhex_path(rec);
+        json_decref(rec);
+        if (raw != NULL)
+            g.path = raw;
+    }
+    rc = e->cb(e->data, &g);
+    free(raw);
+    return rc;
+}
+
+int ingest_each_file(const char *data_dir, storage_file_cb cb, void *data, struct vt_err *err)
+{
+    struct each_raw e = {NULL, cb, data};
+    int rc;
+
+    /* Read-only: its docids are those storage_get_docid() takes. */
+    if ((rc = storage_open(data_dir, 0, &e.st, err)) < 0)
+        return rc;
+    rc = storage_each_file(e.st, each_raw_cb, &e, err);
+    storage_close(e.st);
+    return rc;
+}

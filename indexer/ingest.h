@@ -103,4 +103,11 @@ int ingest_text(const struct ingest_config *cfg, const char *root, const char *p
                 const struct stat *st, const struct ingest_text *t, struct storage_doc **doc, struct ingest_outcome *out,
                 struct vt_err *err);
 
+/* storage_each_file() over the index in data_dir, opened read-only, with
+ * each file's path as the raw bytes it names: for a record whose "path"
+ * is a lossy display string, the bytes of its "path_hex".  Returns 0, the
+ * first negative value from cb, or an index error (err set).  Threads:
+ * any. */
+int ingest_each_file(const char *data_dir, storage_file_cb cb, void *data, struct vt_err *err);
+
 #endif

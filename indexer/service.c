@@ -1823,7 +1823,7 @@ int indexer_service_start(uv_loop_t *loop, const struct indexer_service_config *
         goto fail;
     /* Before the loop serves anything: the per-file state of the index
      * (a few hundred ms for 100,000 files). */
-    if ((rc = storage_each_file(s->st, load_cb, s, err)) < 0)
+    if ((rc = ingest_each_file(s->data_dir, load_cb, s, err)) < 0)
         goto fail;
     log_info("index '%s': %zu files known", s->data_dir, s->files.n);
 

@@ -88,6 +88,16 @@ ok $? "an in-archive symlink's target is indexed under its own path only"
 [ "$(json_get "$work/res.json" 'd["total"]')" = 0 ]
 ok $? "nothing is read through a symlink out of the archive"
 
+# A name that is not UTF-8: indexed, and known by its raw bytes the next
+# time (unchanged, not new, and not "removed" under its display name).
+mkdir -p "$work/lat"
+printf 'Tên tệp không phải UTF-8 tenlatin\n' >"$work/lat/$(printf 't\340\270n.txt')"
+"$VANTHU" index --data "$work/d3" --no-ocr "$work/lat" 2>"$work/lat.err" &&
+    "$VANTHU" index --data "$work/d3" --no-ocr "$work/lat" 2>"$work/lat.err" &&
+    grep -q "^indexed 0, unchanged 1, removed 0," "$work/lat.err"
+ok $? "a name that is not UTF-8 is unchanged on the next run"
+[ $? -eq 0 ] || diag <"$work/lat.err"
+
 # 2. A born-digital PDF in vanthu index: read from its text layer.
 mkdir -p "$work/pdf"
 cp "$top_srcdir/samples/archive/van-ban-di/tb-75-ubnd-2022.pdf" "$work/pdf/"

@@ -207,6 +207,20 @@ static int has_no_record(struct fx *fx, const void *path)
     return !has_record(fx, path);
 }
 
+static int unchanged_is(struct fx *fx, const void *n)
+{
+    struct indexer_service_stats st;
+
+    indexer_service_stats(fx->s, &st);
+    return st.unchanged == (uintptr_t)n;
+}
+
+static int never(struct fx *fx, const void *arg)
+{
+    (void)fx, (void)arg;
+    return 0;
+}
+
 struct want_ino {
     const char *path;
     long long ino;
@@ -262,6 +276,20 @@ static void test_record_keys(void **state)
     assert_string_equal(rec_str(rec, "name"), "t\xef\xbf\xbd\xef\xbf\xbdn.txt");
     assert_string_equal(rec_str(rec, "status"), "indexed");
     json_decref(rec);
+
+    /* A restart knows the file under its raw name (from path_hex): it is
+     * unchanged, not new. */
+    stop(fx);
+    start(fx, 0, 0);
+    assert_true(run_until(fx, unchanged_is, (const void *)(uintptr_t)2, 10000));
+    run_until(fx, never, NULL, 500);
+    {
+        struct indexer_service_stats ss;
+        indexer_service_stats(fx->s, &ss);
+        assert_int_equal(ss.unchanged, 2);
+        assert_int_equal(ss.indexed, 0);
+        assert_int_equal(ss.known, 2);
+    }
     free(hex);
     free(plain);
     free(bad);
