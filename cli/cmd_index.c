@@ -29,6 +29,7 @@ static void usage(FILE *f)
             "  --data DIR        index folder (default " VANTHU_DEFAULT_DATA ")\n"
             "  --threads N       extraction threads (default: number of cores)\n"
             "  --max-text BYTES  text kept per document (default 16777216)\n"
+            "  --max-file-bytes N  larger files are recorded by name only (default 2147483648)\n"
             "  --batch-mb N      commit every N MB of documents per shard (default 4)\n"
             "  --no-ocr          leave images and scanned PDFs unread (status needs-ocr)\n"
             "  --ocr-lang L      Tesseract languages (default vie)\n"
@@ -73,6 +74,10 @@ int cmd_index(int argc, char **argv)
             if (conf_parse_uint(val, 1024, 1ul << 30, &v) < 0)
                 goto bad;
             cfg.max_text = v;
+        } else if ((val = args_value(argc, argv, &i, "--max-file-bytes")) != NULL) {
+            if (conf_parse_uint(val, 1, 1ul << 60, &v) < 0)
+                goto bad;
+            cfg.max_file_bytes = v;
         } else if ((val = args_value(argc, argv, &i, "--batch-mb")) != NULL) {
             if (conf_parse_uint(val, 1, 4096, &v) < 0)
                 goto bad;

@@ -185,6 +185,7 @@ static void service_config(const struct serve *sv, struct indexer_service_config
     sc->commit_docs = c->commit_docs;
     sc->commit_ms = c->commit_ms;
     sc->max_text = c->max_text;
+    sc->max_file_bytes = c->max_file_bytes;
     sc->ocr = sv->ocr;
     sc->ocr_lang = c->ocr_lang;
 }

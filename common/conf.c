@@ -51,6 +51,7 @@ void conf_init(struct conf *c)
     c->commit_ms = 1000;
     c->queue = 64;
     c->max_text = (size_t)16 << 20;
+    c->max_file_bytes = (size_t)2 << 30;
     c->ocr_lang = xstrdup("vie");
     c->ocr_timeout_s = 300;
     c->ocr_max_mem_mb = 2048;
@@ -130,6 +131,7 @@ static const struct uint_key uint_keys[] = {
     UK("index", "commit_ms", 1, 3600000, commit_ms),
     UK("index", "queue", 1, 100000, queue),
     {"index", "max_text", 1024, 1ul << 30, offsetof(struct conf, max_text), 1},
+    {"index", "max_file_bytes", 1, 1ul << 60, offsetof(struct conf, max_file_bytes), 1},
     UK("ocr", "workers", 0, 256, ocr_workers),
     UK("ocr", "timeout_s", 1, 86400, ocr_timeout_s),
     UK("ocr", "max_mem_mb", 64, 1 << 20, ocr_max_mem_mb),

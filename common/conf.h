@@ -4,7 +4,7 @@
  *              ignore = *.part, ~$*, .*, *.tmp   (fnmatch patterns on names)
  *              settle_ms = 1000  reconcile_s = 600  max_pending = 20000
  *   [index]    data = DIR  commit_docs = 200  commit_ms = 1000
- *              queue = 64  max_text = 16777216
+ *              queue = 64  max_text = 16777216  max_file_bytes = 2147483648
  *   [ocr]      workers = 0 (cores)  lang = vie  timeout_s = 300  max_mem_mb = 2048
  *              user = NAME (root only; default nobody)  sandbox = required|best-effort
  *   [server]   listen = 127.0.0.1:8080  web_dir = DIR
@@ -41,6 +41,7 @@ struct conf {
     unsigned commit_ms;
     unsigned queue;
     size_t max_text;
+    size_t max_file_bytes; /* larger files are recorded by name, not read */
     unsigned ocr_workers;  /* 0: number of cores */
     char *ocr_lang;
     unsigned ocr_timeout_s;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/safefile.h"
 #include "common/xalloc.h"
 #include "indexer/ingest.h"
 #include "ocr/pool.h"
@@ -115,6 +116,7 @@ static int load_known_cb(void *data, const struct storage_file *f)
 struct job {
     char *path;
     struct stat st;
+    size_t root; /* index in roots / open_roots */
     struct job *next;
 };
 
@@ -122,6 +124,7 @@ struct done {
     struct storage_doc *doc;
     struct ingest_outcome outcome;
     char *path;
+    const char *root;
     struct stat st;
     size_t bytes;
     struct done *next;
@@ -130,6 +133,7 @@ struct done {
 /* A file whose text must come from OCR, kept until the OCR stage. */
 struct ocr_item {
     char *path;
+    const char *root; /* borrowed from the batch's open_roots */
     struct stat st;
     char sha256[65];
     char mime[128];
@@ -159,8 +163,11 @@ struct batch {
     unsigned long written;
     double t0, last_progress;
     struct known_map known;
-    char **roots;
+    char **roots;      /* what was walked: canonical PATH arguments */
+    char **open_roots; /* what each file is opened beneath: the PATH, or
+                        * the folder of a file argument */
     size_t nroots;
+    uint64_t max_file_bytes;
     struct indexer_stats *stats;
 };
 
@@ -239,6 +246,7 @@ static int walk_file_cb(void *data, const struct scan_file *f)
     j = xcalloc(1, sizeof(*j));
     j->path = xstrdup(f->path);
     j->st = *f->st;
+    j->root = f->root;
     push_job(b, j);
     return b->fatal ? VT_EINTERNAL : 0;
 }
@@ -284,7 +292,7 @@ static void set_fatal(struct batch *b, const struct vt_err *e)
 static void *worker_main(void *arg)
 {
     struct batch *b = arg;
-    struct ingest_config icfg = {b->cfg->max_text};
+    struct ingest_config icfg = {b->cfg->max_text, b->max_file_bytes, NULL};
     struct vt_err err;
     struct extractor *ex;
     struct extract_config xcfg = {b->cfg->max_text, NULL};
@@ -296,7 +304,8 @@ static void *worker_main(void *arg)
         set_fatal(b, &err);
     while (ex != NULL && (j = pop_job(b)) != NULL) {
         struct done *d = xcalloc(1, sizeof(*d));
-        int rc = ingest_file(ex, &icfg, j->path, &j->st, &d->doc, &d->outcome, &err);
+        const char *root = b->open_roots[j->root];
+        int rc = ingest_file(ex, &icfg, root, j->path, &j->st, &d->doc, &d->outcome, &err);
         if (rc < 0) {
             set_fatal(b, &err);
             free(d);
@@ -305,6 +314,7 @@ static void *worker_main(void *arg)
             break;
         }
         d->path = j->path;
+        d->root = root;
         d->st = j->st;
         d->bytes = storage_doc_size(d->doc);
         free(j);
@@ -344,8 +354,11 @@ static void count_outcome(struct indexer_stats *s, const struct done *d)
     else
         s->failed++;
     s->bytes += d->outcome.text_bytes;
-    /* Extractor messages usually name the file already. */
-    if (d->outcome.code != 0 && strstr(d->outcome.reason, d->path) != NULL) {
+    /* Extractor messages usually name the file already; a path longer
+     * than a log line goes after the reason, which would be cut off. */
+    if (d->outcome.open_rc == -ENAMETOOLONG) {
+        log_warn("%s (recorded as %s): '%s'", d->outcome.reason, st, d->path);
+    } else if (d->outcome.code != 0 && strstr(d->outcome.reason, d->path) != NULL) {
         if (strcmp(st, "unsupported") != 0)
             log_warn("%s (recorded as %s)", d->outcome.reason, st);
         else
@@ -417,6 +430,7 @@ static void *writer_main(void *arg)
             struct ocr_item *o = xcalloc(1, sizeof(*o));
             o->path = d->path;
             d->path = NULL;
+            o->root = d->root;
             o->st = d->st;
             snprintf(o->sha256, sizeof(o->sha256), "%s", d->outcome.sha256);
             snprintf(o->mime, sizeof(o->mime), "%s", d->outcome.mime);
@@ -486,16 +500,37 @@ static void ocr_item_free(struct ocr_item *o)
 
 static void ocr_submit_more(struct ocr_stage *os);
 
+/* 0 if o's path still opens, beneath its root, as the file that was
+ * hashed; else a message in e.  The OCR worker reads the file by path, so
+ * this is checked before the path goes to it and again after its answer:
+ * a file swapped for a symlink, or replaced, in between is not recorded
+ * with text that may be another file's.  This loop serves only the OCR
+ * stage, so the open may block it. */
+static int ocr_item_check(const struct ocr_item *o, struct vt_err *e)
+{
+    struct vt_file_id want;
+    struct stat st;
+    int fd = vt_open_under(o->root, o->path, &st, e);
+
+    if (fd < 0)
+        return fd;
+    close(fd);
+    vt_file_id_of(&o->st, &want);
+    return vt_file_check(&st, &want, e);
+}
+
 static void ocr_stage_done(const struct ocr_result *r, void *data)
 {
     struct ocr_item *o = data;
     struct ocr_stage *os = o->stage;
     struct batch *b = os->b;
-    struct ingest_config icfg = {b->cfg->max_text};
+    struct ingest_config icfg = {b->cfg->max_text, b->max_file_bytes, NULL};
     struct ingest_text t;
     struct ingest_outcome out;
     struct storage_doc *doc = NULL;
+    struct vt_err ce;
     double *pc = NULL;
+    size_t layer = 0;
     int rc;
 
     os->inflight--;
@@ -509,7 +544,6 @@ static void ocr_stage_done(const struct ocr_result *r, void *data)
         t.ocr_confidence = r->confidence;
         t.origin = "ocr";
         if (r->npages > 0) {
-            size_t layer = 0;
             pc = xcalloc(r->npages, sizeof(*pc));
             for (size_t i = 0; i < r->npages; i++) {
                 pc[i] = r->pages[i].text_layer ? -1 : r->pages[i].confidence;
@@ -518,7 +552,7 @@ static void ocr_stage_done(const struct ocr_result *r, void *data)
             t.page_confidence = pc;
             t.npage_confidence = r->npages;
             /* A born-digital PDF's text comes from its text layer. */
-            t.origin = layer == r->npages ? "pdf-text" : layer > 0 ? "pdf-text+ocr" : "ocr";
+            t.origin = ingest_ocr_source(r->npages, layer);
         }
     } else {
         t.text = "";
@@ -526,8 +560,11 @@ static void ocr_stage_done(const struct ocr_result *r, void *data)
         t.code = r->code ? r->code : VT_EBADINPUT;
         t.reason = r->reason;
     }
-    if (os->rc == 0) {
-        rc = ingest_text(&icfg, o->path, &o->st, &t, &doc, &out, &os->err);
+    if (os->rc == 0 && ocr_item_check(o, &ce) < 0) {
+        /* Its "needs-ocr" record stays; the next run looks again. */
+        log_warn("'%s': not recorded from OCR: %s", o->path, ce.msg);
+    } else if (os->rc == 0) {
+        rc = ingest_text(&icfg, o->root, o->path, &o->st, &t, &doc, &out, &os->err);
         if (rc == 0)
             rc = storage_put(b->st, doc, &os->err);
         if (rc == 0 && ++os->since_commit >= OCR_COMMIT_EVERY) {
@@ -539,9 +576,21 @@ static void ocr_stage_done(const struct ocr_result *r, void *data)
         } else if (strcmp(out.status, "failed") == 0) {
             b->stats->ocr_failed++;
             log_warn("'%s': OCR failed: %s", o->path, out.reason);
+        } else if (r->npages > 0 && layer == r->npages) {
+            /* Born-digital: no page went through Tesseract, so there is
+             * no confidence to report. */
+            b->stats->ocr_done++;
+            log_info("'%s': indexed %zu page(s) from the PDF text layer (no OCR)", o->path,
+                     r->npages);
         } else {
             b->stats->ocr_done++;
-            log_info("'%s': OCR'd %zu page(s), confidence %.0f", o->path, r->npages, r->confidence);
+            if (layer > 0)
+                log_info("'%s': OCR'd %zu of %zu page(s) (the rest from the PDF text layer), "
+                         "confidence %.0f",
+                         o->path, r->npages - layer, r->npages, r->confidence);
+            else
+                log_info("'%s': OCR'd %zu page(s), confidence %.0f", o->path, r->npages,
+                         r->confidence);
         }
     }
     storage_doc_free(doc);
@@ -556,11 +605,17 @@ static void ocr_submit_more(struct ocr_stage *os)
 {
     while (os->todo != NULL && os->inflight < OCR_INFLIGHT && os->rc == 0) {
         struct ocr_item *o = os->todo;
+        struct vt_err ce;
         int rc;
 
         os->todo = o->next;
         o->next = NULL;
         o->stage = os;
+        if (ocr_item_check(o, &ce) < 0) {
+            log_warn("'%s': not sent to OCR: %s", o->path, ce.msg);
+            ocr_item_free(o);
+            continue;
+        }
         rc = ocr_pool_submit(os->pool, o->path, os->b->cfg->ocr_lang, ocr_stage_done, o);
         if (rc < 0) {
             os->rc = vt_err_set(&os->err, rc, "cannot queue '%s' for OCR: %s", o->path,
@@ -646,13 +701,23 @@ int indexer_batch_run(const struct indexer_batch_config *cfg, struct indexer_sta
         nworkers = n > 0 ? (unsigned)n : 1;
     }
 
+    b.max_file_bytes = cfg->max_file_bytes ? cfg->max_file_bytes : INGEST_DEFAULT_MAX_FILE_BYTES;
     b.roots = xcalloc(cfg->npaths ? cfg->npaths : 1, sizeof(*b.roots));
+    b.open_roots = xcalloc(cfg->npaths ? cfg->npaths : 1, sizeof(*b.open_roots));
     for (size_t i = 0; i < cfg->npaths; i++) {
         struct vt_err e;
+        struct stat rst;
         char *r = scan_root(cfg->paths[i], &e);
         if (r == NULL) {
             rc = vt_err_set(err, e.code, "%s", e.msg);
             goto out;
+        }
+        b.open_roots[b.nroots] = xstrdup(r);
+        if (stat(r, &rst) == 0 && !S_ISDIR(rst.st_mode)) {
+            /* A file argument is opened beneath its folder. */
+            char *slash = strrchr(b.open_roots[b.nroots], '/');
+            if (slash != NULL)
+                slash[slash == b.open_roots[b.nroots] ? 1 : 0] = '\0';
         }
         b.roots[b.nroots++] = r;
     }
@@ -660,7 +725,7 @@ int indexer_batch_run(const struct indexer_batch_config *cfg, struct indexer_sta
         goto out;
     b.st = st;
     b.nshards = storage_nshards(st);
-    if ((rc = storage_each_file(st, load_known_cb, &b.known, err)) < 0)
+    if ((rc = ingest_each_file(cfg->data_dir, load_known_cb, &b.known, err)) < 0)
         goto out;
 
     if (pthread_create(&walker, NULL, walker_main, &b) != 0) {
@@ -770,9 +835,12 @@ out:
         progress(&b, b.t0, 1);
     storage_close(st);
     known_release(&b.known);
-    for (size_t i = 0; i < b.nroots; i++)
+    for (size_t i = 0; i < b.nroots; i++) {
         free(b.roots[i]);
+        free(b.open_roots[i]);
+    }
     free(b.roots);
+    free(b.open_roots);
     pthread_mutex_destroy(&b.mu);
     pthread_cond_destroy(&b.job_ready);
     pthread_cond_destroy(&b.job_space);

@@ -1,5 +1,7 @@
 /* `vanthu index`: a one-shot, incremental indexing run over folders.
  *
+ * Each file is opened beneath the PATH it was found under (for a file
+ * argument, its folder), through no symlink (common/safefile.h).
  * Files unchanged since the last run (same size and mtime) are skipped;
  * changed ones are replaced; files that vanished from under the given
  * roots are removed.  Extraction and document building run on `threads`
@@ -11,6 +13,7 @@
 #define VT_INDEXER_BATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -20,6 +23,8 @@ struct indexer_batch_config {
     size_t npaths;
     unsigned threads;       /* extraction threads; 0 = number of cores */
     size_t max_text;        /* bytes of text per document */
+    uint64_t max_file_bytes;/* larger files are recorded by name only;
+                             * 0: INGEST_DEFAULT_MAX_FILE_BYTES */
     size_t batch_bytes;     /* commit after this many bytes of documents */
     int progress;           /* 1: redraw a progress line on stderr (a TTY) */
     int compact;            /* -1 auto (after a bulk build), 0 never, 1 always */

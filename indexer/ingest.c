@@ -1,7 +1,11 @@
-/* The per-file pipeline (see ingest.h).  The file is opened once; the
- * extractor reads what it needs with pread() and the fixity hash reads the
- * whole file, so an oversized file costs one pass of hashing but only
- * max_text bytes of memory. */
+/* The per-file pipeline (see ingest.h).  The file is opened once, beneath
+ * its archive folder; the extractor reads what it needs with pread() and
+ * the fixity hash reads the whole file in 1 MiB chunks, so an oversized
+ * file costs one pass of hashing but only max_text bytes of memory.  The
+ * hash checks the caller's cancel flag between chunks: a terabyte-sized
+ * (or sparse) file that is deleted or replaced meanwhile, or a service
+ * that is stopping, does not wait for the pass to end.  Files above
+ * max_file_bytes are not read at all. */
 #include "config.h"
 
 #include "indexer/ingest.h"
@@ -9,10 +13,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <uv.h>
+
+#include "common/safefile.h"
 #include "common/sha256.h"
 #include "common/xalloc.h"
 #include "text/meta.h"
@@ -20,30 +30,93 @@
 
 #define HASH_CHUNK (1 << 20)
 
-static int hash_fd(int fd, char hex[SHA256_HEX_LEN + 1])
+static int cancelled(const struct ingest_config *cfg)
+{
+    return cfg != NULL && cfg->cancel != NULL && __atomic_load_n(cfg->cancel, __ATOMIC_RELAXED);
+}
+
+/* 0, -errno on a read error, or UV_ECANCELED. */
+static int hash_fd(int fd, const struct ingest_config *cfg, char hex[SHA256_HEX_LEN + 1])
 {
     struct sha256 c;
     unsigned char d[SHA256_LEN];
     char *chunk = xmalloc(HASH_CHUNK);
     off_t off = 0;
     ssize_t k;
+    int rc = 0;
 
     sha256_init(&c);
     for (;;) {
+        if (cancelled(cfg)) {
+            rc = UV_ECANCELED;
+            break;
+        }
         k = pread(fd, chunk, HASH_CHUNK, off);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k < 0)
+            rc = -errno;
         if (k <= 0)
             break;
         sha256_update(&c, chunk, (size_t)k);
         off += k;
     }
     free(chunk);
-    if (k < 0)
-        return -errno;
+    if (rc < 0)
+        return rc;
     sha256_final(&c, d);
     sha256_hex(d, hex);
     return 0;
+}
+
+const char *ingest_ocr_source(size_t npages, size_t ntext_layer)
+{
+    if (npages > 0 && ntext_layer == npages)
+        return "pdf-text";
+    return ntext_layer > 0 ? "pdf-text+ocr" : "ocr";
+}
+
+/* s with every byte that is not part of valid UTF-8 replaced by U+FFFD:
+ * a new string, or NULL when s is valid as it is. */
+static char *lossy_utf8(const char *s)
+{
+    size_t n = strlen(s), i = 0;
+    struct buf b;
+    char *out;
+
+    if (text_utf8_valid(s, n))
+        return NULL;
+    buf_init(&b, BUF_NOLIMIT);
+    while (i < n) {
+        int32_t cp;
+        int k = (unsigned char)s[i] < 0x80
+                    ? 1
+                    : text_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (k < 0) {
+            (void)buf_add(&b, "\xEF\xBF\xBD", 3);
+            i++;
+        } else {
+            (void)buf_add(&b, s + i, (size_t)k);
+            i += (size_t)k;
+        }
+    }
+    out = xstrndup(b.ptr ? b.ptr : "", b.len);
+    buf_release(&b);
+    return out;
+}
+
+static char *hex_of(const char *s)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t n = strlen(s);
+    char *h = xmalloc(2 * n + 1);
+
+    for (size_t i = 0; i < n; i++) {
+        h[2 * i] = digits[(unsigned char)s[i] >> 4];
+        h[2 * i + 1] = digits[(unsigned char)s[i] & 15];
+    }
+    h[2 * n] = '\0';
+    return h;
 }
 
 /* A title for documents that have none of their own: the first non-empty
@@ -130,19 +203,22 @@ struct source {
 
 /* Build the record and the document of path from clean text (already
  * through text_clean); out->status and out->code are set by the caller. */
-static int build_doc(const char *path, const struct stat *st, const struct source *src,
-                     const struct buf *clean, struct storage_doc **doc, struct ingest_outcome *out,
-                     struct vt_err *err)
+static int build_doc(const char *root, const char *path, const struct stat *st,
+                     const struct source *src, const struct buf *clean,
+                     struct storage_doc **doc, struct ingest_outcome *out, struct vt_err *err)
 {
     struct storage_input in;
     char id[STORAGE_ID_LEN + 1];
-    const char *name = strrchr(path, '/');
+    char *lossy = lossy_utf8(path), *hex = NULL;
+    const char *shown = lossy ? lossy : path, *name = strrchr(shown, '/');
     char *title = NULL;
     json_t *rec = NULL, *meta = NULL;
     struct text_meta tm;
     int rc;
 
-    name = name ? name + 1 : path;
+    name = name ? name + 1 : shown;
+    /* The id is of the raw bytes: two names that differ only in their
+     * invalid bytes are two documents. */
     storage_id_of(path, id);
     text_meta_init(&tm);
     out->text_bytes = clean->len;
@@ -173,8 +249,21 @@ static int build_doc(const char *path, const struct stat *st, const struct sourc
 
     rec = json_object();
     json_object_set_new(rec, "id", json_string(id));
-    json_object_set_new(rec, "path", json_string(path));
+    /* A name that is not UTF-8 cannot go into JSON: "path" shows it with
+     * U+FFFD, and "path_hex" keeps the bytes that open it. */
+    json_object_set_new(rec, "path", json_string(shown));
+    if (lossy != NULL) {
+        hex = hex_of(path);
+        json_object_set_new(rec, "path_hex", json_string(hex));
+    }
     json_object_set_new(rec, "name", json_string(name));
+    if (root != NULL) {
+        char *lroot = lossy_utf8(root);
+        json_object_set_new(rec, "root", json_string(lroot ? lroot : root));
+        free(lroot);
+    }
+    json_object_set_new(rec, "dev", json_integer((json_int_t)st->st_dev));
+    json_object_set_new(rec, "ino", json_integer((json_int_t)st->st_ino));
     json_object_set_new(rec, "title", json_string(title));
     json_object_set_new(rec, "mime", json_string(src->mime ? src->mime : "application/octet-stream"));
     json_object_set_new(rec, "size", json_integer((json_int_t)st->st_size));
@@ -204,13 +293,6 @@ static int build_doc(const char *path, const struct stat *st, const struct sourc
     json_object_set_new(rec, "meta", meta);
     meta = NULL;
 
-    /* Invalid UTF-8 in a file name cannot go into JSON; such a file keeps
-     * its record but under a lossy name. */
-    if (json_object_get(rec, "path") == NULL || json_object_get(rec, "name") == NULL) {
-        json_object_set_new(rec, "path", json_string("(name is not UTF-8)"));
-        json_object_set_new(rec, "name", json_string("(name is not UTF-8)"));
-    }
-
     in.id = id;
     in.record = rec;
     in.text = clean->len ? clean->ptr : NULL;
@@ -221,43 +303,74 @@ static int build_doc(const char *path, const struct stat *st, const struct sourc
     json_decref(meta);
     text_meta_release(&tm);
     free(title);
+    free(lossy);
+    free(hex);
     return rc;
 }
 
-int ingest_file(struct extractor *ex, const struct ingest_config *cfg, const char *path,
-                const struct stat *st, struct storage_doc **doc, struct ingest_outcome *out,
-                struct vt_err *err)
+/* Record a file that is not read (status "failed"): code and reason. */
+static void not_read(struct ingest_outcome *out, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void not_read(struct ingest_outcome *out, int code, const char *fmt, ...)
 {
-    struct extract_result res;
+    va_list ap;
+
+    out->status = "failed";
+    out->code = code;
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+    va_end(ap);
+}
+
+/* Open, check, extract and hash path into res, clean and hex; out gets
+ * the status (and st the descriptor's fstat).  0, or UV_ECANCELED. */
+static int read_file(struct extractor *ex, const struct ingest_config *cfg, const char *root,
+                     const char *path, struct stat *st, struct extract_result *res,
+                     struct buf *clean, char hex[SHA256_HEX_LEN + 1], struct ingest_outcome *out)
+{
     struct vt_err ferr;
-    struct buf clean;
-    struct source src;
-    char hex[SHA256_HEX_LEN + 1] = "";
-    int fd = -1, rc = 0, xrc;
+    struct stat fst;
+    int fd, rc, xrc;
 
-    (void)cfg;
-    *doc = NULL;
-    memset(out, 0, sizeof(*out));
     vt_err_clear(&ferr);
-    extract_result_init(&res);
-    buf_init(&clean, BUF_NOLIMIT);
-
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        xrc = vt_err_set(&ferr, -errno, "cannot open: %s", strerror(errno));
-    } else {
-        xrc = extractor_run(ex, fd, path, &res, &ferr);
-        if (hash_fd(fd, hex) < 0)
-            hex[0] = '\0';
+    if (strlen(path) >= PATH_MAX) {
+        /* No system call takes it; kept findable by name, with why. */
+        out->open_rc = -ENAMETOOLONG;
+        if (S_ISDIR(st->st_mode))
+            not_read(out, -ENAMETOOLONG,
+                     "path longer than %d bytes (a folder: nothing in it can be indexed)",
+                     PATH_MAX - 1);
+        else
+            not_read(out, -ENAMETOOLONG, "path longer than %d bytes", PATH_MAX - 1);
+        return 0;
     }
-    if (xrc == 0 && res.text.len > 0) {
-        int crc = text_clean(res.text.ptr, res.text.len, &clean);
+    fd = vt_open_under(root, path, &fst, &ferr);
+    if (fd < 0) {
+        out->open_rc = fd;
+        not_read(out, fd, "%s", ferr.msg);
+        return 0;
+    }
+    *st = fst;
+    if (cfg != NULL && cfg->max_file_bytes > 0 && (uint64_t)fst.st_size > cfg->max_file_bytes) {
+        not_read(out, VT_E2BIG, "larger than the %llu-byte limit (max_file_bytes)",
+                 (unsigned long long)cfg->max_file_bytes);
+        close(fd);
+        return 0;
+    }
+    xrc = extractor_run(ex, fd, path, res, &ferr);
+    rc = hash_fd(fd, cfg, hex);
+    close(fd);
+    if (rc == UV_ECANCELED)
+        return rc;
+    if (rc < 0)
+        hex[0] = '\0'; /* recorded without fixity; the read error shows below */
+    if (xrc == 0 && res->text.len > 0) {
+        int crc = text_clean(res->text.ptr, res->text.len, clean);
         if (crc < 0)
             xrc = vt_err_set(&ferr, crc, "cannot normalise the text: %s", vt_strerror(crc));
     }
-
     if (xrc == 0) {
-        switch (res.kind) {
+        switch (res->kind) {
         case EXTRACT_EMPTY: out->status = "empty"; break;
         case EXTRACT_NEEDS_OCR: out->status = "needs-ocr"; break;
         default: out->status = "indexed"; break;
@@ -266,29 +379,45 @@ int ingest_file(struct extractor *ex, const struct ingest_config *cfg, const cha
         out->status = xrc == VT_EUNSUPPORTED ? "unsupported" : "failed";
         out->code = xrc;
         snprintf(out->reason, sizeof(out->reason), "%s", ferr.msg);
-        buf_reset(&clean);
+        buf_reset(clean);
     }
+    return 0;
+}
 
-    src.hex = hex;
-    src.mime = res.mime;
-    src.title = res.title;
-    src.pages = res.pages;
-    src.truncated = res.truncated;
-    src.ocr_confidence = -1;
-    src.origin = NULL;
-    src.page_confidence = NULL;
-    src.npage_confidence = 0;
-    rc = build_doc(path, st, &src, &clean, doc, out, err);
+int ingest_file(struct extractor *ex, const struct ingest_config *cfg, const char *root,
+                const char *path, struct stat *st, struct storage_doc **doc,
+                struct ingest_outcome *out, struct vt_err *err)
+{
+    struct extract_result res;
+    struct buf clean;
+    struct source src;
+    char hex[SHA256_HEX_LEN + 1] = "";
+    int rc;
 
+    *doc = NULL;
+    memset(out, 0, sizeof(*out));
+    extract_result_init(&res);
+    buf_init(&clean, BUF_NOLIMIT);
+    rc = read_file(ex, cfg, root, path, st, &res, &clean, hex, out);
+    if (rc == 0) {
+        src.hex = hex;
+        src.mime = res.mime;
+        src.title = res.title;
+        src.pages = res.pages;
+        src.truncated = res.truncated;
+        src.ocr_confidence = -1;
+        src.origin = NULL;
+        src.page_confidence = NULL;
+        src.npage_confidence = 0;
+        rc = build_doc(root, path, st, &src, &clean, doc, out, err);
+    }
     buf_release(&clean);
     extract_result_release(&res);
-    if (fd >= 0)
-        close(fd);
     return rc;
 }
 
-int ingest_text(const struct ingest_config *cfg, const char *path, const struct stat *st,
-                const struct ingest_text *t, struct storage_doc **doc, struct ingest_outcome *out,
+int ingest_text(const struct ingest_config *cfg, const char *root, const char *path,
+                const struct stat *st, const struct ingest_text *t, struct storage_doc **doc, struct ingest_outcome *out,
                 struct vt_err *err)
 {
     struct buf clean;
@@ -328,7 +457,79 @@ int ingest_text(const struct ingest_config *cfg, const char *path, const struct 
     src.origin = t->origin;
     src.page_confidence = t->page_confidence;
     src.npage_confidence = t->npage_confidence;
-    rc = build_doc(path, st, &src, &clean, doc, out, err);
+    rc = build_doc(root, path, st, &src, &clean, doc, out, err);
     buf_release(&clean);
+    return rc;
+}
+
+/* The raw path of a record from its "path_hex": new string, or NULL. */
+static char *unhex_path(json_t *rec)
+{
+    const char *hex = json_string_value(json_object_get(rec, "path_hex"));
+    size_t n = hex ? strlen(hex) : 0;
+    char *raw;
+
+    if (n == 0 || n % 2 != 0)
+        return NULL;
+    raw = xmalloc(n / 2 + 1);
+    for (size_t i = 0; i < n / 2; i++) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = hex[2 * i + (size_t)k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) {
+                free(raw);
+                return NULL;
+            }
+            v = v * 16 + d;
+        }
+        if (v == 0) {
+            free(raw);
+            return NULL;
+        }
+        raw[i] = (char)v;
+    }
+    raw[n / 2] = '\0';
+    return raw;
+}
+
+struct each_raw {
+    struct storage *st;
+    storage_file_cb cb;
+    void *data;
+};
+
+static int each_raw_cb(void *data, const struct storage_file *f)
+{
+    struct each_raw *e = data;
+    struct storage_file g = *f;
+    json_t *rec = NULL;
+    char *raw = NULL;
+    int rc;
+
+    /* Only a lossy name has U+FFFD in it (or, rarely, a name that really
+     * holds one: then path_hex is absent and the path stays). */
+    if (strstr(f->path, "\xEF\xBF\xBD") != NULL &&
+        storage_get_docid(e->st, f->docid, &rec, NULL, NULL) == 0) {
+        raw = unhex_path(rec);
+        json_decref(rec);
+        if (raw != NULL)
+            g.path = raw;
+    }
+    rc = e->cb(e->data, &g);
+    free(raw);
+    return rc;
+}
+
+int ingest_each_file(const char *data_dir, storage_file_cb cb, void *data, struct vt_err *err)
+{
+    struct each_raw e = {NULL, cb, data};
+    int rc;
+
+    /* Read-only: its docids are those storage_get_docid() takes. */
+    if ((rc = storage_open(data_dir, 0, &e.st, err)) < 0)
+        return rc;
+    rc = storage_each_file(e.st, each_raw_cb, &e, err);
+    storage_close(e.st);
     return rc;
 }

@@ -1,4 +1,4 @@
-/* Recursive walk with loop and escape protection; see scan.h.  The walk is
+/* Recursive walk that follows no symlink; see scan.h.  The walk is
  * iterative over an explicit stack of directory paths so deep trees cannot
  * exhaust the C stack, and a set of (device, inode) pairs remembers every
  * directory and file already reported. */
@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -102,51 +103,52 @@ static void push(struct stack *s, char *p)
     s->v[s->n++] = p;
 }
 
-static int cmp_names(const void *a, const void *b)
+/* Why a symlink is not followed, for the problem report. */
+static const char *symlink_why(const char *path, char *const *roots, size_t nroots)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    char *real = realpath(path, NULL);
+    const char *why;
+    int e = errno;
+
+    if (real == NULL)
+        return e == ELOOP ? "symlink loop" : "broken symlink";
+    if (!under_any(real, roots, nroots))
+        why = "symlink leads outside the archive";
+    else if (scan_under(path, real))
+        why = "symlink loop (it leads to a folder above it)";
+    else
+        why = "symlink not followed (its target is indexed under its own path)";
+    free(real);
+    return why;
 }
 
-/* Visit one path (found in a directory listing or given as a root). */
-static int visit(const char *path, char *const *roots, size_t nroots, struct idset *dirs,
-                 struct idset *files, struct stack *todo, scan_file_cb file_cb,
-                 scan_problem_cb problem_cb, void *data)
+/* Visit one path (found in a directory listing or given as a root); lst:
+ * its lstat when the caller has it (a path longer than PATH_MAX), else
+ * NULL. */
+static int visit(const char *path, const struct stat *lst, size_t root, char *const *roots,
+                 size_t nroots, struct idset *dirs, struct idset *files, struct stack *todo,
+                 scan_file_cb file_cb, scan_problem_cb problem_cb, void *data)
 {
-    struct stat lst, st;
+    struct stat st;
     struct scan_file f;
+    int toolong = strlen(path) >= PATH_MAX;
 
-    if (lstat(path, &lst) < 0) {
+    if (lst != NULL) {
+        st = *lst;
+    } else if (lstat(path, &st) < 0) {
         problem_cb(data, path, strerror(errno));
         return 0;
     }
-    st = lst;
-    if (S_ISLNK(lst.st_mode)) {
-        char *real = realpath(path, NULL);
-        if (real == NULL) {
-            problem_cb(data, path, errno == ELOOP ? "symlink loop" : "broken symlink");
-            return 0;
-        }
-        if (!under_any(real, roots, nroots)) {
-            problem_cb(data, path, "symlink leads outside the archive");
-            free(real);
-            return 0;
-        }
-        free(real);
-        if (stat(path, &st) < 0) {
-            problem_cb(data, path, strerror(errno));
-            return 0;
-        }
-    }
-    if (S_ISDIR(st.st_mode)) {
-        if (!idset_add(dirs, st.st_dev, st.st_ino)) {
-            if (S_ISLNK(lst.st_mode))
-                problem_cb(data, path, "symlink loop (directory already walked)");
-            return 0;
-        }
-        push(todo, xstrdup(path));
+    if (S_ISLNK(st.st_mode)) {
+        problem_cb(data, path, toolong ? "symlink not followed" : symlink_why(path, roots, nroots));
         return 0;
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode) && !toolong) {
+        if (idset_add(dirs, st.st_dev, st.st_ino))
+            push(todo, xstrdup(path));
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
         problem_cb(data, path, "not a regular file");
         return 0;
     }
@@ -154,7 +156,21 @@ static int visit(const char *path, char *const *roots, size_t nroots, struct ids
         return 0; /* the same file under a second name */
     f.path = path;
     f.st = &st;
+    f.root = root;
     return file_cb(data, &f);
+}
+
+/* A name in a listing; st is set for paths longer than PATH_MAX, which
+ * only fstatat() relative to the open folder can look at. */
+struct entry {
+    char *path;
+    int has_st;
+    struct stat st;
+};
+
+static int cmp_entries(const void *a, const void *b)
+{
+    return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
 }
 
 int scan_run(char *const *roots, size_t nroots, scan_file_cb file_cb,
@@ -165,12 +181,14 @@ int scan_run(char *const *roots, size_t nroots, scan_file_cb file_cb,
     int rc = 0;
 
     for (size_t r = 0; r < nroots && rc >= 0; r++) {
-        rc = visit(roots[r], roots, nroots, &dirs, &files, &todo, file_cb, problem_cb, data);
+        rc = visit(roots[r], NULL, r, roots, nroots, &dirs, &files, &todo, file_cb, problem_cb,
+                   data);
         while (rc >= 0 && todo.n > 0) {
             char *dir = todo.v[--todo.n];
             DIR *d = opendir(dir);
             struct dirent *e;
-            struct stack names = {0};
+            struct entry *names = NULL;
+            size_t nnames = 0, cap = 0;
 
             if (d == NULL) {
                 problem_cb(data, dir, strerror(errno));
@@ -178,21 +196,34 @@ int scan_run(char *const *roots, size_t nroots, scan_file_cb file_cb,
                 continue;
             }
             while ((e = readdir(d)) != NULL) {
+                struct entry *en;
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                     continue;
-                push(&names, xasprintf("%s%s%s", dir, strcmp(dir, "/") ? "/" : "", e->d_name));
+                if (nnames == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    names = xrealloc(names, cap * sizeof(*names));
+                }
+                en = &names[nnames++];
+                en->path = xasprintf("%s%s%s", dir, strcmp(dir, "/") ? "/" : "", e->d_name);
+                en->has_st = strlen(en->path) >= PATH_MAX &&
+                             fstatat(dirfd(d), e->d_name, &en->st, AT_SYMLINK_NOFOLLOW) == 0;
+                if (strlen(en->path) >= PATH_MAX && !en->has_st) {
+                    problem_cb(data, en->path, strerror(errno));
+                    free(en->path);
+                    nnames--;
+                }
             }
             closedir(d);
             /* Sorted, and pushed in reverse so the walk is in name order. */
-            if (names.n > 1) /* an empty folder has no array (qsort needs one) */
-                qsort(names.v, names.n, sizeof(*names.v), cmp_names);
+            if (nnames > 1) /* an empty folder has no array (qsort needs one) */
+                qsort(names, nnames, sizeof(*names), cmp_entries);
             {
                 size_t first_dir = todo.n;
-                for (size_t i = 0; i < names.n; i++) {
+                for (size_t i = 0; i < nnames; i++) {
                     if (rc >= 0)
-                        rc = visit(names.v[i], roots, nroots, &dirs, &files, &todo, file_cb,
-                                   problem_cb, data);
-                    free(names.v[i]);
+                        rc = visit(names[i].path, names[i].has_st ? &names[i].st : NULL, r, roots,
+                                   nroots, &dirs, &files, &todo, file_cb, problem_cb, data);
+                    free(names[i].path);
                 }
                 /* Reverse the directories just pushed so they pop in order. */
                 for (size_t a = first_dir, b = todo.n; a + 1 < b; a++, b--) {
@@ -201,7 +232,7 @@ int scan_run(char *const *roots, size_t nroots, scan_file_cb file_cb,
                     todo.v[b - 1] = t;
                 }
             }
-            free(names.v);
+            free(names);
             free(dir);
         }
     }

@@ -2,11 +2,18 @@
  * reported once, with the problems a real archive has reported instead of
  * stopping the walk.
  *
- * Rules: symlinks are followed only when their target lies inside one of
- * the roots (DESIGN §10); a directory is entered once, so a symlink loop
- * ends with a "symlink loop" problem; a file reached twice (a symlink to a
- * file inside the archive) is reported once, under the first path seen;
- * unreadable directories are problems, not failures.
+ * Rules: symlinks are never followed.  Every reader of an original opens
+ * it beneath its archive folder through no symlink (common/safefile.h), so
+ * a path through a symlink could not be read; a symlink whose target lies
+ * inside the archive loses nothing, since the walk meets the target under
+ * its own path.  Each symlink is a problem saying which kind it is (a
+ * loop, leading outside the archive, broken, or not followed).  A file
+ * reached twice (a hard link) is reported once, under the first path seen;
+ * unreadable directories are problems, not failures.  A path longer than
+ * PATH_MAX (which no system call takes) is reported as a file, with the
+ * stat of the file or folder it names (found relative to its parent), so
+ * that it can be recorded with the reason: the walk does not enter such a
+ * folder.
  *
  * Threads: the walk runs on the calling thread and calls back on it. */
 #ifndef VT_INDEXER_SCAN_H
@@ -17,7 +24,9 @@
 
 struct scan_file {
     const char *path;      /* absolute, borrowed for the call */
-    const struct stat *st; /* of the file itself (symlinks resolved) */
+    const struct stat *st; /* its lstat: a regular file, or a folder when
+                            * the path is longer than PATH_MAX */
+    size_t root;           /* index in roots of the root it was found under */
 };
 
 /* Return a negative code to stop the walk (it is returned by scan_run). */

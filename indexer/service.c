@@ -42,12 +42,32 @@
  * Deletions wait: a vanished file is "doomed" for move_grace_ms and removed
  * only once the pipeline is idle (or a minute later at the latest), so that
  * the new location of a moved file, arriving as a create, can still find
- * the old document's text by sha256.  A file that reappears is spared. */
+ * the old document's text by sha256.  A file that reappears is spared.  A
+ * name that stops being a regular file (a symlink, fifo, device or folder
+ * took it) is no move: its document goes at once.
+ *
+ * Reading originals: every open is vt_open_under() beneath the archive
+ * folder the file lies in (common/safefile.h), so no symlink below it is
+ * followed, and the file is compared by device, inode, size and mtime
+ * (same_id) wherever the pipeline checks that it still has the file it
+ * settled, hashed or sent to OCR.  The OCR pool reads by path, so a file
+ * is opened and compared just before its path goes to the pool (a short
+ * threadpool job, struct ocrjob.check) and again before its result is
+ * recorded (work_build).
+ *
+ * Big files: a file above BIG_FILE_BYTES (and within max_file_bytes) is
+ * hashed by a thread of its own (struct lane), one at a time, so that a
+ * terabyte-sized or sparse file never holds the threadpool slots that
+ * every other file needs.  Every job carries a cancel flag checked
+ * between hash chunks: a file-system event for its path (the watcher's
+ * changed callback) sets it, and the job hands the path back to settle;
+ * a stop sets it for every job, so a stop never waits for a hash. */
 #include "config.h"
 
 #include "indexer/service.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +81,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/safefile.h"
 #include "common/xalloc.h"
 #include "indexer/extract.h"
 #include "indexer/ingest.h"
@@ -75,6 +96,8 @@
 #define DOOM_MAX_WAIT_MS 60000
 #define RECENT_MAX_BYTES ((size_t)16 << 20)
 #define RECENT_MIN_MS 5000
+/* Above this, a file is hashed in the big-file lane. */
+#define BIG_FILE_BYTES ((off_t)256 << 20)
 
 enum fstate { F_IDLE, F_QUEUED, F_RUNNING, F_OCR, F_BUILD };
 
@@ -84,15 +107,31 @@ struct fent {
     char id[STORAGE_ID_LEN + 1];
     struct stat st;           /* as the watcher saw it when queued */
     long long size, mtime_ns; /* as indexed */
+    unsigned long long dev, ino; /* as indexed; 0: not known (loaded from
+                                  * the index, which keeps them only in
+                                  * the record) */
     enum fstate state;
     unsigned has_doc : 1, complete : 1, doomed : 1, on_dlist : 1, dirty : 1;
+    unsigned force : 1; /* indexer_service_recheck: index it again even if
+                         * it looks unchanged */
     unsigned seen_gen;
     uint64_t doom_due;
     struct fent *qnext; /* job queue, build queue or doomed list */
 };
 
 enum job_kind { JOB_EXTRACT, JOB_BUILD };
-enum job_result { R_DONE, R_REUSED, R_NEEDS_OCR, R_UNSETTLED, R_GONE, R_SKIP, R_FATAL };
+enum job_result {
+    R_DONE,
+    R_REUSED,
+    R_NEEDS_OCR,
+    R_UNSETTLED, /* not the file that settled, or changed while read */
+    R_GONE,
+    R_NOTFILE,   /* the name is no longer a regular file (or leads through
+                  * a symlink) */
+    R_CANCELLED, /* the cancel flag stopped the read */
+    R_SKIP,
+    R_FATAL
+};
 
 struct slot {
     struct extractor *ex;
@@ -105,8 +144,11 @@ struct job {
     struct indexer_service *s;
     struct fent *f;
     char *path;             /* copy for the worker */
+    const char *root;       /* its archive folder (s->roots) */
     enum job_kind kind;
     struct slot *slot;
+    int big;                /* runs in the big-file lane, not the pool */
+    int cancel;             /* set (__atomic) to stop reading */
     struct stat st;         /* expected; then what the worker found */
     /* JOB_BUILD input, from the OCR pool */
     struct buf text;
@@ -114,6 +156,10 @@ struct job {
     char sha256[65];
     unsigned pages;
     double confidence;
+    const char *origin;     /* text_source (a static string) */
+    double *pc;             /* confidence of each page, -1 for a text
+                             * layer (owned); or NULL */
+    size_t npc;
     int ocr_code;
     char ocr_reason[VT_ERR_MSG_MAX];
     /* output */
@@ -132,13 +178,22 @@ struct job {
 struct ocrjob {
     struct indexer_service *s;
     struct fent *f;
-    struct stat st;
+    const char *root;
+    struct stat st;         /* the file that was hashed (fstat) */
     char mime[128];
     char sha256[65];
     struct ocrjob *next;
+    /* The check before the path goes to the pool (threadpool). */
+    uv_work_t check;
+    char *check_path;
+    enum job_result check_res;
+    int from_wait;          /* the check of the first file in the ow list */
     struct buf text;
     unsigned pages;
     double confidence;
+    const char *origin;
+    double *pc;
+    size_t npc;
     int code;
     char reason[VT_ERR_MSG_MAX];
     struct ocrgroup *group; /* leader: the files waiting for its result */
@@ -154,9 +209,14 @@ struct recent {
     struct buf text;
     unsigned pages;
     double confidence;
+    const char *origin;
+    double *pc;
+    size_t npc;
     int code;
     char reason[VT_ERR_MSG_MAX];
     uint64_t at; /* loop time it was built */
+    unsigned shard;          /* its document's shard */
+    unsigned long long seq;  /* and operation number there (sent[]) */
     struct recent *next; /* oldest first */
 };
 
@@ -178,6 +238,7 @@ struct wop {
 };
 
 struct wdone {
+    unsigned shard;
     unsigned long counts[3];
     unsigned long applied;
     int committed;
@@ -199,6 +260,20 @@ struct writer {
     unsigned commit_docs, commit_ms;
 };
 
+/* The big-file lane: one thread, one job at a time, its own slot. */
+struct lane {
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    struct job *todo; /* handed to the thread */
+    struct job *done; /* handed back */
+    int stop;
+    uv_async_t async;
+    struct slot slot;
+    struct job *cur;  /* loop side: the job in the lane, or NULL */
+};
+
 struct indexer_service {
     uv_loop_t *loop;
     struct indexer_service_config cfg;
@@ -210,8 +285,13 @@ struct indexer_service {
     struct pathmap files;
     struct fent *q_head, *q_tail, *b_head, *b_tail, *dlist;
     size_t q_len, b_len, ndoomed;
+    struct fent *bq_head, *bq_tail; /* big files waiting for the lane */
+    size_t bq_len;
+    struct lane lane;
+    size_t checking; /* OCR pre-checks on the threadpool */
     struct ocrjob *ow_head, *ow_tail; /* waiting for room in the OCR pool */
     size_t ow_len, ocr_out;           /* waiting; submitted and not answered */
+    int ow_checking;                  /* the first waiting file is being checked */
     struct ocrjob *builds_head, *builds_tail; /* OCR answered, waiting for a slot */
     struct pathmap ocr_groups;                 /* sha256 -> struct ocrgroup */
     size_t nfollowers;                         /* files in ocr_groups */
@@ -223,6 +303,11 @@ struct indexer_service {
     unsigned nslots, inflight;
     struct job *running;
     size_t wq_len; /* operations sent to writers, not yet applied */
+    /* Per shard, operations sent, applied, and applied before the last
+     * commit: a document sent as operation n of shard k is searchable once
+     * committed[k] >= n (operations are applied in order). */
+    unsigned long long sent[STORAGE_MAX_SHARDS], applied[STORAGE_MAX_SHARDS],
+        committed[STORAGE_MAX_SHARDS];
     struct writer writers[STORAGE_MAX_SHARDS];
     unsigned nwriters, writers_done;
     pthread_mutex_t done_mu;
@@ -256,9 +341,43 @@ static long long mtime_ns_of(const struct stat *st)
     return (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
 }
 
-static int same_file(const struct stat *a, const struct stat *b)
+/* The same file as it was: device, inode, size and mtime. */
+static int same_id(const struct stat *a, const struct stat *b)
 {
-    return a->st_size == b->st_size && mtime_ns_of(a) == mtime_ns_of(b);
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           mtime_ns_of(a) == mtime_ns_of(b);
+}
+
+/* The file f indexed (device and inode compared once known). */
+static int unchanged(const struct fent *f, const struct stat *st)
+{
+    if (f->size != (long long)st->st_size || f->mtime_ns != mtime_ns_of(st))
+        return 0;
+    return (f->dev == 0 && f->ino == 0) ||
+           (f->dev == (unsigned long long)st->st_dev && f->ino == (unsigned long long)st->st_ino);
+}
+
+/* Open path beneath root and compare it with want: R_DONE (the same
+ * file, *now its fstat), R_GONE, R_NOTFILE, R_UNSETTLED (another file or
+ * changed), R_SKIP (cannot be opened: permissions). */
+static enum job_result check_path(const char *root, const char *path, const struct stat *want,
+                                  struct stat *now)
+{
+    int fd;
+
+    if (strlen(path) >= PATH_MAX) {
+        *now = *want; /* cannot be opened; recorded with its reason */
+        return R_DONE;
+    }
+    fd = vt_open_under(root, path, now, NULL);
+    if (fd == -ENOENT || fd == -ENOTDIR)
+        return R_GONE;
+    if (fd == -ELOOP || fd == -EXDEV || fd == VT_EBADINPUT)
+        return R_NOTFILE;
+    if (fd < 0)
+        return R_SKIP;
+    close(fd);
+    return same_id(now, want) ? R_DONE : R_UNSETTLED;
 }
 
 /* ---- known files ------------------------------------------------------- */
@@ -303,12 +422,18 @@ static int load_cb(void *data, const struct storage_file *sf)
     return 0;
 }
 
-static int under_roots(const struct indexer_service *s, const char *path)
+/* The archive folder path lies in (the first that holds it), or NULL. */
+static const char *root_of(const struct indexer_service *s, const char *path)
 {
     for (size_t i = 0; i < s->nroots; i++)
         if (scan_under(path, s->roots[i]))
-            return 1;
-    return 0;
+            return s->roots[i];
+    return NULL;
+}
+
+static int under_roots(const struct indexer_service *s, const char *path)
+{
+    return root_of(s, path) != NULL;
 }
 
 /* ---- writers --------------------------------------------------------------- */
@@ -395,6 +520,7 @@ static void *writer_main(void *arg)
         }
         if (applied > 0 || due || fatal || stop) {
             struct wdone *d = xcalloc(1, sizeof(*d));
+            d->shard = w->shard;
             d->applied = applied;
             if (due && !fatal) {
                 memcpy(d->counts, counts, sizeof(counts));
@@ -419,7 +545,9 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static void writer_send(struct indexer_service *s, struct storage_doc *doc, const char *id, int cls)
+/* Returns the shard the operation went to. */
+static unsigned writer_send(struct indexer_service *s, struct storage_doc *doc, const char *id,
+                            int cls)
 {
     struct wop *op = xcalloc(1, sizeof(*op));
     struct writer *w;
@@ -439,6 +567,8 @@ static void writer_send(struct indexer_service *s, struct storage_doc *doc, cons
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->mu);
     s->wq_len++;
+    s->sent[k]++;
+    return k;
 }
 
 static void pump(struct indexer_service *s);
@@ -469,6 +599,10 @@ static void on_async(uv_async_t *a)
         struct wdone *d = list;
         list = d->next;
         s->wq_len -= d->applied;
+        /* A commit covers every operation its writer applied before it. */
+        s->applied[d->shard] += d->applied;
+        if (d->committed)
+            s->committed[d->shard] = s->applied[d->shard];
         s->stats.indexed += d->counts[C_INDEXED];
         s->stats.failed += d->counts[C_FAILED];
         s->stats.deleted += d->counts[C_DELETED];
@@ -493,8 +627,9 @@ static void update_pause(struct indexer_service *s)
 {
     size_t cap = s->cfg.queue_max;
     size_t ow = s->ow_len + s->nfollowers;
-    int full = s->q_len >= cap || ow >= cap || s->wq_len >= 4 * cap;
-    int calm = s->q_len < cap / 2 + 1 && ow < cap / 2 + 1 && s->wq_len < 2 * cap;
+    size_t q = s->q_len + s->bq_len;
+    int full = q >= cap || ow >= cap || s->wq_len >= 4 * cap;
+    int calm = q < cap / 2 + 1 && ow < cap / 2 + 1 && s->wq_len < 2 * cap;
 
     if (s->watch == NULL)
         return;
@@ -505,16 +640,31 @@ static void update_pause(struct indexer_service *s)
     indexer_watch_set_paused(s->watch, s->paused);
 }
 
+/* A file for the big-file lane: long to hash, and read at all. */
+static int is_big(const struct indexer_service *s, const struct stat *st)
+{
+    return s->lane.started && st->st_size > BIG_FILE_BYTES &&
+           (uint64_t)st->st_size <= s->cfg.max_file_bytes;
+}
+
 static void enqueue(struct indexer_service *s, struct fent *f)
 {
+    struct fent **head = &s->q_head, **tail = &s->q_tail;
+    size_t *len = &s->q_len;
+
+    if (is_big(s, &f->st)) {
+        head = &s->bq_head;
+        tail = &s->bq_tail;
+        len = &s->bq_len;
+    }
     f->state = F_QUEUED;
     f->qnext = NULL;
-    if (s->q_tail)
-        s->q_tail->qnext = f;
+    if (*tail)
+        (*tail)->qnext = f;
     else
-        s->q_head = f;
-    s->q_tail = f;
-    s->q_len++;
+        *head = f;
+    *tail = f;
+    (*len)++;
 }
 
 static void touch(struct indexer_service *s, const char *path)
@@ -552,6 +702,61 @@ static void spare(struct indexer_service *s, struct fent *f)
         f->doomed = 0;
         s->ndoomed--;
     }
+}
+
+/* The name no longer holds a regular file (why says what took it): its
+ * document goes now, without the grace a move gets, since nothing will
+ * reappear elsewhere with this file's content.  f is freed when idle. */
+static void remove_now(struct indexer_service *s, struct fent *f, const char *why)
+{
+    if (f->has_doc) {
+        log_info("removed '%s': %s", f->path, why);
+        writer_send(s, NULL, f->id, C_DELETED);
+    }
+    f->has_doc = 0;
+    f->complete = 0;
+    f->dev = f->ino = 0;
+    spare(s, f);
+    if (f->state == F_IDLE && !f->on_dlist)
+        fent_free(s, f);
+}
+
+/* Stop every read of path or of a file below it (the job hands its path
+ * back to the watcher, or is left for the next start when stopping). */
+static void cancel_reads(struct indexer_service *s, const char *path)
+{
+    for (struct job *j = s->running; j != NULL; j = j->next)
+        if (j->kind == JOB_EXTRACT && scan_under(j->path, path))
+            __atomic_store_n(&j->cancel, 1, __ATOMIC_RELAXED);
+}
+
+/* After a check found f (idle) not as expected: act on what it found. */
+static void on_mismatch(struct indexer_service *s, struct fent *f, enum job_result res)
+{
+    switch (res) {
+    case R_GONE: doom(s, f); break;
+    case R_NOTFILE: remove_now(s, f, "no longer a regular file"); break;
+    default: touch(s, f->path); break;
+    }
+}
+
+static double *pc_dup(const double *pc, size_t n)
+{
+    double *d;
+
+    if (pc == NULL || n == 0)
+        return NULL;
+    d = xcalloc(n, sizeof(*d));
+    memcpy(d, pc, n * sizeof(*d));
+    return d;
+}
+
+static void ocrjob_free(struct ocrjob *oj)
+{
+    buf_release(&oj->text);
+    free(oj->pc);
+    free(oj->check_path);
+    free(oj);
 }
 
 static void on_ocr_done(const struct ocr_result *res, void *data);
@@ -619,6 +824,9 @@ static void group_end(struct indexer_service *s, struct ocrgroup *g, const struc
                 buf_reset(&oj->text);
             oj->pages = leader->pages;
             oj->confidence = leader->confidence;
+            oj->origin = leader->origin;
+            oj->pc = pc_dup(leader->pc, leader->npc);
+            oj->npc = oj->pc ? leader->npc : 0;
             oj->code = leader->ocr_code;
             snprintf(oj->reason, sizeof(oj->reason), "%s", leader->ocr_reason);
             oj->copy = 1;
@@ -628,7 +836,7 @@ static void group_end(struct indexer_service *s, struct ocrgroup *g, const struc
             ocr_start(s, oj);
         } else {
             oj->f->state = F_IDLE;
-            free(oj);
+            ocrjob_free(oj);
         }
     }
 }
@@ -643,11 +851,13 @@ static void recent_drop_head(struct indexer_service *s)
     pathmap_del(&s->recent, &r->node);
     s->recent_bytes -= r->text.len;
     buf_release(&r->text);
+    free(r->pc);
     free(r->from);
     free(r);
 }
 
-/* Drop entries old enough to be in a commit (or all: force). */
+/* Drop entries whose document is committed (searchable, so a copy finds
+ * its text in the index) and old enough, or all: force. */
 static void recent_expire(struct indexer_service *s, int force)
 {
     uint64_t now = uv_now(s->loop);
@@ -657,13 +867,14 @@ static void recent_expire(struct indexer_service *s, int force)
         age = RECENT_MIN_MS;
     while (s->recent_head != NULL &&
            (force || s->recent_bytes > RECENT_MAX_BYTES ||
-            (now >= s->recent_head->at + age && s->last_commit > s->recent_head->at &&
-             s->wq_len == 0)))
+            (now >= s->recent_head->at + age &&
+             s->committed[s->recent_head->shard] >= s->recent_head->seq)))
         recent_drop_head(s);
 }
 
-/* Keep the OCR result of build job j (of content j->sha256). */
-static void recent_add(struct indexer_service *s, const struct job *j)
+/* Keep the OCR result of build job j (of content j->sha256), whose
+ * document went to shard `shard`. */
+static void recent_add(struct indexer_service *s, const struct job *j, unsigned shard)
 {
     struct pathmap_node *n;
     struct recent *r;
@@ -681,9 +892,14 @@ static void recent_add(struct indexer_service *s, const struct job *j)
         buf_reset(&r->text);
     r->pages = j->pages;
     r->confidence = j->confidence;
+    r->origin = j->origin;
+    r->pc = pc_dup(j->pc, j->npc);
+    r->npc = r->pc ? j->npc : 0;
     r->code = j->ocr_code;
     snprintf(r->reason, sizeof(r->reason), "%s", j->ocr_reason);
     r->at = uv_now(s->loop);
+    r->shard = shard;
+    r->seq = s->sent[shard];
     pathmap_put(&s->recent, &r->node, r->sha256);
     if (s->recent_tail)
         s->recent_tail->next = r;
@@ -708,6 +924,9 @@ static int recent_take(struct indexer_service *s, struct ocrjob *oj)
         buf_reset(&oj->text);
     oj->pages = r->pages;
     oj->confidence = r->confidence;
+    oj->origin = r->origin;
+    oj->pc = pc_dup(r->pc, r->npc);
+    oj->npc = oj->pc ? r->npc : 0;
     oj->code = r->code;
     snprintf(oj->reason, sizeof(oj->reason), "%s", r->reason);
     oj->copy = 1;
@@ -716,11 +935,54 @@ static int recent_take(struct indexer_service *s, struct ocrjob *oj)
     return 1;
 }
 
+/* ---- handing paths to the OCR pool ---------------------------------------------- */
+
+/* Threadpool: is the path still the file that was hashed? */
+static void ocr_check_work(uv_work_t *req)
+{
+    struct ocrjob *oj = req->data;
+    struct stat now;
+
+    oj->check_res = check_path(oj->root, oj->check_path, &oj->st, &now);
+}
+
+static void after_ocr_check(uv_work_t *req, int status);
+
+static void ocr_check_start(struct indexer_service *s, struct ocrjob *oj, int from_wait)
+{
+    int rc;
+
+    if (oj->check_path == NULL)
+        oj->check_path = xstrdup(oj->f->path);
+    oj->from_wait = from_wait;
+    oj->check.data = oj;
+    rc = uv_queue_work(s->loop, &oj->check, ocr_check_work, after_ocr_check);
+    if (rc < 0)
+        VT_BUG("uv_queue_work: %s", uv_strerror(rc));
+    s->checking++;
+}
+
+/* Room in the pool may have come: check the first waiting file. */
+static void ocr_feed(struct indexer_service *s)
+{
+    struct ocrjob *oj = s->ow_head;
+
+    if (oj == NULL || s->ow_checking || s->stopping || s->ocr_stopped)
+        return;
+    s->ow_head = oj->next;
+    if (s->ow_head == NULL)
+        s->ow_tail = NULL;
+    s->ow_len--;
+    s->ow_checking = 1;
+    ocr_check_start(s, oj, 1);
+}
+
+/* The path goes to the pool only after a check that it still opens,
+ * beneath its archive folder, as the file that was hashed; files wait
+ * their turn (ow list) while the pool is full. */
 static void ocr_submit(struct indexer_service *s, struct ocrjob *oj)
 {
-    int rc = ocr_pool_submit(s->cfg.ocr, oj->f->path, s->ocr_lang, on_ocr_done, oj);
-
-    if (rc == UV_EAGAIN) {
+    if (s->ow_len > 0 || s->ow_checking) {
         oj->next = NULL;
         if (s->ow_tail)
             s->ow_tail->next = oj;
@@ -730,16 +992,63 @@ static void ocr_submit(struct indexer_service *s, struct ocrjob *oj)
         s->ow_len++;
         return;
     }
+    ocr_check_start(s, oj, 0);
+}
+
+static void after_ocr_check(uv_work_t *req, int status)
+{
+    struct ocrjob *oj = req->data;
+    struct indexer_service *s = oj->s;
+    struct fent *f = oj->f;
+    enum job_result res = oj->check_res;
+    int rc;
+
+    s->checking--;
+    if (oj->from_wait)
+        s->ow_checking = 0;
+    if (status == UV_ECANCELED || s->stopping || s->ocr_stopped || s->cfg.ocr == NULL) {
+        /* The file stays "needs-ocr" for the next start. */
+        f->state = F_IDLE;
+        group_end(s, oj->group, NULL);
+        ocrjob_free(oj);
+        maybe_stopped(s);
+        return;
+    }
+    if (res != R_DONE) {
+        log_info("ocr: '%s' is no longer the file that was read; not sent to the OCR pool",
+                 f->path);
+        f->state = F_IDLE;
+        group_end(s, oj->group, NULL);
+        ocrjob_free(oj);
+        f->dirty = 0;
+        on_mismatch(s, f, res);
+        ocr_feed(s);
+        update_pause(s);
+        pump(s);
+        return;
+    }
+    rc = ocr_pool_submit(s->cfg.ocr, f->path, s->ocr_lang, on_ocr_done, oj);
+    if (rc == UV_EAGAIN) {
+        /* Full: first in line when room comes (checked again then). */
+        oj->next = s->ow_head;
+        s->ow_head = oj;
+        if (s->ow_tail == NULL)
+            s->ow_tail = oj;
+        s->ow_len++;
+        return;
+    }
     if (rc < 0) {
         /* The pool stopped: the file stays "needs-ocr" for the next start. */
-        oj->f->state = F_IDLE;
+        f->state = F_IDLE;
         group_end(s, oj->group, NULL);
-        free(oj);
+        ocrjob_free(oj);
+        maybe_stopped(s);
         return;
     }
     s->ocr_out++;
     s->stats.ocr_jobs++;
-    log_info("ocr: '%s' sent to the OCR pool", oj->f->path);
+    log_info("ocr: '%s' sent to the OCR pool", f->path);
+    ocr_feed(s);
 }
 
 /* ---- jobs on the threadpool ---------------------------------------------------- */
@@ -787,7 +1096,7 @@ static int try_reuse(struct job *j, const struct ingest_config *icfg, struct sto
                            ? json_number_value(json_object_get(rec, "ocr_confidence"))
                            : -1;
     t.origin = rec_str(rec, "text_source") ? rec_str(rec, "text_source") : "copy";
-    if (ingest_text(icfg, j->path, &j->st, &t, doc, &out, &j->err) < 0)
+    if (ingest_text(icfg, j->root, j->path, &j->st, &t, doc, &out, &j->err) < 0)
         goto out;
     snprintf(j->reused_from, sizeof(j->reused_from), "%s",
              rec_str(rec, "path") ? rec_str(rec, "path") : "?");
@@ -799,26 +1108,25 @@ out:
     return rc;
 }
 
+/* What an open that failed says about the name (open_rc of ingest.h). */
+static enum job_result open_result(int open_rc)
+{
+    if (open_rc == -ENOENT || open_rc == -ENOTDIR)
+        return R_GONE;
+    if (open_rc == -ELOOP || open_rc == -EXDEV || open_rc == VT_EBADINPUT)
+        return R_NOTFILE;
+    return R_DONE; /* unreadable (permissions): recorded with the reason */
+}
+
 static void work_extract(struct job *j)
 {
     struct indexer_service *s = j->s;
-    struct ingest_config icfg = {s->cfg.max_text};
-    struct stat a, b;
+    struct ingest_config icfg = {s->cfg.max_text, s->cfg.max_file_bytes, &j->cancel};
+    struct stat st = j->st, now;
     struct storage_doc *reused = NULL;
+    enum job_result res = R_DONE;
+    int rc;
 
-    if (lstat(j->path, &a) < 0) {
-        j->res = errno == ENOENT || errno == ENOTDIR ? R_GONE : R_SKIP;
-        return;
-    }
-    if (!S_ISREG(a.st_mode)) {
-        j->res = R_SKIP;
-        return;
-    }
-    if (!same_file(&a, &j->st)) {
-        j->st = a;
-        j->res = R_UNSETTLED;
-        return;
-    }
     if (j->slot->ex == NULL) {
         struct extract_config xcfg = {s->cfg.max_text, NULL};
         j->slot->ex = extractor_new(&xcfg, &j->err);
@@ -827,19 +1135,32 @@ static void work_extract(struct job *j)
             return;
         }
     }
-    if (ingest_file(j->slot->ex, &icfg, j->path, &a, &j->doc, &j->out, &j->err) < 0) {
+    rc = ingest_file(j->slot->ex, &icfg, j->root, j->path, &st, &j->doc, &j->out, &j->err);
+    if (rc == UV_ECANCELED) {
+        j->res = R_CANCELLED;
+        return;
+    }
+    if (rc < 0) {
         j->res = R_FATAL;
         return;
     }
-    /* Changed while it was read: not settled after all. */
-    if (lstat(j->path, &b) < 0 || !same_file(&a, &b)) {
+    if (j->out.open_rc == 0) {
+        /* The file that settled, still under its name after the read and
+         * unchanged by it: else it was replaced or is still being
+         * written, and settles again. */
+        res = same_id(&st, &j->st) ? check_path(j->root, j->path, &st, &now) : R_UNSETTLED;
+        if (res == R_SKIP)
+            res = R_UNSETTLED;
+    } else if (j->out.open_rc != -ENAMETOOLONG) {
+        res = open_result(j->out.open_rc);
+    }
+    j->st = st;
+    if (res != R_DONE) {
         storage_doc_free(j->doc);
         j->doc = NULL;
-        j->st = a;
-        j->res = R_UNSETTLED;
+        j->res = res;
         return;
     }
-    j->st = a;
     j->res = R_DONE;
     if (strcmp(j->out.status, "needs-ocr") == 0) {
         j->res = R_NEEDS_OCR;
@@ -851,20 +1172,20 @@ static void work_extract(struct job *j)
     }
 }
 
+/* A document from OCR text (or a copy's): only if the path still opens
+ * as the file that was hashed before it went to the pool. */
 static void work_build(struct job *j)
 {
     struct indexer_service *s = j->s;
-    struct ingest_config icfg = {s->cfg.max_text};
+    struct ingest_config icfg = {s->cfg.max_text, s->cfg.max_file_bytes, NULL};
     struct ingest_text t;
     struct stat a;
+    enum job_result res = check_path(j->root, j->path, &j->st, &a);
 
-    if (lstat(j->path, &a) < 0) {
-        j->res = errno == ENOENT || errno == ENOTDIR ? R_GONE : R_SKIP;
-        return;
-    }
-    if (!same_file(&a, &j->st)) {
-        j->st = a;
-        j->res = R_UNSETTLED;
+    if (res != R_DONE) {
+        if (res == R_UNSETTLED)
+            j->st = a;
+        j->res = res;
         return;
     }
     memset(&t, 0, sizeof(t));
@@ -874,13 +1195,16 @@ static void work_build(struct job *j)
     t.sha256 = j->sha256;
     t.pages = j->pages;
     t.ocr_confidence = j->confidence;
-    t.origin = "ocr";
+    t.origin = j->origin ? j->origin : "ocr";
+    t.page_confidence = j->pc;
+    t.npage_confidence = j->npc;
     t.code = j->ocr_code;
     t.reason = j->ocr_reason;
-    if (ingest_text(&icfg, j->path, &a, &t, &j->doc, &j->out, &j->err) < 0) {
+    if (ingest_text(&icfg, j->root, j->path, &a, &t, &j->doc, &j->out, &j->err) < 0) {
         j->res = R_FATAL;
         return;
     }
+    j->st = a;
     j->res = R_DONE;
 }
 
@@ -900,22 +1224,31 @@ static int status_class(const char *status)
                                                                                : C_INDEXED;
 }
 
-/* Hand the job's document to its writer and record the file as indexed. */
-static void write_doc(struct indexer_service *s, struct job *j, int complete)
+/* Hand the job's document to its writer and record the file as indexed;
+ * returns the shard it went to. */
+static unsigned write_doc(struct indexer_service *s, struct job *j, int complete)
 {
     struct fent *f = j->f;
+    unsigned shard = writer_send(s, j->doc, f->id, status_class(j->out.status));
 
-    writer_send(s, j->doc, f->id, status_class(j->out.status));
     j->doc = NULL;
     f->has_doc = 1;
     f->complete = complete;
     f->size = (long long)j->st.st_size;
     f->mtime_ns = mtime_ns_of(&j->st);
-    if (j->out.code != 0 && strcmp(j->out.status, "unsupported") != 0)
+    f->dev = (unsigned long long)j->st.st_dev;
+    f->ino = (unsigned long long)j->st.st_ino;
+    if (j->out.open_rc == -ENAMETOOLONG) /* the reason first: the path is cut */
+        log_warn("%s (recorded as %s): '%s'", j->out.reason, j->out.status, f->path);
+    else if (j->out.code != 0 && strcmp(j->out.status, "unsupported") != 0)
         log_warn("'%s': %s (recorded as %s)", f->path, j->out.reason, j->out.status);
+    else if (j->kind == JOB_BUILD && j->origin != NULL && strcmp(j->origin, "pdf-text") == 0)
+        log_info("indexed '%s' (%s, %zu bytes of text, from the PDF text layer)", f->path,
+                 j->out.status, j->out.text_bytes);
     else
         log_info("indexed '%s' (%s, %zu bytes of text)", f->path, j->out.status,
                  j->out.text_bytes);
+    return shard;
 }
 
 static void after_work_cb(uv_work_t *req, int status)
@@ -923,8 +1256,10 @@ static void after_work_cb(uv_work_t *req, int status)
     struct job *j = req->data;
     struct indexer_service *s = j->s;
     struct fent *f = j->f;
+    unsigned shard = 0;
 
-    s->inflight--;
+    if (!j->big)
+        s->inflight--;
     if (j->slot)
         j->slot->busy = 0;
     if (j->prev)
@@ -934,9 +1269,8 @@ static void after_work_cb(uv_work_t *req, int status)
     if (j->next)
         j->next->prev = j->prev;
     f->state = F_IDLE;
-    if (status == UV_ECANCELED) {
+    if (status == UV_ECANCELED || (j->res == R_CANCELLED && s->stopping))
         j->res = R_SKIP; /* stopping: the next start picks it up */
-    }
     switch (j->res) {
     case R_FATAL:
         set_fatal(s, j->err.code, &j->err);
@@ -945,14 +1279,24 @@ static void after_work_cb(uv_work_t *req, int status)
         doom(s, f);
         f = NULL; /* may be freed */
         break;
+    case R_NOTFILE:
+        f->dirty = 0;
+        remove_now(s, f, "no longer a regular file");
+        f = NULL; /* may be freed */
+        break;
     case R_SKIP:
+        break;
+    case R_CANCELLED:
+        log_info("stopped reading '%s': it changed; waiting for it to settle", f->path);
+        f->dirty = 0;
+        touch(s, f->path);
         break;
     case R_UNSETTLED:
         log_debug("'%s' changed while it was read; waiting for it to settle", f->path);
         touch(s, f->path);
         break;
     case R_DONE:
-        write_doc(s, j, 1);
+        shard = write_doc(s, j, 1);
         if (j->copy) {
             s->stats.reused++;
             log_info("reused the text of '%s' for '%s' (same sha256, no OCR)", j->reused_from,
@@ -976,6 +1320,7 @@ static void after_work_cb(uv_work_t *req, int status)
             struct ocrjob *oj = xcalloc(1, sizeof(*oj));
             oj->s = s;
             oj->f = f;
+            oj->root = j->root;
             oj->st = j->st;
             snprintf(oj->mime, sizeof(oj->mime), "%s", j->out.mime);
             snprintf(oj->sha256, sizeof(oj->sha256), "%s", j->out.sha256);
@@ -990,10 +1335,11 @@ static void after_work_cb(uv_work_t *req, int status)
         touch(s, f->path);
     }
     if (j->kind == JOB_BUILD && !j->copy && j->res == R_DONE)
-        recent_add(s, j);
+        recent_add(s, j, shard);
     group_end(s, j->group, j->res == R_DONE ? j : NULL);
     storage_doc_free(j->doc);
     buf_release(&j->text);
+    free(j->pc);
     free(j->path);
     free(j);
     update_pause(s);
@@ -1009,6 +1355,7 @@ static struct job *job_new(struct indexer_service *s, struct fent *f, enum job_k
     j->f = f;
     j->kind = kind;
     j->path = xstrdup(f->path);
+    j->root = root_of(s, f->path);
     j->req.data = j;
     buf_init(&j->text, BUF_NOLIMIT);
     vt_err_clear(&j->err);
@@ -1024,8 +1371,17 @@ static void job_start(struct indexer_service *s, struct job *j)
     if (s->running)
         s->running->prev = j;
     s->running = j;
-    s->inflight++;
     j->f->state = F_RUNNING;
+    if (j->big) {
+        struct lane *l = &s->lane;
+        l->cur = j;
+        pthread_mutex_lock(&l->mu);
+        l->todo = j;
+        pthread_cond_signal(&l->cond);
+        pthread_mutex_unlock(&l->mu);
+        return;
+    }
+    s->inflight++;
     rc = uv_queue_work(s->loop, &j->req, work_cb, after_work_cb);
     if (rc < 0)
         VT_BUG("uv_queue_work: %s", uv_strerror(rc));
@@ -1039,8 +1395,30 @@ static struct slot *free_slot(struct indexer_service *s)
     return NULL;
 }
 
+/* Room for more work in the writers and the OCR backlog. */
+static int room(const struct indexer_service *s)
+{
+    return !s->stopping && s->fatal_rc == 0 && s->wq_len < 4 * (size_t)s->cfg.queue_max &&
+           s->ow_len + s->nfollowers < s->cfg.queue_max;
+}
+
 static void pump(struct indexer_service *s)
 {
+    if (s->lane.cur == NULL && s->bq_head != NULL && room(s)) {
+        struct fent *f = s->bq_head;
+        struct job *j;
+        s->bq_head = f->qnext;
+        if (s->bq_head == NULL)
+            s->bq_tail = NULL;
+        s->bq_len--;
+        j = job_new(s, f, JOB_EXTRACT);
+        j->st = f->st;
+        j->big = 1;
+        j->slot = &s->lane.slot;
+        log_info("reading '%s' (%lld bytes) on the big-file thread", f->path,
+                 (long long)f->st.st_size);
+        job_start(s, j);
+    }
     while (s->inflight < s->nslots && s->fatal_rc == 0) {
         struct slot *sl = free_slot(s);
         struct job *j;
@@ -1058,18 +1436,22 @@ static void pump(struct indexer_service *s)
             j->st = oj->st;
             buf_release(&j->text);
             j->text = oj->text; /* moved */
+            buf_init(&oj->text, 16);
             snprintf(j->mime, sizeof(j->mime), "%s", oj->mime);
             snprintf(j->sha256, sizeof(j->sha256), "%s", oj->sha256);
             j->pages = oj->pages;
             j->confidence = oj->confidence;
+            j->origin = oj->origin;
+            j->pc = oj->pc; /* moved */
+            j->npc = oj->npc;
+            oj->pc = NULL;
             j->ocr_code = oj->code;
             snprintf(j->ocr_reason, sizeof(j->ocr_reason), "%s", oj->reason);
             j->group = oj->group;
             j->copy = oj->copy;
             snprintf(j->reused_from, sizeof(j->reused_from), "%s", oj->from);
-            free(oj);
-        } else if (s->q_head != NULL && !s->stopping && s->wq_len < 4 * (size_t)s->cfg.queue_max &&
-                   s->ow_len + s->nfollowers < s->cfg.queue_max) {
+            ocrjob_free(oj);
+        } else if (s->q_head != NULL && room(s)) {
             struct fent *f = s->q_head;
             s->q_head = f->qnext;
             if (s->q_head == NULL)
@@ -1087,6 +1469,51 @@ static void pump(struct indexer_service *s)
     update_pause(s);
 }
 
+/* ---- the big-file lane ------------------------------------------------------------ */
+
+static void *lane_main(void *arg)
+{
+    struct indexer_service *s = arg;
+    struct lane *l = &s->lane;
+
+    for (;;) {
+        struct job *j;
+
+        pthread_mutex_lock(&l->mu);
+        while (l->todo == NULL && !l->stop)
+            pthread_cond_wait(&l->cond, &l->mu);
+        j = l->todo;
+        l->todo = NULL;
+        pthread_mutex_unlock(&l->mu);
+        if (j == NULL)
+            break;
+        work_cb(&j->req);
+        pthread_mutex_lock(&l->mu);
+        l->done = j;
+        pthread_mutex_unlock(&l->mu);
+        uv_async_send(&l->async);
+    }
+    return NULL;
+}
+
+static void on_lane_async(uv_async_t *a)
+{
+    struct indexer_service *s = a->data;
+    struct lane *l = &s->lane;
+    struct job *j;
+
+    pthread_mutex_lock(&l->mu);
+    j = l->done;
+    l->done = NULL;
+    pthread_mutex_unlock(&l->mu);
+    if (j == NULL)
+        return;
+    l->cur = NULL;
+    after_work_cb(&j->req, 0);
+}
+
+/* ---- OCR results ------------------------------------------------------------------ */
+
 static void on_ocr_done(const struct ocr_result *res, void *data)
 {
     struct ocrjob *oj = data;
@@ -1094,36 +1521,47 @@ static void on_ocr_done(const struct ocr_result *res, void *data)
     struct fent *f = oj->f;
 
     s->ocr_out--;
-    /* Room in the pool: the next waiting file goes in. */
-    while (s->ow_head != NULL && !s->stopping && res->status != OCR_CANCELLED) {
-        struct ocrjob *w = s->ow_head;
-        size_t before = s->ow_len;
-        s->ow_head = w->next;
-        if (s->ow_head == NULL)
-            s->ow_tail = NULL;
-        s->ow_len--;
-        ocr_submit(s, w);
-        if (s->ow_len >= before)
-            break; /* still full */
-    }
     if (res->status == OCR_CANCELLED) {
         log_info("ocr of '%s' cancelled; it stays 'needs-ocr' until the next start", f->path);
         f->state = F_IDLE;
         f->dirty = 0;
         group_end(s, oj->group, NULL);
-        free(oj);
+        ocrjob_free(oj);
         maybe_stopped(s);
         return;
     }
+    /* Room in the pool: the next waiting file goes in. */
+    ocr_feed(s);
     if (res->status == OCR_OK) {
+        size_t layer = 0;
         buf_init(&oj->text, s->cfg.max_text + 1);
         if (buf_add(&oj->text, res->text, res->text_len > s->cfg.max_text ? s->cfg.max_text
                                                                              : res->text_len) < 0)
             buf_reset(&oj->text);
         oj->pages = (unsigned)res->npages;
         oj->confidence = res->confidence;
-        log_info("ocr: '%s' read (%zu pages, confidence %.0f, %.1f s)", f->path, res->npages,
-                 res->confidence, res->elapsed_ms / 1000);
+        if (res->npages > 0) {
+            oj->pc = xcalloc(res->npages, sizeof(*oj->pc));
+            oj->npc = res->npages;
+            for (size_t i = 0; i < res->npages; i++) {
+                oj->pc[i] = res->pages[i].text_layer ? -1 : res->pages[i].confidence;
+                layer += res->pages[i].text_layer ? 1 : 0;
+            }
+        }
+        /* The same text_source as `vanthu index` (batch.c). */
+        oj->origin = ingest_ocr_source(res->npages, layer);
+        if (res->npages > 0 && layer == res->npages)
+            /* Born-digital: no page went through Tesseract, so there is no
+             * confidence (the pool says -1). */
+            log_info("ocr: '%s' read (%zu pages from the PDF text layer, no OCR, %.1f s)",
+                     f->path, res->npages, res->elapsed_ms / 1000);
+        else if (layer > 0)
+            log_info("ocr: '%s' read (%zu pages, %zu of them OCR'd, confidence %.0f, %.1f s)",
+                     f->path, res->npages, res->npages - layer, res->confidence,
+                     res->elapsed_ms / 1000);
+        else
+            log_info("ocr: '%s' read (%zu pages, confidence %.0f, %.1f s)", f->path,
+                     res->npages, res->confidence, res->elapsed_ms / 1000);
     } else {
         buf_init(&oj->text, 16);
         oj->confidence = -1;
@@ -1154,11 +1592,11 @@ static void on_ready(void *data, const char *path, const struct stat *st)
         f->dirty = 1;
         return;
     }
-    if (f->has_doc && f->complete && f->size == (long long)st->st_size &&
-        f->mtime_ns == mtime_ns_of(st)) {
+    if (f->has_doc && f->complete && !f->force && unchanged(f, st)) {
         s->stats.unchanged++;
         return;
     }
+    f->force = 0;
     f->st = *st;
     enqueue(s, f);
     pump(s);
@@ -1169,6 +1607,7 @@ static void on_gone(void *data, const char *path, int was_dir)
     struct indexer_service *s = data;
     struct fent *f = fent_get(s, path);
 
+    cancel_reads(s, path);
     if (f != NULL)
         doom(s, f);
     if (was_dir) {
@@ -1180,6 +1619,28 @@ static void on_gone(void *data, const char *path, int was_dir)
                 doom(s, f);
         }
     }
+}
+
+static void on_not_regular(void *data, const char *path, const struct stat *st)
+{
+    struct indexer_service *s = data;
+    struct fent *f = fent_get(s, path);
+
+    if (f == NULL || s->stopping)
+        return;
+    cancel_reads(s, path);
+    if (f->state != F_IDLE)
+        f->dirty = 1; /* its job finds the name taken */
+    remove_now(s, f,
+               S_ISLNK(st->st_mode)    ? "it is now a symlink"
+               : S_ISDIR(st->st_mode)  ? "it is now a folder"
+               : S_ISFIFO(st->st_mode) ? "it is now a fifo"
+                                       : "it is no longer a regular file");
+}
+
+static void on_changed(void *data, const char *path)
+{
+    cancel_reads(data, path);
 }
 
 static void on_scan_start(void *data, unsigned gen, int full)
@@ -1203,8 +1664,7 @@ static int on_scanned(void *data, unsigned gen, const char *path, const struct s
     spare(s, f);
     if (f->state != F_IDLE)
         return 0;
-    if (f->has_doc && f->complete && f->size == (long long)st->st_size &&
-        f->mtime_ns == mtime_ns_of(st)) {
+    if (f->has_doc && f->complete && !f->force && unchanged(f, st)) {
         s->stats.unchanged++;
         return 0;
     }
@@ -1241,7 +1701,8 @@ static int pipeline_idle(struct indexer_service *s)
 {
     struct indexer_watch_stats ws;
 
-    if (s->q_len || s->inflight || s->ocr_out || s->ow_len || s->b_len || s->nfollowers)
+    if (s->q_len || s->bq_len || s->inflight || s->lane.cur || s->checking || s->ocr_out ||
+        s->ow_len || s->b_len || s->nfollowers)
         return 0;
     if (s->watch == NULL)
         return 1;
@@ -1260,6 +1721,9 @@ static void reap_doomed(struct indexer_service *s)
         if (!f->doomed) {
             *pp = f->qnext;
             f->on_dlist = 0;
+            /* Spared, or its name was taken by a symlink and the like. */
+            if (!f->has_doc && f->state == F_IDLE)
+                fent_free(s, f);
             continue;
         }
         if (f->state == F_IDLE && now >= f->doom_due &&
@@ -1318,6 +1782,8 @@ static void apply_defaults(struct indexer_service_config *c)
         c->move_grace_ms = 2 * c->settle_ms + 1000;
     if (c->stop_grace_ms == 0)
         c->stop_grace_ms = 3000;
+    if (c->max_file_bytes == 0)
+        c->max_file_bytes = INGEST_DEFAULT_MAX_FILE_BYTES;
 }
 
 static void service_free(struct indexer_service *s);
@@ -1327,7 +1793,8 @@ int indexer_service_start(uv_loop_t *loop, const struct indexer_service_config *
 {
     struct indexer_service *s = xcalloc(1, sizeof(*s));
     struct indexer_watch_config wc;
-    struct indexer_watch_cbs cbs = {on_ready, on_gone, on_scan_start, on_scanned, on_scan_done};
+    struct indexer_watch_cbs cbs = {on_ready,     on_gone,        on_scan_start, on_scanned,
+                                    on_scan_done, on_not_regular, on_changed};
     char *exclude[1];
     int rc;
 
@@ -1347,6 +1814,8 @@ int indexer_service_start(uv_loop_t *loop, const struct indexer_service_config *
     pathmap_init(&s->ocr_groups);
     pathmap_init(&s->recent);
     pthread_mutex_init(&s->done_mu, NULL);
+    pthread_mutex_init(&s->lane.mu, NULL);
+    pthread_cond_init(&s->lane.cond, NULL);
     s->nslots = s->cfg.max_inflight;
     s->slots = xcalloc(s->nslots, sizeof(*s->slots));
 
@@ -1354,12 +1823,18 @@ int indexer_service_start(uv_loop_t *loop, const struct indexer_service_config *
         goto fail;
     /* Before the loop serves anything: the per-file state of the index
      * (a few hundred ms for 100,000 files). */
-    if ((rc = storage_each_file(s->st, load_cb, s, err)) < 0)
+    if ((rc = ingest_each_file(s->data_dir, load_cb, s, err)) < 0)
         goto fail;
     log_info("index '%s': %zu files known", s->data_dir, s->files.n);
 
     uv_async_init(loop, &s->async, on_async);
     s->async.data = s;
+    uv_async_init(loop, &s->lane.async, on_lane_async);
+    s->lane.async.data = s;
+    /* Without its thread, big files go through the pool like the rest. */
+    s->lane.started = pthread_create(&s->lane.th, NULL, lane_main, s) == 0;
+    if (!s->lane.started)
+        log_warn("cannot start the big-file thread; big files are read with the others");
     uv_timer_init(loop, &s->tick);
     uv_timer_init(loop, &s->grace);
     s->tick.data = s->grace.data = s;
@@ -1417,6 +1892,8 @@ fail_loop:
 fail:
     storage_close(s->st);
     pthread_mutex_destroy(&s->done_mu);
+    pthread_mutex_destroy(&s->lane.mu);
+    pthread_cond_destroy(&s->lane.cond);
     free(s->slots);
     pathmap_release(&s->files);
     pathmap_release(&s->ocr_groups);
@@ -1452,6 +1929,22 @@ void indexer_service_reconfigure(struct indexer_service *s, const struct indexer
     pump(s);
 }
 
+int indexer_service_recheck(struct indexer_service *s, const char *path)
+{
+    struct fent *f;
+
+    if (s->stopping || s->watch == NULL)
+        return UV_ECANCELED;
+    if (path[0] != '/' || !under_roots(s, path) || indexer_watch_ignored(s->watch, path))
+        return VT_EBADINPUT;
+    f = fent_get(s, path);
+    if (f != NULL)
+        f->force = 1;
+    log_debug("'%s': checking it again on request", path);
+    indexer_watch_touch(s->watch, path);
+    return 0;
+}
+
 void indexer_service_stats(const struct indexer_service *s, struct indexer_service_stats *st)
 {
     struct indexer_watch_stats ws;
@@ -1463,9 +1956,9 @@ void indexer_service_stats(const struct indexer_service *s, struct indexer_servi
     st->settling = ws.pending;
     st->watches = ws.watches;
     st->scanning = ws.scanning;
-    st->running = s->inflight;
-    st->ocr_pending = s->ocr_out + s->ow_len + s->b_len + s->nfollowers;
-    st->queued = s->q_len + ws.pending + st->ocr_pending;
+    st->running = s->inflight + (s->lane.cur != NULL);
+    st->ocr_pending = s->checking + s->ocr_out + s->ow_len + s->b_len + s->nfollowers;
+    st->queued = s->q_len + s->bq_len + ws.pending + st->ocr_pending;
     st->known = s->files.n;
 }
 
@@ -1497,7 +1990,7 @@ static void stop_ocr(struct indexer_service *s)
         s->ow_head = oj->next;
         oj->f->state = F_IDLE;
         group_end(s, oj->group, NULL);
-        free(oj);
+        ocrjob_free(oj);
     }
     s->ow_tail = NULL;
     s->ow_len = 0;
@@ -1527,10 +2020,9 @@ static void maybe_stopped(struct indexer_service *s)
             struct ocrjob *oj = s->builds_head;
             s->builds_head = oj->next;
             oj->f->state = F_IDLE;
-            buf_release(&oj->text);
             s->b_len--;
             group_end(s, oj->group, NULL); /* stopping: followers go idle */
-            free(oj);
+            ocrjob_free(oj);
         }
         s->builds_tail = NULL;
         s->b_len = 0;
@@ -1541,7 +2033,8 @@ static void maybe_stopped(struct indexer_service *s)
         uv_timer_stop(&s->grace);
     }
     /* stop_ocr() runs callbacks, which may have come back here. */
-    if (s->stopping != 1 || !s->ocr_stopped || s->inflight > 0 || s->b_len > 0 || s->closing > 0)
+    if (s->stopping != 1 || !s->ocr_stopped || s->inflight > 0 || s->lane.cur != NULL ||
+        s->checking > 0 || s->b_len > 0 || s->closing > 0)
         return;
     if (!s->writers_stopping) {
         s->writers_stopping = 1;
@@ -1566,8 +2059,17 @@ static void maybe_stopped(struct indexer_service *s)
             pthread_join(s->writers[k].th, NULL);
             s->writers[k].started = 0;
         }
+    if (s->lane.started) {
+        pthread_mutex_lock(&s->lane.mu);
+        s->lane.stop = 1;
+        pthread_cond_signal(&s->lane.cond);
+        pthread_mutex_unlock(&s->lane.mu);
+        pthread_join(s->lane.th, NULL);
+        s->lane.started = 0;
+    }
     s->stopping = 2;
-    s->closing = 3;
+    s->closing = 4;
+    uv_close((uv_handle_t *)&s->lane.async, on_handle_closed);
     uv_close((uv_handle_t *)&s->async, on_handle_closed);
     uv_close((uv_handle_t *)&s->tick, on_handle_closed);
     uv_close((uv_handle_t *)&s->grace, on_handle_closed);
@@ -1582,7 +2084,7 @@ void indexer_service_stop(struct indexer_service *s, void (*done)(void *data, in
     s->done_data = data;
     log_info("indexer stopping: %zu queued files left for the next start, %u jobs running, "
              "%zu OCR jobs",
-             s->q_len, s->inflight, s->ocr_out);
+             s->q_len + s->bq_len, s->inflight + (s->lane.cur != NULL), s->ocr_out);
     /* Stop intake: the watcher, then the queue. */
     if (s->watch != NULL) {
         s->closing++;
@@ -1596,9 +2098,21 @@ void indexer_service_stop(struct indexer_service *s, void (*done)(void *data, in
     }
     s->q_tail = NULL;
     s->q_len = 0;
-    /* Jobs not yet picked up by a pool thread come back cancelled. */
-    for (struct job *j = s->running; j != NULL; j = j->next)
-        uv_cancel((uv_req_t *)&j->req);
+    while (s->bq_head != NULL) {
+        struct fent *f = s->bq_head;
+        s->bq_head = f->qnext;
+        f->state = F_IDLE;
+    }
+    s->bq_tail = NULL;
+    s->bq_len = 0;
+    /* Jobs not yet picked up by a pool thread come back cancelled; the
+     * others stop reading at their next chunk, so a stop never waits for
+     * a whole hash. */
+    for (struct job *j = s->running; j != NULL; j = j->next) {
+        __atomic_store_n(&j->cancel, 1, __ATOMIC_RELAXED);
+        if (!j->big)
+            uv_cancel((uv_req_t *)&j->req);
+    }
     if (s->ocr_out > 0)
         uv_timer_start(&s->grace, on_grace, s->cfg.stop_grace_ms, 0);
     else
@@ -1620,6 +2134,10 @@ static void service_free(struct indexer_service *s)
         storage_close(s->slots[i].reader);
     }
     free(s->slots);
+    extractor_free(s->lane.slot.ex);
+    storage_close(s->lane.slot.reader);
+    pthread_mutex_destroy(&s->lane.mu);
+    pthread_cond_destroy(&s->lane.cond);
     for (unsigned k = 0; k < s->nwriters; k++) {
         struct writer *w = &s->writers[k];
         while (w->head != NULL) {
@@ -1639,8 +2157,7 @@ static void service_free(struct indexer_service *s)
     while (s->builds_head != NULL) {
         struct ocrjob *oj = s->builds_head;
         s->builds_head = oj->next;
-        buf_release(&oj->text);
-        free(oj);
+        ocrjob_free(oj);
     }
     while ((n = pathmap_next(&s->files, &bucket, &cur)) != NULL) {
         struct fent *f = pathmap_entry(n, struct fent, node);
@@ -1657,7 +2174,7 @@ static void service_free(struct indexer_service *s)
         while (g->followers != NULL) {
             struct ocrjob *oj = g->followers;
             g->followers = oj->next;
-            free(oj);
+            ocrjob_free(oj);
         }
         free(g);
     }

@@ -5,7 +5,13 @@
  *     -> bounded job queue (backpressure: the watcher is paused when full)
  *     -> extraction on the uv threadpool (uv_queue_work), at most
  *        max_inflight jobs at once, each with its own extractor and index
- *        reader (a slot taken for the job's duration)
+ *        reader (a slot taken for the job's duration); files above 256 MiB
+ *        on a thread of their own, one at a time, so that hashing a huge
+ *        (or sparse) file never holds up the others
+ *     -> every file opened beneath its archive folder through no symlink
+ *        (common/safefile.h), and compared by device, inode, size and mtime
+ *        with what settled; files above max_file_bytes recorded by name
+ *        only
  *     -> images and text-less PDFs: the OCR pool, unless a document with the
  *        same sha256 is already indexed (a copy, or a move seen as delete +
  *        create), whose text is reused
@@ -16,7 +22,9 @@
  * Per-file state (size, mtime, sha256, status) lives in the index, so a
  * restart processes only new and changed files; a file that vanished is
  * removed after a grace period (move_grace_ms, and not before the
- * pipeline is idle), so that a move can still reuse its text.
+ * pipeline is idle), so that a move can still reuse its text; a name that
+ * stops being a regular file (a symlink, fifo, device or folder took it)
+ * loses its document at once.
  *
  * Threads: every function and callback runs on the loop thread.
  * Errors: 0 or a negative VT_E* / UV_E* code with detail in err. */
@@ -24,6 +32,7 @@
 #define VT_INDEXER_SERVICE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -48,6 +57,9 @@ struct indexer_service_config {
     unsigned commit_docs;   /* 0: 200 */
     unsigned commit_ms;     /* 0: 1000 */
     size_t max_text;        /* 0: 16 MiB */
+    uint64_t max_file_bytes;/* larger files are recorded by name only,
+                             * neither hashed nor read; 0:
+                             * INGEST_DEFAULT_MAX_FILE_BYTES (2 GiB) */
     struct ocr_pool *ocr;   /* borrowed, must outlive the service; NULL:
                              * images stay "needs-ocr" */
     const char *ocr_lang;   /* NULL: the pool's default */
@@ -90,6 +102,16 @@ int indexer_service_start(uv_loop_t *loop, const struct indexer_service_config *
 void indexer_service_reconfigure(struct indexer_service *s, const struct indexer_service_config *cfg);
 
 void indexer_service_stats(const struct indexer_service *s, struct indexer_service_stats *st);
+
+/* Put path (absolute, raw bytes; below an archive folder) back through
+ * the pipeline: it settles, is looked at and compared with what is
+ * indexed (device, inode, size, mtime), and is indexed again (even if it
+ * looks unchanged), or removed if gone (after the grace a move gets) or
+ * no longer a regular file (at once).  For the file route, when the file
+ * it opens does not match the record.  Returns 0, VT_EBADINPUT for a path
+ * outside the archive or ignored, UV_ECANCELED while stopping.  Works
+ * with no_watch too.  Thread: the loop's. */
+int indexer_service_recheck(struct indexer_service *s, const char *path);
 
 /* Stop intake (watcher and queue; queued files are left for the next
  * start), let running extraction finish, give running OCR jobs up to

@@ -318,8 +318,11 @@ static void on_fs_event(uv_fs_event_t *h, const char *filename, int events, int 
         return;
     }
     path = xasprintf("%s/%s", d->path, filename);
-    if (!indexer_watch_ignored(w, path))
+    if (!indexer_watch_ignored(w, path)) {
+        if (w->cbs.changed != NULL)
+            w->cbs.changed(w->data, path);
         indexer_watch_touch(w, path);
+    }
     free(path);
 }
 
@@ -456,11 +459,29 @@ static void on_stat(uv_fs_t *req)
     if (result == UV_ENOENT || result == UV_ENOTDIR) {
         int was_dir = unwatch_tree(w, p->path);
         w->cbs.gone(w->data, p->path, was_dir);
+    } else if (result == UV_ENAMETOOLONG) {
+        /* Only a walk of its folder can look at it (relative to the
+         * folder); that walk reports it like any file it finds. */
+        char *slash = strrchr(p->path, '/');
+        if (slash != NULL && slash != p->path) {
+            *slash = '\0';
+            request_scan(w, p->path);
+        }
     } else if (result < 0) {
         log_info("cannot look at '%s': %s", p->path, uv_strerror((int)result));
     } else if (S_ISDIR(st.st_mode)) {
+        /* A new folder, or one that took the name of a file. */
+        w->cbs.not_regular(w->data, p->path, &st);
         if (watch_dir(w, p->path))
             request_scan(w, p->path);
+    } else if (!S_ISREG(st.st_mode)) {
+        /* A symlink, fifo, device or socket now has the name: nothing is
+         * read through it, and a folder that became a symlink takes its
+         * files with it. */
+        int was_dir = unwatch_tree(w, p->path);
+        if (was_dir)
+            w->cbs.gone(w->data, p->path, 1);
+        w->cbs.not_regular(w->data, p->path, &st);
     } else if (S_ISREG(st.st_mode)) {
         wait = settle_wait(w, p, &st, now);
         if (wait == 0) {
@@ -651,7 +672,10 @@ static int walk_dirs(struct indexer_watch *w, char *const *roots, size_t nroots)
             if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
                 continue;
             sub = xasprintf("%s/%s", dir, e->d_name);
-            isdir = e->d_type == DT_DIR || (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode));
+            /* A folder whose path is longer than PATH_MAX cannot be
+             * watched; the file walk records it. */
+            isdir = strlen(sub) < PATH_MAX &&
+                    (e->d_type == DT_DIR || (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)));
             if (!isdir) {
                 free(sub);
                 continue;

@@ -11,8 +11,13 @@
  *   the file stays pending.
  * - Names matching an ignore pattern (fnmatch on every path component below
  *   the root: `*.part`, `~$*`, `.*`, `*.tmp`) and excluded folders (the
- *   index itself) are never reported.  Symlinks are left to the scan, which
- *   follows only those that stay inside the archive (scan.h).
+ *   index itself) are never reported.  Symlinks are never followed
+ *   (scan.h); a path that turns out to be a symlink, fifo, device or socket
+ *   is reported at once (not_regular), so that what was indexed under that
+ *   name goes at once.
+ * - A path longer than PATH_MAX cannot be looked at by name: an event for
+ *   one makes a scan of its folder, which looks at it relative to the
+ *   folder (scan.h) and reports it as usual.
  * - A reconcile scan (indexer/scan.c, on the watcher's own thread, never on
  *   the loop) runs at start, every reconcile_s seconds, and whenever events
  *   may have been lost: the pending set overflowed, or a watch failed.
@@ -49,6 +54,12 @@ struct indexer_watch_cbs {
     int (*scanned)(void *data, unsigned gen, const char *path, const struct stat *st);
     /* The scan ended; complete is 0 when it was cut short (stop). */
     void (*scan_done)(void *data, unsigned gen, int full, int complete);
+    /* path exists but is not a regular file (st: its lstat): a symlink, a
+     * fifo, a device, a socket, or a folder (also a new one). */
+    void (*not_regular)(void *data, const char *path, const struct stat *st);
+    /* A file-system event for path arrived (before any settling): whatever
+     * reads path or a file below it may stop.  May be NULL. */
+    void (*changed)(void *data, const char *path);
 };
 
 struct indexer_watch_config {

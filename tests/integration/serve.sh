@@ -150,9 +150,15 @@ mv "$work/copies" "$arch/copies"
 copies_done() { [ "$(grep -c "reused the text of '$arch/copies/c.\.tif'" "$work/log")" = 3 ]; }
 wait_for "$((90 * slow))" copies_done
 wait_for "$((10 * slow))" same
+# The log line comes when a copy's document goes to its writer, up to a
+# commit period (and, on a busy disk, a slow fsync) before searches see
+# it, and one search may meet a commit: wait until all five are
+# searchable instead of asking once.
+wait_for "$((20 * slow))" count_is 5 "quick brown"
+found=$(count "quick brown")
 n=$(($(grep -c "sent to the OCR pool" "$work/log") - n0))
-[ "$n" = 1 ] && copies_done && [ "$(count "quick brown")" = 5 ]
-ok $? "identical copies dropped in together: one OCR job (got $n), each copy searchable"
+[ "$n" = 1 ] && copies_done && [ "$found" = 5 ]
+ok $? "identical copies dropped in together: one OCR job (got $n), each copy searchable ($found of 5)"
 
 # 4c. Regression (tests 9, under sanitizers: a second OCR job): a folder
 #     moved right after its scan was OCR'd, before that document was

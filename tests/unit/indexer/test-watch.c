@@ -1,6 +1,7 @@
 /* tests for indexer/watch.c: ignore rules, settle, new folders, deletions,
- * the start-up scan, and a clean stop (uv_loop_close() == 0).  Every wait
- * runs the loop with a deadline. */
+ * the start-up scan, names taken by a symlink, fifo or folder, paths
+ * longer than PATH_MAX, and a clean stop (uv_loop_close() == 0).  Every
+ * wait runs the loop with a deadline. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -9,6 +10,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +39,9 @@ struct fx {
     uv_timer_t deadline;
     char *root;
     struct indexer_watch *w;
-    struct seen ready[MAX_SEEN], gone[MAX_SEEN];
-    size_t nready, ngone, nscanned;
+    struct seen ready[MAX_SEEN], gone[MAX_SEEN], notreg[MAX_SEEN], changed[MAX_SEEN];
+    mode_t notreg_mode[MAX_SEEN];
+    size_t nready, ngone, nscanned, nnotreg, nchanged;
     size_t nready_all; /* every ready call, beyond MAX_SEEN too */
     int scans_done;
     int stopped;
@@ -65,6 +70,27 @@ static void cb_gone(void *data, const char *path, int was_dir)
     }
 }
 
+static void cb_not_regular(void *data, const char *path, const struct stat *st)
+{
+    struct fx *fx = data;
+
+    if (fx->nnotreg < MAX_SEEN) {
+        fx->notreg_mode[fx->nnotreg] = st->st_mode;
+        fx->notreg[fx->nnotreg].path = xstrdup(path);
+        fx->notreg[fx->nnotreg++].at = uv_now(&fx->loop);
+    }
+}
+
+static void cb_changed(void *data, const char *path)
+{
+    struct fx *fx = data;
+
+    if (fx->nchanged < MAX_SEEN) {
+        fx->changed[fx->nchanged].path = xstrdup(path);
+        fx->changed[fx->nchanged++].at = uv_now(&fx->loop);
+    }
+}
+
 static void cb_scan_start(void *data, unsigned gen, int full)
 {
     (void)data, (void)gen, (void)full;
@@ -88,8 +114,8 @@ static void cb_scan_done(void *data, unsigned gen, int full, int complete)
         fx->scans_done++;
 }
 
-static const struct indexer_watch_cbs cbs = {cb_ready, cb_gone, cb_scan_start, cb_scanned,
-                                             cb_scan_done};
+static const struct indexer_watch_cbs cbs = {cb_ready,     cb_gone,        cb_scan_start, cb_scanned,
+                                             cb_scan_done, cb_not_regular, cb_changed};
 
 static void on_deadline(uv_timer_t *t)
 {
@@ -196,6 +222,10 @@ static int teardown(void **state)
         free(fx->ready[i].path);
     for (size_t i = 0; i < fx->ngone; i++)
         free(fx->gone[i].path);
+    for (size_t i = 0; i < fx->nnotreg; i++)
+        free(fx->notreg[i].path);
+    for (size_t i = 0; i < fx->nchanged; i++)
+        free(fx->changed[i].path);
     cmd = xasprintf("rm -rf '%s'", fx->root);
     assert_int_equal(system(cmd), 0);
     free(cmd);
@@ -212,6 +242,27 @@ static int want_ready(struct fx *fx)
 static int want_gone(struct fx *fx)
 {
     return seen_in(fx->gone, fx->ngone, want) >= 0;
+}
+static int never(struct fx *fx)
+{
+    (void)fx;
+    return 0;
+}
+static size_t count_in(const struct seen *v, size_t n, const char *path)
+{
+    size_t c = 0;
+
+    for (size_t i = 0; i < n; i++)
+        c += strcmp(v[i].path, path) == 0;
+    return c;
+}
+static int want_notreg(struct fx *fx)
+{
+    return seen_in(fx->notreg, fx->nnotreg, want) >= 0;
+}
+static int want_changed(struct fx *fx)
+{
+    return seen_in(fx->changed, fx->nchanged, want) >= 0;
 }
 
 static void test_ignored(void **state)
@@ -342,6 +393,126 @@ static void test_many_files_settle_fast(void **state)
     assert_true(uv_now(&fx->loop) - t0 < 3000);
 }
 
+/* A name that stops being a regular file is reported at once, whatever
+ * took it: a symlink (the watcher used to ignore symlinks, so the old
+ * document stayed until the next reconcile), a fifo, a folder.  No
+ * reconcile runs in this test (reconcile_s is 0), so only the events can
+ * report it. */
+static void test_not_regular(void **state)
+{
+    struct fx *fx = *state;
+    static const char *const names[] = {"link.txt", "fifo.txt", "dir.txt"};
+    char *target = pathf(fx, "target.txt");
+
+    start(fx, NULL, 0);
+    assert_true(run_until(fx, scanned_once, 5000));
+    write_file(target, "elsewhere\n");
+    for (size_t i = 0; i < 3; i++) {
+        int idx;
+        want = pathf(fx, names[i]);
+        write_file(want, "a regular file first\n");
+        assert_true(run_until(fx, want_ready, 5000));
+        assert_true(run_until(fx, want_changed, 5000)); /* the events came */
+        assert_int_equal(unlink(want), 0);
+        if (i == 0)
+            assert_int_equal(symlink(target, want), 0);
+        else if (i == 1)
+            assert_int_equal(mkfifo(want, 0644), 0);
+        else
+            assert_int_equal(mkdir(want, 0755), 0);
+        /* Within a few looks, long before any reconcile. */
+        assert_true(run_until(fx, want_notreg, 3000));
+        idx = seen_in(fx->notreg, fx->nnotreg, want);
+        assert_true(i == 0   ? S_ISLNK(fx->notreg_mode[idx])
+                    : i == 1 ? S_ISFIFO(fx->notreg_mode[idx])
+                             : S_ISDIR(fx->notreg_mode[idx]));
+        /* The symlink, fifo or folder is never reported ready. */
+        run_until(fx, never, 3 * SETTLE_MS);
+        assert_int_equal(count_in(fx->ready, fx->nready, want), 1);
+        free(want);
+    }
+    free(target);
+}
+
+/* A file whose path is longer than PATH_MAX is reported (with the stat of
+ * the file, found relative to its folder) instead of being skipped, by
+ * the start-up scan and after an event. */
+static int make_deep(const char *root, char *path_out, size_t cap)
+{
+    char comp[201];
+    int dfd = open(root, O_RDONLY | O_DIRECTORY), fd;
+    size_t n = strlen(root);
+
+    memset(comp, 'd', 200);
+    comp[200] = '\0';
+    memcpy(path_out, root, n + 1);
+    while (n < PATH_MAX) {
+        int sub;
+        assert_int_equal(mkdirat(dfd, comp, 0755), 0);
+        sub = openat(dfd, comp, O_RDONLY | O_DIRECTORY);
+        assert_true(sub >= 0);
+        close(dfd);
+        dfd = sub;
+        assert_true(n + 201 < cap);
+        path_out[n++] = '/';
+        memcpy(path_out + n, comp, 200);
+        n += 200;
+        path_out[n] = '\0';
+    }
+    fd = openat(dfd, "long.txt", O_WRONLY | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "deep\n", 5), 5);
+    close(fd);
+    close(dfd);
+    strcat(path_out, "/long.txt");
+    return 0;
+}
+
+static void test_path_too_long(void **state)
+{
+    struct fx *fx = *state;
+    static char deep[PATH_MAX + 512];
+    int idx;
+
+    make_deep(fx->root, deep, sizeof(deep));
+    assert_true(strlen(deep) >= PATH_MAX);
+    start(fx, NULL, 0);
+    assert_true(run_until(fx, scanned_once, 5000));
+    /* The folder holding the file is itself too long to walk into; the
+     * walk reports that folder (to be recorded with the reason). */
+    want = xstrndup(deep, (size_t)(strrchr(deep, '/') - deep));
+    assert_true(run_until(fx, want_ready, 5000));
+    free(want);
+    /* A shorter folder holds a file whose own path is too long. */
+    {
+        char *p = xstrndup(deep, (size_t)(strrchr(deep, '/') - deep));
+        char *slash = strrchr(p, '/');
+        char name[256];
+        int dfd;
+        *slash = '\0'; /* p: the last folder that can be opened by name */
+        assert_true(strlen(p) < PATH_MAX);
+        memset(name, 'f', 250);
+        name[250] = '\0';
+        dfd = open(p, O_RDONLY | O_DIRECTORY);
+        assert_true(dfd >= 0);
+        want = xasprintf("%s/%s", p, name);
+        assert_true(strlen(want) >= PATH_MAX);
+        {
+            int fd = openat(dfd, name, O_WRONLY | O_CREAT, 0644);
+            assert_true(fd >= 0);
+            assert_int_equal(write(fd, "x\n", 2), 2);
+            close(fd);
+        }
+        close(dfd);
+        /* Made after the start: found through its folder's event. */
+        assert_true(run_until(fx, want_ready, 5000));
+        idx = seen_in(fx->ready, fx->nready, want);
+        assert_true(idx >= 0);
+        free(want);
+        free(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +521,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_folder_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_files_settle_fast, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_regular, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_path_too_long, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
