@@ -616,7 +616,8 @@ static void ocr_submit_more(struct ocr_stage *os)
             ocr_item_free(o);
             continue;
         }
-        rc = ocr_pool_submit(os->pool, o->path, os->b->cfg->ocr_lang, ocr_stage_done, o);
+        rc = ocr_pool_submit_under(os->pool, o->root, o->path, os->b->cfg->ocr_lang,
+                                   ocr_stage_done, o);
         if (rc < 0) {
             os->rc = vt_err_set(&os->err, rc, "cannot queue '%s' for OCR: %s", o->path,
                                 vt_strerror(rc));

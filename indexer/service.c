@@ -1027,7 +1027,7 @@ static void after_ocr_check(uv_work_t *req, int status)
         pump(s);
         return;
     }
-    rc = ocr_pool_submit(s->cfg.ocr, f->path, s->ocr_lang, on_ocr_done, oj);
+    rc = ocr_pool_submit_under(s->cfg.ocr, oj->root, f->path, s->ocr_lang, on_ocr_done, oj);
     if (rc == UV_EAGAIN) {
         /* Full: first in line when room comes (checked again then). */
         oj->next = s->ow_head;

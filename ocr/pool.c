@@ -52,6 +52,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/safefile.h"
 #include "common/xalloc.h"
 #include "ocr/fdpass.h"
 #include "ocr/proto.h"
@@ -66,6 +67,7 @@ extern char **environ;
 struct job {
     struct job *next;
     uint64_t id;
+    char *root; /* NULL: path is opened as given (vanthu ocr FILE) */
     char *path;
     char *lang;
     ocr_done_cb cb;
@@ -85,8 +87,12 @@ struct proc {
     uv_pipe_t in;   /* our end of the worker's stdin */
     uv_pipe_t out;  /* our end of the worker's stdout */
     uv_timer_t timer;
-    uv_fs_t open_req; /* the job's file being opened */
-    uint64_t open_id; /* ... for this job */
+    uv_work_t open_req; /* the job's file being opened, on the threadpool */
+    uint64_t open_id;   /* ... for this job */
+    char *open_root;    /* copies for the open: the job may end meanwhile */
+    char *open_path;
+    int open_fd;        /* its result: a descriptor or a negative code */
+    struct vt_err open_err;
     int chan;       /* our end of the descriptor channel; -1 when closed */
     int open;       /* handles of this proc not yet closed, plus open_req */
     struct ocr_pool *pool;
@@ -215,6 +221,7 @@ static unsigned kill_add(struct ocr_pool *pool, const char *path)
 
 static void job_free(struct job *j)
 {
+    free(j->root);
     free(j->path);
     free(j->lang);
     free(j->early_reason);
@@ -751,14 +758,34 @@ static void send_job(struct ocr_pool *pool, struct proc *p, struct job *j, int f
     }
 }
 
-static void open_cb(uv_fs_t *req)
+/* Threadpool: an archive file is opened beneath its archive folder through
+ * no symlink (common/safefile.h), so a symlink or a directory swapped in
+ * after the indexer's checks is refused here, by the kernel.  O_NONBLOCK:
+ * a FIFO must not hang the open. */
+static void open_work(uv_work_t *req)
+{
+    struct proc *p = req->data;
+
+    vt_err_clear(&p->open_err);
+    if (p->open_root != NULL) {
+        p->open_fd = vt_open_under(p->open_root, p->open_path, NULL, &p->open_err);
+    } else {
+        p->open_fd = open(p->open_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (p->open_fd < 0)
+            p->open_fd = vt_err_set(&p->open_err, -errno, "%s", strerror(errno));
+    }
+}
+
+static void open_cb(uv_work_t *req, int status)
 {
     struct proc *p = req->data;
     struct ocr_pool *pool = p->pool;
     struct slot *s = p->slot;
-    int fd = (int)req->result;
+    int fd = status < 0 ? status : p->open_fd;
 
-    uv_fs_req_cleanup(req);
+    free(p->open_root);
+    free(p->open_path);
+    p->open_root = p->open_path = NULL;
     if (s == NULL || s->proc != p || s->job == NULL || s->job->id != p->open_id ||
         p->stopping || p->timed_out || p->bad_frame) {
         /* The job ended while its file was being opened. */
@@ -767,7 +794,8 @@ static void open_cb(uv_fs_t *req)
     } else if (fd < 0) {
         /* This file, not the worker: the worker goes on. */
         struct job *j = s->job;
-        char *reason = xasprintf("cannot open '%s': %s", j->path, uv_strerror(fd));
+        char *reason = xasprintf("cannot open '%s': %s", j->path,
+                                 p->open_err.msg[0] ? p->open_err.msg : vt_strerror(fd));
 
         uv_timer_stop(&p->timer);
         s->job = NULL;
@@ -803,14 +831,17 @@ static void dispatch(struct ocr_pool *pool)
         j->started = uv_now(pool->loop);
         /* The deadline covers the open too. */
         uv_timer_start(&p->timer, timeout_cb, pool->cfg.timeout_ms, 0);
-        /* O_NONBLOCK: a FIFO must not hang the open (the worker then
-         * refuses it as not a regular file). */
         p->open_req.data = p;
         p->open_id = j->id;
-        rc = uv_fs_open(pool->loop, &p->open_req, j->path,
-                        O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0, open_cb);
+        p->open_root = j->root != NULL ? xstrdup(j->root) : NULL;
+        p->open_path = xstrdup(j->path);
+        rc = uv_queue_work(pool->loop, &p->open_req, open_work, open_cb);
         if (rc < 0) {
             char *reason = xasprintf("cannot open '%s': %s", j->path, uv_strerror(rc));
+
+            free(p->open_root);
+            free(p->open_path);
+            p->open_root = p->open_path = NULL;
 
             uv_timer_stop(&p->timer);
             s->job = NULL;
@@ -959,6 +990,12 @@ struct ocr_pool *ocr_pool_new(uv_loop_t *loop, const struct ocr_pool_config *cfg
 int ocr_pool_submit(struct ocr_pool *pool, const char *path, const char *lang, ocr_done_cb cb,
                     void *data)
 {
+    return ocr_pool_submit_under(pool, NULL, path, lang, cb, data);
+}
+
+int ocr_pool_submit_under(struct ocr_pool *pool, const char *root, const char *path,
+                          const char *lang, ocr_done_cb cb, void *data)
+{
     struct kill_entry *k;
     struct job *j;
 
@@ -968,6 +1005,7 @@ int ocr_pool_submit(struct ocr_pool *pool, const char *path, const char *lang, o
         return UV_EAGAIN;
     j = xcalloc(1, sizeof(*j));
     j->id = pool->next_id++;
+    j->root = root != NULL ? xstrdup(root) : NULL;
     j->path = xstrdup(path);
     j->lang = xstrdup(lang != NULL ? lang : pool->cfg.lang);
     j->cb = cb;

@@ -113,6 +113,13 @@ struct ocr_pool *ocr_pool_new(uv_loop_t *loop, const struct ocr_pool_config *cfg
 int ocr_pool_submit(struct ocr_pool *pool, const char *path, const char *lang, ocr_done_cb cb,
                     void *data);
 
+/* The same for a file of an archive: path (absolute) is opened beneath
+ * root, the archive folder, through no symlink in any component below it
+ * (vt_open_under), so a file swapped for a symlink after the caller's own
+ * checks is refused (OCR_FAILED) rather than read.  root is copied. */
+int ocr_pool_submit_under(struct ocr_pool *pool, const char *root, const char *path,
+                          const char *lang, ocr_done_cb cb, void *data);
+
 /* Jobs queued or running. */
 size_t ocr_pool_pending(const struct ocr_pool *pool);
 

@@ -175,6 +175,43 @@ static void test_echo_jobs(void **state)
         free(paths[i]);
 }
 
+/* A file of an archive is opened beneath its folder through no symlink:
+ * a symlink in the last or in a folder component fails the job, and the
+ * plain file next to them is read. */
+static void test_open_under_root(void **state)
+{
+    struct fixture *fx = *state;
+    const char *extra[] = {"--test-echo", NULL};
+    struct ocr_pool *pool = pool_new(fx, 1, 10000, extra);
+    char *good = mkfile(fx, "good.txt", "the recorded file");
+    char *secret = mkfile(fx, "secret.txt", "not for the archive");
+    char *link = xasprintf("%s/link.txt", fx->dir);
+    char *sub = xasprintf("%s/sub", fx->dir);
+    char *via = xasprintf("%s/sub/good.txt", fx->dir);
+
+    assert_int_equal(symlink(secret, link), 0);
+    assert_int_equal(symlink(fx->dir, sub), 0);
+    assert_int_equal(ocr_pool_submit_under(pool, fx->dir, link, NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit_under(pool, fx->dir, via, NULL, done_cb, &fx->got), 0);
+    assert_int_equal(ocr_pool_submit_under(pool, fx->dir, good, NULL, done_cb, &fx->got), 0);
+    wait_for(fx, 3);
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(fx->got.path[i], good) == 0) {
+            assert_int_equal(fx->got.status[i], OCR_OK);
+            assert_string_equal(fx->got.text[i], "the recorded file");
+        } else {
+            assert_int_equal(fx->got.status[i], OCR_FAILED);
+            assert_non_null(strstr(fx->got.reason[i], "cannot open"));
+        }
+    }
+    pool_done(fx, pool);
+    free(good);
+    free(secret);
+    free(link);
+    free(sub);
+    free(via);
+}
+
 /* A missing file and an empty file fail with a reason; the worker lives. */
 static void test_worker_reported_failure(void **state)
 {
@@ -405,6 +442,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_echo_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_under_root, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_reported_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_and_quarantine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_after, setup, teardown),
