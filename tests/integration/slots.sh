@@ -146,7 +146,12 @@ EOF
 pid=$!
 wait_for $((20 * slow)) test -s "$work/ready"
 ok $? "serve starts"
-port=$(cat "$work/ready")
+port=$(cat "$work/ready" 2>/dev/null)
+if [ -z "$port" ]; then
+    tail -5 "$work/log" | diag
+    tap_done
+    exit 1
+fi
 
 python3 -c 'import resource; s, h = resource.getrlimit(resource.RLIMIT_NOFILE); exit(0 if h == resource.RLIM_INFINITY or h >= 1300 else 1)'
 if [ $? -ne 0 ]; then

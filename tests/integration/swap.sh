@@ -50,7 +50,12 @@ printf 'secret outside the archive\n' >"$out/victim3.txt"
 pid=$!
 wait_for $((20 * slow)) test -s "$work/ready"
 ok $? "serve starts"
-port=$(cat "$work/ready")
+port=$(cat "$work/ready" 2>/dev/null)
+if [ -z "$port" ]; then
+    tail -5 "$work/log" | diag
+    tap_done
+    exit 1
+fi
 base=http://127.0.0.1:$port
 
 # The client: GET a document's file N times on one connection; print the
