@@ -961,17 +961,18 @@ static void route_page(struct query_http *h, h2o_req_t *req, uint64_t t0, size_t
     http__page_respond(h, req, t0, path, web_files[k].type);
 }
 
-/* The Host (HTTP/2: :authority) names us.  h2o fills input.authority in
- * from its host configuration when the request had none. */
+/* The Host (HTTP/2: :authority) names us.  When the request had none,
+ * h2o points input.authority at its host configuration's name: that is
+ * fine for HTTP/1.0 (no browser sends it), not for HTTP/1.1 or 2, where a
+ * Host is required. */
 static int host_ok(struct query_http *h, h2o_req_t *req)
 {
     struct sockaddr_storage local;
     socklen_t len = 0;
     h2o_iovec_t a = req->input.authority;
 
-    if (a.base == NULL || (a.len == 7 && memcmp(a.base, "default", 7) == 0 &&
-                           req->version < 0x101))
-        a.len = 0;
+    if (a.base == NULL || (req->hostconf != NULL && a.base == req->hostconf->authority.hostport.base))
+        a = req->version < 0x101 ? h2o_iovec_init("", 0) : h2o_iovec_init(H2O_STRLIT("-"));
     if (req->conn->callbacks->get_sockname != NULL)
         len = req->conn->callbacks->get_sockname(req->conn, (struct sockaddr *)&local);
     return http__host_ok(&h->hosts, a.base, a.len, len > 0 ? (struct sockaddr *)&local : NULL);

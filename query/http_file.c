@@ -93,7 +93,7 @@ int http__parse_range(const char *v, size_t n, uint64_t size, uint64_t *first, u
     p += 6;
     while (p < e && is_ows(*p))
         p++;
-    if (memchr(p, ',', (size_t)(e - p)) != NULL)
+    if (p < e && memchr(p, ',', (size_t)(e - p)) != NULL)
         return HTTP_RANGE_NONE; /* several ranges: the whole file */
     if (p < e && *p == '-') {
         p++;

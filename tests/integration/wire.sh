@@ -128,6 +128,9 @@ ok $? "the listen address, localhost and the configured names pass ($passed of 9
 set -- $(raw 'GET /api/status HTTP/1.0\r\n\r\n' | head -1)
 [ "$1" = 200 ]
 ok $? "an HTTP/1.0 request with no Host is answered (got $1)"
+set -- $(raw 'GET /api/status HTTP/1.1\r\nConnection: close\r\n\r\n' | head -1)
+[ "$1" = 421 ]
+ok $? "an HTTP/1.1 request with no Host is refused (got $1)"
 if curl -s --http2-prior-knowledge -o /dev/null "$base/api/status" 2>/dev/null; then
     c1=$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_version} %{http_code}' "$base/api/status")
     c2=$(curl -s --http2-prior-knowledge -o "$work/h2.out" -w '%{http_version} %{http_code}' \
