@@ -8,7 +8,7 @@
  *   [ocr]      workers = 0 (cores)  lang = vie  timeout_s = 300  max_mem_mb = 2048
  *   [server]   listen = 127.0.0.1:8080  web_dir = DIR
  *              hostnames = a.example, b.example   (Host names besides the address)
- *              max_connections = 0 (1024)  max_connections_per_address = 0 (a quarter)
+ *              max_connections = 0 (1024)  max_connections_per_address = 0 (half)
  *   [log]      level = debug|info|warn|error
  *
  * Unknown sections or keys and malformed values are errors naming the file

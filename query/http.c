@@ -886,6 +886,9 @@ static void route_metrics(struct query_http *h, h2o_req_t *req, uint64_t t0)
                "%llu\n"
                "# HELP vanthu_http_connections Open client connections.\n"
                "# TYPE vanthu_http_connections gauge\nvanthu_http_connections %u\n"
+               "# HELP vanthu_http_connections_waiting Connections over a cap, waiting for an idle "
+               "one to give way.\n# TYPE vanthu_http_connections_waiting gauge\n"
+               "vanthu_http_connections_waiting %u\n"
                "# HELP vanthu_http_connections_total Client connections accepted.\n"
                "# TYPE vanthu_http_connections_total counter\nvanthu_http_connections_total %llu\n"
                "# HELP vanthu_http_connections_refused_total Connections closed at once because "
@@ -906,7 +909,7 @@ static void route_metrics(struct query_http *h, h2o_req_t *req, uint64_t t0)
                "# HELP vanthu_index_generation Index commits seen by the query server.\n"
                "# TYPE vanthu_index_generation counter\nvanthu_index_generation %lu\n",
                h->running.n, h->waiting.n, (unsigned long long)h->m.overloaded, h->nlive,
-               (unsigned long long)h->m.accepted_conns, (unsigned long long)h->m.refused_conns,
+               h->nwait, (unsigned long long)h->m.accepted_conns, (unsigned long long)h->m.refused_conns,
                (unsigned long long)h->m.evicted_conns, (unsigned long long)h->m.fd_shortage,
                (unsigned long long)h->m.wrong_host, (unsigned long long)h->m.files_changed,
                h->generation);
@@ -1191,12 +1194,13 @@ int query_http_start(uv_loop_t *loop, const struct query_http_config *cfg, struc
     h->max_searches = cfg->max_searches ? cfg->max_searches : HTTP_DEFAULT_MAX_SEARCHES;
     h->max_queued = cfg->max_queued ? cfg->max_queued : HTTP_DEFAULT_MAX_QUEUED;
     h->max_conns = cfg->max_connections ? cfg->max_connections : HTTP_DEFAULT_MAX_CONNECTIONS;
-    /* Every connection is a descriptor: fit under the limit, keeping some
-     * for the rest of the process. */
+    /* Every connection is a descriptor, and as many again may wait for a
+     * slot (http_conn.c): fit under the limit, keeping some for the rest
+     * of the process. */
     nofile = http__raise_nofile();
-    if (nofile != 0 && nofile < (unsigned long)h->max_conns + HTTP_FD_RESERVE) {
-        unsigned fit = nofile > HTTP_FD_RESERVE + HTTP_MIN_CONNECTIONS
-                           ? (unsigned)(nofile - HTTP_FD_RESERVE)
+    if (nofile != 0 && nofile < 2 * (unsigned long)h->max_conns + HTTP_FD_RESERVE) {
+        unsigned fit = nofile > HTTP_FD_RESERVE + 2 * HTTP_MIN_CONNECTIONS
+                           ? (unsigned)((nofile - HTTP_FD_RESERVE) / 2)
                            : HTTP_MIN_CONNECTIONS;
         log_warn("query server: the open-file limit is %lu: serving at most %u connections, "
                  "not %u",
@@ -1204,7 +1208,7 @@ int query_http_start(uv_loop_t *loop, const struct query_http_config *cfg, struc
         h->max_conns = fit;
     }
     h->max_per_addr = cfg->max_connections_per_address ? cfg->max_connections_per_address
-                                                        : (h->max_conns + 3) / 4;
+                                                        : (h->max_conns + 1) / 2;
     if (h->max_per_addr > h->max_conns)
         h->max_per_addr = h->max_conns;
     h->timeout_ms = cfg->request_timeout_ms ? cfg->request_timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;

@@ -17,8 +17,10 @@
  * Connections: a client that has sent nothing is dropped sooner than one
  * sending its request; at most max_connections_per_address come from one
  * address; when a cap is reached the oldest idle connection is closed to
- * make room.  query_http_start raises RLIMIT_NOFILE's soft limit to the
- * hard limit (process-wide) and lowers max_connections to fit.
+ * make room (a silent newcomer waits until one has been idle for half a
+ * second; one that speaks gets in at once).  query_http_start raises
+ * RLIMIT_NOFILE's soft limit to the hard limit (process-wide) and lowers
+ * max_connections to fit twice under it.
  *
  * The program must ignore SIGPIPE (a client that hangs up mid-response
  * would otherwise kill it).
@@ -47,7 +49,7 @@ struct query_http_config {
     unsigned max_searches;       /* index jobs on the threadpool at once; 0: 3 */
     unsigned max_queued;         /* index jobs waiting for a thread before 503; 0: 256 */
     unsigned max_connections;    /* open client connections; 0: 1024 */
-    unsigned max_connections_per_address; /* from one client address (IPv6: one /64); 0: a quarter
+    unsigned max_connections_per_address; /* from one client address (IPv6: one /64); 0: half
                                            * of max_connections */
     unsigned request_timeout_ms; /* reading a request head, waiting in the queue; 0: 10000 */
     /* The archive folders (absolute): a record without "root" is opened

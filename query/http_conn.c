@@ -5,31 +5,41 @@
  * Slots.  A connection costs a descriptor and memory, and an attacker can
  * hold a thousand of them open without ever sending a byte, reconnecting
  * each one we close.  Refusing new connections once a cap is reached
- * would hand the server to whoever connected first; so instead:
+ * would hand the server to whoever connected first; closing the oldest
+ * idle one for each newcomer is better but not enough, because then the
+ * attacker's reconnections close each other as fast as it can make them,
+ * and a real client that is a few milliseconds slow to send its request
+ * after connecting is closed too.  So:
  *
- *   - a connection that has sent nothing is dropped after first_byte_ms
- *     (5 s, or the request timeout when shorter); one that started its
- *     head has request_timeout_ms for the rest (the gate, below);
+ *   - a connection that has sent nothing is dropped after 5 s (or the
+ *     request timeout when shorter); its whole first head must arrive
+ *     within request_timeout_ms of the accept (the gate, below);
  *   - one client address (an IPv6 /64 counts as one) holds at most
- *     max_per_addr connections;
- *   - when a cap is reached, the oldest idle connection (of that address,
- *     for the per-address cap) is closed to make room: idle means in the
- *     gate (no complete request yet) or kept alive between requests.  A
- *     connection with a request in flight is never closed for room; when
- *     none is idle the newcomer gets a raw 503 and is closed.
+ *     max_per_addr connections, all addresses max_conns;
+ *   - a newcomer that finds its cap reached needs room: the oldest idle
+ *     connection (of its address, for the per-address cap) is closed for
+ *     it, idle meaning in the gate (no complete request yet, nothing
+ *     unread in its socket) or kept alive between requests.  A newcomer
+ *     whose request is already there takes the room at once.  A silent
+ *     newcomer may only take the room of a connection idle for at least
+ *     EVICT_AGE_MS; until one is, it waits, uncounted and read like any
+ *     other (at most max_conns of them: beyond, a silent newcomer gets a
+ *     raw 503).  The moment a waiting one sends its first bytes it takes
+ *     the room of the oldest idle connection, whatever its age.
  *
- * So an attacker's sockets only push each other out, and a client that
- * sends its request promptly is served: its connection would have to
- * become the oldest idle one first, that is max_conns newer idle
- * connections would have to arrive before its request is read.  We accept
- * with accept4 ourselves (a uv_poll on the listening socket), at most
- * ACCEPT_BATCH per loop iteration, so reads of connections already
- * accepted are never starved by a flood of new ones.
+ * So every connection we count gets EVICT_AGE_MS to send its request, an
+ * attacker's sockets are closed no faster than they age, which bounds its
+ * reconnections, and a client that speaks is let in ahead of every silent
+ * socket.  A connection with a request in flight is never closed for
+ * room.  We accept with accept4 ourselves (a uv_poll on the listening
+ * socket), at most ACCEPT_BATCH per loop iteration, so reads of
+ * connections already accepted are never starved by a flood of new ones.
  *
  * Descriptors.  query_http_start raises RLIMIT_NOFILE's soft limit to the
- * hard one and lowers max_conns to fit under it.  When accept() still
- * finds none free (EMFILE, ENFILE: other parts of the process hold many),
- * the oldest idle connection is closed; with none idle, one descriptor
+ * hard one and lowers max_conns to fit twice under it (counted and
+ * waiting connections).  When accept() still finds none free (EMFILE,
+ * ENFILE: other parts of the process hold many), the oldest waiting
+ * connection is closed, else the oldest idle one; with neither, one descriptor
  * kept in reserve is given up to accept one client, answer it 503 and
  * close it, then taken back; when even that fails, accepting pauses for
  * PAUSE_MS.  The listening socket is level-triggered, so every path
@@ -67,6 +77,7 @@
 #include "query/http_internal.h"
 
 #define ACCEPT_BATCH 32
+#define EVICT_AGE_MS 500 /* a counted connection's time to speak before a silent newcomer evicts it */
 #define PAUSE_MS 100
 #define SHORTAGE_LOG_MS 10000
 
@@ -152,7 +163,7 @@ static void addr_dec(struct query_http *h, const unsigned char key[16])
     }
 }
 
-/* ---- idle connections ------------------------------------------------------------------ */
+/* ---- idle and waiting connections ---------------------------------------------------------- */
 
 static void idle_remove(struct query_http *h, struct conn *c)
 {
@@ -170,6 +181,7 @@ static void idle_remove(struct query_http *h, struct conn *c)
     c->idle = 0;
 }
 
+/* c becomes the newest idle connection. */
 static void idle_push(struct query_http *h, struct conn *c)
 {
     idle_remove(h, c);
@@ -181,23 +193,73 @@ static void idle_push(struct query_http *h, struct conn *c)
         h->idle_head = c;
     h->idle_tail = c;
     c->idle = 1;
+    c->idle_since = uv_now(h->loop);
 }
 
-/* No longer counted against the caps. */
+static void wait_remove(struct query_http *h, struct conn *c)
+{
+    if (!c->waiting)
+        return;
+    if (c->wprev)
+        c->wprev->wnext = c->wnext;
+    else
+        h->wait_head = c->wnext;
+    if (c->wnext)
+        c->wnext->wprev = c->wprev;
+    else
+        h->wait_tail = c->wprev;
+    c->wprev = c->wnext = NULL;
+    c->waiting = 0;
+    h->nwait--;
+}
+
+static void wait_push(struct query_http *h, struct conn *c)
+{
+    c->wprev = h->wait_tail;
+    c->wnext = NULL;
+    if (h->wait_tail)
+        h->wait_tail->wnext = c;
+    else
+        h->wait_head = c;
+    h->wait_tail = c;
+    c->waiting = 1;
+    h->nwait++;
+}
+
+/* c counts against the caps. */
+static void count(struct query_http *h, struct conn *c)
+{
+    wait_remove(h, c);
+    c->counted = 1;
+    h->nlive++;
+    addr_inc(h, c->addr);
+    idle_push(h, c); /* in the gate: idle until its request is complete */
+}
+
+/* c is closing: it no longer counts, waits or can be evicted. */
 static void uncount(struct query_http *h, struct conn *c)
 {
-    idle_remove(h, c);
-    if (c->closed)
-        return;
     c->closed = 1;
+    idle_remove(h, c);
+    wait_remove(h, c);
+    if (!c->counted)
+        return;
+    c->counted = 0;
     h->nlive--;
     addr_dec(h, c->addr);
 }
 
-static void gate_close(struct conn *c)
+static void gate_unlink(struct conn *c)
 {
     if (h2o_timeout_is_linked(&c->gate_timeout))
         h2o_timeout_unlink(&c->gate_timeout);
+    if (h2o_timeout_is_linked(&c->first_timeout))
+        h2o_timeout_unlink(&c->first_timeout);
+}
+
+static void gate_close(struct conn *c)
+{
+    gate_unlink(c);
     if (c->sock != NULL)
         h2o_socket_close(c->sock); /* the on_close hook uncounts it */
 }
@@ -219,18 +281,113 @@ static void evict(struct query_http *h, struct conn *c)
         shutdown(fd, SHUT_RDWR);
 }
 
-/* Evict the oldest idle connection (from key's address, when key is not
- * NULL); 1 if there was one. */
-static int evict_oldest(struct query_http *h, const unsigned char *key)
+/* Bytes wait in fd that nobody has read yet. */
+static int fd_has_input(int fd)
 {
-    struct conn *c;
+    char b;
 
-    for (c = h->idle_head; c; c = c->inext)
-        if (key == NULL || memcmp(c->addr, key, 16) == 0) {
-            evict(h, c);
-            return 1;
+    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* c is in the gate and its client spoke since we last read (its request
+ * is on its way, read at the next poll).  Connections h2o keeps alive are
+ * not asked: one that starts a request and stops would stay unevictable
+ * for h2o's whole request timeout. */
+static int has_input(struct conn *c)
+{
+    int fd;
+
+    return c->state == CONN_GATE && uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 &&
+           fd_has_input(fd);
+}
+
+/* The oldest idle connection (of key's address, when key is not NULL), or
+ * NULL.  Those whose request waits unread are not idle: they leave the
+ * list (the gate puts them back if their head stays incomplete). */
+static struct conn *oldest_idle(struct query_http *h, const unsigned char *key)
+{
+    struct conn *c, *next;
+
+    for (c = h->idle_head; c; c = next) {
+        next = c->inext;
+        if (key != NULL && memcmp(c->addr, key, 16) != 0)
+            continue;
+        if (has_input(c)) {
+            idle_remove(h, c);
+            continue;
         }
-    return 0;
+        return c;
+    }
+    return NULL;
+}
+
+enum { ROOM_FREE, ROOM_OWN, ROOM_ANY };
+
+/* Which cap a newcomer from key meets. */
+static int room_needed(const struct query_http *h, const unsigned char key[16])
+{
+    if (addr_count(h, key) >= h->max_per_addr)
+        return ROOM_OWN;
+    return h->nlive >= h->max_conns ? ROOM_ANY : ROOM_FREE;
+}
+
+/* Make room for a newcomer from key by evicting; spoke: its request is
+ * there, so any idle connection may go, else only one idle for
+ * EVICT_AGE_MS.  1 if there is room now. */
+static int make_room(struct query_http *h, const unsigned char key[16], int spoke)
+{
+    struct conn *v;
+    int need;
+
+    while ((need = room_needed(h, key)) != ROOM_FREE) {
+        v = oldest_idle(h, need == ROOM_OWN ? key : NULL);
+        if (v == NULL || (!spoke && uv_now(h->loop) - v->idle_since < EVICT_AGE_MS))
+            return 0;
+        /* Evicting for the per-address cap also frees a slot of the
+         * total; the loop ends within two rounds. */
+        evict(h, v);
+    }
+    return 1;
+}
+
+static void on_wait_timer(uv_timer_t *t);
+
+/* Look at the waiting connections again when the oldest idle one has aged
+ * enough to be evicted (or soon, when none is idle). */
+static void wait_schedule(struct query_http *h)
+{
+    uint64_t now = uv_now(h->loop), at = now + PAUSE_MS;
+
+    if (h->nwait == 0 || h->stopping)
+        return;
+    if (h->idle_head != NULL && h->idle_head->idle_since + EVICT_AGE_MS < at)
+        at = h->idle_head->idle_since + EVICT_AGE_MS;
+    uv_timer_start(&h->wait_timer, on_wait_timer, at > now ? at - now : 1, 0);
+}
+
+/* Let waiting connections in, oldest first, as idle ones age. */
+static void on_wait_timer(uv_timer_t *t)
+{
+    struct query_http *h = t->data;
+    struct conn *c, *next;
+    unsigned char failed[16];
+    int have_failed = 0;
+
+    for (c = h->wait_head; c; c = next) {
+        next = c->wnext;
+        if (h->idle_head != NULL && uv_now(h->loop) - h->idle_head->idle_since < EVICT_AGE_MS &&
+            h->nlive >= h->max_conns)
+            break; /* nothing is old enough to give way */
+        if (have_failed && memcmp(c->addr, failed, 16) == 0)
+            continue;
+        if (make_room(h, c->addr, 0)) {
+            count(h, c);
+        } else {
+            memcpy(failed, c->addr, 16);
+            have_failed = 1;
+        }
+    }
+    wait_schedule(h);
 }
 
 /* ---- connection lifetime ------------------------------------------------------------------ */
@@ -241,8 +398,7 @@ static void conn_on_sock_close(void *data)
     struct conn *c = data;
 
     c->sock = NULL;
-    if (h2o_timeout_is_linked(&c->gate_timeout))
-        h2o_timeout_unlink(&c->gate_timeout);
+    gate_unlink(c);
     uncount(c->h, c);
 }
 
@@ -276,7 +432,7 @@ static void on_req_disposed(void *p)
         return;
     if (c->freed)
         free(c);
-    else if (!c->closed)
+    else if (c->counted && !c->closed)
         idle_push(c->h, c);
 }
 
@@ -301,9 +457,12 @@ void http__conn_req_begin(struct query_http *h, h2o_req_t *req)
 
 static void gate_on_timeout(h2o_timeout_entry_t *entry)
 {
-    struct conn *c = H2O_STRUCT_FROM_MEMBER(struct conn, gate_timeout, entry);
+    gate_close(H2O_STRUCT_FROM_MEMBER(struct conn, gate_timeout, entry));
+}
 
-    gate_close(c);
+static void gate_on_first_timeout(h2o_timeout_entry_t *entry)
+{
+    gate_close(H2O_STRUCT_FROM_MEMBER(struct conn, first_timeout, entry));
 }
 
 /* After the error response: discard what the client still sends until it
@@ -365,11 +524,13 @@ static void gate_on_read(h2o_socket_t *sock, const char *err)
         gate_close(c);
         return;
     }
-    if (!c->started && sock->input->size > 0) {
-        /* The first bytes: from now on the head's own deadline. */
-        c->started = 1;
-        h2o_timeout_unlink(&c->gate_timeout);
-        h2o_timeout_link(h->loop, &h->gate_head, &c->gate_timeout);
+    if (sock->input->size > 0 && h2o_timeout_is_linked(&c->first_timeout))
+        h2o_timeout_unlink(&c->first_timeout); /* it spoke: the head's deadline remains */
+    if (c->waiting && sock->input->size > 0) {
+        /* It spoke: in ahead of every silent one, over the cap if nothing
+         * is idle (there are at most max_wait such). */
+        make_room(h, c->addr, 1);
+        count(h, c);
     }
     /* The head ends at the first empty line (LF or CRLF).  The scan
      * resumes where the last read left it, so a client trickling bytes
@@ -399,9 +560,13 @@ static void gate_on_read(h2o_socket_t *sock, const char *err)
         gate_reject(c, 431, "too many or too large header fields");
         return;
     }
-    if (head == 0)
-        return; /* wait for the rest */
-    h2o_timeout_unlink(&c->gate_timeout);
+    if (head == 0) {
+        /* Wait for the rest; evictable again, as the newest. */
+        if (c->counted && !c->idle && !c->closed)
+            idle_push(h, c);
+        return;
+    }
+    gate_unlink(c);
     h2o_socket_read_stop(sock);
     c->state = CONN_H2O;
     sock->data = NULL;
@@ -445,17 +610,17 @@ static void admit(struct query_http *h, int fd, const struct sockaddr *sa, sockl
     unsigned char key[16];
     struct conn *c;
     h2o_socket_t *sock;
+    int room;
 
-    if (h->stopping || h->nconns >= 2 * h->max_conns) {
+    if (h->stopping || h->nconns >= h->max_conns + h->max_wait) {
         refuse_fd(h, fd);
         return;
     }
     addr_key(sa, key);
-    if (addr_count(h, key) >= h->max_per_addr && !evict_oldest(h, key)) {
-        refuse_fd(h, fd);
-        return;
-    }
-    if (h->nlive >= h->max_conns && !evict_oldest(h, NULL)) {
+    /* A client that already sent its request may push out any idle
+     * connection; a silent one waits for one that has been idle a while. */
+    room = room_needed(h, key) == ROOM_FREE || make_room(h, key, fd_has_input(fd));
+    if (!room && h->nwait >= h->max_wait) {
         refuse_fd(h, fd);
         return;
     }
@@ -469,8 +634,6 @@ static void admit(struct query_http *h, int fd, const struct sockaddr *sa, sockl
     }
     h->m.accepted_conns++;
     memcpy(c->addr, key, 16);
-    addr_inc(h, key);
-    h->nlive++;
     c->next = h->conns;
     if (h->conns)
         h->conns->prev = c;
@@ -486,8 +649,16 @@ static void admit(struct query_http *h, int fd, const struct sockaddr *sa, sockl
     c->state = CONN_GATE;
     c->t0 = uv_hrtime();
     c->gate_timeout.cb = gate_on_timeout;
-    h2o_timeout_link(h->loop, &h->gate_first, &c->gate_timeout);
-    idle_push(h, c);
+    c->first_timeout.cb = gate_on_first_timeout;
+    h2o_timeout_link(h->loop, &h->gate_head, &c->gate_timeout);
+    h2o_timeout_link(h->loop, &h->gate_first, &c->first_timeout);
+    if (room) {
+        count(h, c);
+    } else {
+        wait_push(h, c);
+        if (!uv_is_active((uv_handle_t *)&h->wait_timer))
+            wait_schedule(h);
+    }
     h2o_socket_read_start(sock, gate_on_read);
 }
 
@@ -508,6 +679,7 @@ static void on_accept_resume(uv_timer_t *t)
 static void on_fd_shortage(struct query_http *h, int e)
 {
     uint64_t now = uv_now(h->loop);
+    struct conn *victim;
     int fd = -1;
 
     h->m.fd_shortage++;
@@ -517,8 +689,15 @@ static void on_fd_shortage(struct query_http *h, int e)
                  "closing idle ones",
                  strerror(e), h->nlive);
     }
-    if (evict_oldest(h, NULL))
+    /* A waiting connection first: it holds a descriptor but no slot. */
+    if (h->wait_head != NULL) {
+        gate_close(h->wait_head);
         return;
+    }
+    if ((victim = oldest_idle(h, NULL)) != NULL) {
+        evict(h, victim);
+        return;
+    }
     if (h->reserve_fd >= 0) {
         close(h->reserve_fd);
         fd = accept4(h->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -617,9 +796,12 @@ void http__listen_start(struct query_http *h, int fd)
     h->addrs_cap = cap;
     h->addrs = xcalloc(cap, sizeof(*h->addrs));
     h->listen_fd = fd;
+    h->max_wait = h->max_conns;
     h->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     uv_timer_init(h->loop, &h->accept_timer);
     h->accept_timer.data = h;
+    uv_timer_init(h->loop, &h->wait_timer);
+    h->wait_timer.data = h;
     if ((rc = uv_poll_init(h->loop, &h->listen_poll, fd)) < 0 ||
         (rc = uv_poll_start(&h->listen_poll, UV_READABLE, on_listen_ready)) < 0)
         VT_BUG("cannot poll the listening socket: %s", uv_strerror(rc));
@@ -633,6 +815,8 @@ void http__listen_stop(struct query_http *h)
     h->listen_fd = -1;
     uv_timer_stop(&h->accept_timer);
     uv_close((uv_handle_t *)&h->accept_timer, NULL);
+    uv_timer_stop(&h->wait_timer);
+    uv_close((uv_handle_t *)&h->wait_timer, NULL);
     if (h->reserve_fd >= 0)
         close(h->reserve_fd);
     h->reserve_fd = -1;

@@ -98,10 +98,12 @@ struct conn {
     uv_tcp_t tcp; /* first: h2o's close callback receives &tcp; tcp.data is h2o's */
     struct query_http *h;
     h2o_socket_t *sock;               /* NULL once h2o disposed it */
-    h2o_timeout_entry_t gate_timeout; /* linked while the connection is in the gate */
+    h2o_timeout_entry_t gate_timeout; /* the head's deadline, from the accept */
+    h2o_timeout_entry_t first_timeout; /* the first byte's, sooner */
     int state;                        /* CONN_* */
-    int started;                      /* gate: the first bytes arrived */
-    int closed;                       /* no longer counted: closing or evicted */
+    int counted;                      /* in nlive and the address table */
+    int closed;                       /* closing or evicted: never idle again */
+    int waiting;                      /* over its cap, uncounted, until room is made */
     int freed;                        /* the handle closed while requests still pointed here */
     unsigned inflight;                /* h2o requests of this connection not yet disposed */
     size_t scan;                      /* gate: bytes of the head scanned so far */
@@ -113,6 +115,8 @@ struct conn {
     struct conn *prev, *next;         /* h->conns: every connection */
     struct conn *iprev, *inext;       /* h->idle: evictable ones, oldest first */
     int idle;                         /* linked in h->idle */
+    uint64_t idle_since;              /* uv_now() when it became idle */
+    struct conn *wprev, *wnext;       /* h->wait_head: waiting ones, oldest first */
 };
 
 /* Open addressing, linear probing: connections per client address. */
@@ -148,7 +152,7 @@ struct query_http {
     h2o_globalconf_t config;
     h2o_context_t ctx;
     h2o_timeout_t gate_first;   /* a connection that has sent nothing yet */
-    h2o_timeout_t gate_head;    /* a connection's first request head, once it started */
+    h2o_timeout_t gate_head;    /* a connection's first request head */
     h2o_accept_ctx_t accept_ctx;
     int listen_fd;
     uv_poll_t listen_poll;
@@ -161,8 +165,11 @@ struct query_http {
     struct job_list waiting, running;
     struct conn *conns;
     unsigned nconns;            /* struct conn allocated (until the handle closed) */
-    unsigned nlive;             /* counted against the caps: not closing */
+    unsigned nlive;             /* counted against the caps */
+    unsigned nwait, max_wait;   /* over their cap, waiting for room */
     struct conn *idle_head, *idle_tail;
+    struct conn *wait_head, *wait_tail;
+    uv_timer_t wait_timer;
     struct addr_slot *addrs;
     size_t addrs_cap;           /* a power of two */
 
