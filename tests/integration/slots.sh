@@ -19,7 +19,7 @@ pid=
 apid=
 cleanup() {
     [ -n "$apid" ] && kill "$apid" 2>/dev/null && wait "$apid" 2>/dev/null
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT

@@ -15,7 +15,7 @@ fi
 work=$(mktemp -d /tmp/vanthu-wire-XXXXXX)
 pid=
 cleanup() {
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
