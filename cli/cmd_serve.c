@@ -604,6 +604,12 @@ int cmd_serve(int argc, char **argv)
         hc.listen = sv.conf.listen;
         hc.data_dir = sv.conf.data_dir;
         hc.web_dir = sv.conf.web_dir;
+        hc.archives = (const char *const *)sv.roots;
+        hc.narchives = sv.nroots;
+        hc.hostnames = (const char *const *)sv.conf.hostnames;
+        hc.nhostnames = sv.conf.nhostnames;
+        hc.max_connections = sv.conf.max_connections;
+        hc.max_connections_per_address = sv.conf.max_connections_per_address;
         if (query_http_start(&sv.loop, &hc, &sv.http, &err) < 0) {
             fprintf(stderr, "vanthu serve: cannot listen on %s: %s\n", sv.conf.listen, err.msg);
             sv.http = NULL;

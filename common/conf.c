@@ -62,6 +62,7 @@ void conf_release(struct conf *c)
 {
     free_list(&c->archives, &c->narchives);
     free_list(&c->ignore, &c->nignore);
+    free_list(&c->hostnames, &c->nhostnames);
     free(c->data_dir);
     free(c->listen);
     free(c->web_dir);
@@ -92,12 +93,12 @@ int conf_parse_uint(const char *s, unsigned long min, unsigned long max, unsigne
     return 0;
 }
 
-/* Split "a, b ,c" on commas into the ignore list. */
-static void set_patterns(struct conf *c, const char *value)
+/* Split "a, b ,c" on commas into the list *v. */
+static void set_list(char ***v, size_t *nv, const char *value)
 {
     const char *p = value;
 
-    free_list(&c->ignore, &c->nignore);
+    free_list(v, nv);
     while (*p) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
@@ -108,7 +109,7 @@ static void set_patterns(struct conf *c, const char *value)
             b--;
         if (b > a) {
             char *pat = xstrndup(a, (size_t)(b - a));
-            list_add(&c->ignore, &c->nignore, pat);
+            list_add(v, nv, pat);
             free(pat);
         }
         p = e ? e + 1 : p + n;
@@ -135,6 +136,8 @@ static const struct uint_key uint_keys[] = {
     UK("ocr", "workers", 0, 256, ocr_workers),
     UK("ocr", "timeout_s", 1, 86400, ocr_timeout_s),
     UK("ocr", "max_mem_mb", 64, 1 << 20, ocr_max_mem_mb),
+    UK("server", "max_connections", 16, 100000, max_connections),
+    UK("server", "max_connections_per_address", 1, 100000, max_connections_per_address),
 };
 
 int conf_set(struct conf *c, const char *section, const char *key, const char *value,
@@ -160,7 +163,7 @@ int conf_set(struct conf *c, const char *section, const char *key, const char *v
     if (strcmp(section, "archive") == 0 && strcmp(key, "path") == 0) {
         list_add(&c->archives, &c->narchives, value);
     } else if (strcmp(section, "archive") == 0 && strcmp(key, "ignore") == 0) {
-        set_patterns(c, value);
+        set_list(&c->ignore, &c->nignore, value);
     } else if (strcmp(section, "index") == 0 && strcmp(key, "data") == 0) {
         set_str(&c->data_dir, value);
     } else if (strcmp(section, "server") == 0 && strcmp(key, "listen") == 0) {
@@ -170,6 +173,14 @@ int conf_set(struct conf *c, const char *section, const char *key, const char *v
         set_str(&c->listen, value);
     } else if (strcmp(section, "server") == 0 && strcmp(key, "web_dir") == 0) {
         set_str(&c->web_dir, value);
+    } else if (strcmp(section, "server") == 0 && strcmp(key, "hostnames") == 0) {
+        /* Names as they appear in Host: letters, digits, '-', '.'. */
+        if (strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-., ") !=
+            strlen(value))
+            return vt_err_set(err, VT_EUSAGE,
+                              "server.hostnames must be host names separated by commas, not '%s'",
+                              value);
+        set_list(&c->hostnames, &c->nhostnames, value);
     } else if (strcmp(section, "ocr") == 0 && strcmp(key, "lang") == 0) {
         if (strspn(value, "abcdefghijklmnopqrstuvwxyz_+") != strlen(value))
             return vt_err_set(err, VT_EUSAGE, "ocr.lang must look like 'vie' or 'vie+eng', not '%s'",

@@ -8,6 +8,8 @@
  *   [ocr]      workers = 0 (cores)  lang = vie  timeout_s = 300  max_mem_mb = 2048
  *              user = NAME (root only; default nobody)  sandbox = required|best-effort
  *   [server]   listen = 127.0.0.1:8080  web_dir = DIR
+ *              hostnames = a.example, b.example   (Host names besides the address)
+ *              max_connections = 0 (1024)  max_connections_per_address = 0 (half)
  *   [log]      level = debug|info|warn|error
  *
  * Unknown sections or keys and malformed values are errors naming the file
@@ -34,6 +36,10 @@ struct conf {
     char *data_dir;
     char *listen;
     char *web_dir;   /* NULL: the built-in default */
+    char **hostnames; /* [server] hostnames, as written (compared case-insensitively) */
+    size_t nhostnames;
+    unsigned max_connections;          /* 0: the server's default */
+    unsigned max_connections_per_address;
     unsigned settle_ms;
     unsigned reconcile_s;  /* 0: only at start and after errors */
     unsigned max_pending;

@@ -25,18 +25,22 @@
  * time; the mutex orders the hand-over).  A per-server serial tells a
  * thread that its reader belongs to an earlier server.
  *
- * Limits: a connection's first request head is read by the gate below,
- * which answers a head past our limits with JSON 414/431 and drops a
- * client whose head takes longer than request_timeout_ms (slowloris: the
- * loop never waits for one client); then URL and header limits again in
- * on_req for every request (414, 431), no bodies (413), h2o's request
- * timeout on kept-alive connections, a connection cap, and the queue bound
- * above.  Every error we send is JSON {"error": "..."}.
+ * Limits: a connection's first request head is read by the gate
+ * (http_conn.c), which answers a head past our limits with JSON 414/431
+ * and drops a client that sends nothing, or whose head takes too long
+ * (slowloris: the loop never waits for one client); connection slots are
+ * capped in all and per client address, the oldest idle connection giving
+ * way to a new one (http_conn.c); then in on_req for every request: the
+ * Host must be ours (421, http_host.c), URL and header limits (414, 431),
+ * no bodies (413); h2o's request timeout on kept-alive connections; the
+ * queue bound above.  Every error we send is JSON {"error": "..."}.
  *
- * Known gaps: originals are read by h2o's file generator on the loop
- * thread (pread of local files, in chunks); a request past h2o's own
- * limits on a kept-alive connection (over 100 header fields) gets h2o's
- * plain-text 400.
+ * Files (originals and the page's files) are sent from a descriptor opened
+ * once, read in chunks on the threadpool (http_file.c); an original is
+ * checked against its record before its first byte goes out.
+ *
+ * Known gap: a request past h2o's own limits on a kept-alive connection
+ * (over 100 header fields) gets h2o's plain-text 400.
  *
  * Shutdown: close the listener, answer queued jobs with 503, cancel or
  * wait for running ones, ask h2o to close connections (expiring the idle
@@ -66,6 +70,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "query/http.h"
+#include "query/http_internal.h"
 #include "query/search.h"
 #include "storage/storage.h"
 #include "text/norm.h"
@@ -81,30 +86,23 @@
 #define HTTP_DEFAULT_MAX_QUEUED 256
 #define HTTP_DEFAULT_MAX_CONNECTIONS 1024
 #define HTTP_DEFAULT_TIMEOUT_MS 10000
+#define HTTP_FIRST_BYTE_MS 5000 /* a connection that sends nothing is dropped after this */
+#define HTTP_FD_RESERVE 128     /* descriptors kept for the index, the indexer, OCR pipes */
+#define HTTP_MIN_CONNECTIONS 16
 #define HTTP_DRAIN_MS 50 /* while stopping: how often to expire idle connections */
-#define JSON_TYPE "application/json; charset=utf-8"
 
 /* ---- metrics -------------------------------------------------------------- */
 
-enum route { R_PAGE, R_SEARCH, R_DOC, R_FILE, R_STATUS, R_METRICS, R_OTHER, NROUTES };
 static const char *const route_names[NROUTES] = {"page",   "search",  "document", "file",
                                                  "status", "metrics", "other"};
-static const int status_codes[] = {200, 206, 304, 400, 404, 405, 413, 414, 416, 431, 500, 503};
+static const int status_codes[] = {200, 206, 304, 400, 404, 405, 409,
+                                   413, 414, 416, 421, 431, 500, 503};
 #define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]) + 1) /* + "other" */
+_Static_assert(NSTATUS == HTTP_NSTATUS, "HTTP_NSTATUS must count status_codes + 1");
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                  0.25,  0.5,    1,     2.5,  5,     10};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
-
-struct metrics {
-    uint64_t count[NROUTES][NSTATUS];
-    uint64_t other_status[NROUTES]; /* the last status outside status_codes, for the label */
-    uint64_t hist[NROUTES][NBUCKETS + 1];
-    double sum[NROUTES];
-    uint64_t n[NROUTES];
-    uint64_t overloaded;     /* 503: the queue was full */
-    uint64_t refused_conns;  /* connections closed at once: too many open */
-    uint64_t accepted_conns;
-};
+_Static_assert(NBUCKETS == HTTP_NBUCKETS, "HTTP_NBUCKETS must count buckets");
 
 /* ---- server state ------------------------------------------------------------ */
 
@@ -114,89 +112,12 @@ struct reader {
     struct reader *next;
 };
 
-enum job_kind { JOB_SEARCH, JOB_DOC, JOB_FILE, JOB_STATUS };
-
-enum { P_Q, P_LIMIT, P_OFFSET, P_SORT, P_TYPE, P_AGENCY, P_YEAR, P_FROM, P_TO, P_EXACT, NPARAMS };
 static const char *const param_names[NPARAMS] = {"q",    "limit",  "offset", "sort", "type",
                                                  "agency", "year", "from",   "to",   "exact"};
-
-struct job {
-    uv_work_t work;
-    struct query_http *h;
-    h2o_req_t *req;      /* NULL once h2o disposed the request */
-    struct job **slot;   /* in req's pool, points back at us while req lives */
-    struct job *prev, *next; /* h->waiting or h->running */
-    enum job_kind kind;
-    enum route route;
-    uint64_t t0;         /* uv_hrtime() when the request arrived */
-    uint64_t queued_at;  /* uv_now() */
-    struct query_request qr;
-    char *vals[NPARAMS]; /* owned copies of the parameters qr points into */
-    char id[STORAGE_ID_LEN + 1];
-    /* results, set on the pool thread */
-    int status;
-    char *body;          /* JSON text, malloc'd */
-    json_t *json;        /* JOB_STATUS: completed on the loop */
-    char *path, *mime, *name; /* JOB_FILE */
-};
-
-struct job_list {
-    struct job *head, *tail;
-    unsigned n;
-};
-
-struct conn {
-    uv_tcp_t tcp; /* first: h2o's close callback receives &tcp; tcp.data is h2o's */
-    struct query_http *h;
-    h2o_socket_t *sock;
-    h2o_timeout_entry_t gate_timeout; /* linked while the connection is ours */
-    int state;                        /* CONN_GATE, CONN_REJECTING or CONN_H2O */
-    size_t scan;                      /* gate: bytes of the head scanned so far */
-    size_t lines;                     /* gate: complete lines in the head so far */
-    uint64_t t0;
-    char reject[512];                 /* the raw error response, while it is written */
-    uv_shutdown_t shutdown;
-    struct conn *prev, *next;
-};
-
-enum { CONN_GATE, CONN_REJECTING, CONN_H2O };
 
 struct handler {
     h2o_handler_t super;
     struct query_http *h;
-};
-
-struct query_http {
-    uv_loop_t *loop;
-    char *data_dir, *web_dir, *listen;
-    unsigned max_searches, max_queued, max_conns, timeout_ms;
-    unsigned long serial;     /* tells pool threads which server their reader serves */
-    unsigned long generation; /* atomic: bumped by query_http_index_changed */
-    int port;
-    uint64_t started_ms;
-
-    h2o_globalconf_t config;
-    h2o_context_t ctx;
-    h2o_timeout_t gate_timeout; /* a connection's first request head */
-    h2o_accept_ctx_t accept_ctx;
-    uv_tcp_t listener;
-    uv_timer_t stop_timer;
-
-    struct job_list waiting, running;
-    struct conn *conns;
-    unsigned nconns;
-
-    uv_mutex_t readers_lock;
-    struct reader *readers;
-
-    query_status_cb status_cb;
-    void *status_data;
-
-    struct metrics m;
-
-    int stopping, finishing;
-    void (*done)(void *);
-    void *done_data;
 };
 
 static unsigned long server_serial;
@@ -231,7 +152,7 @@ static void list_remove(struct job_list *l, struct job *j)
     l->n--;
 }
 
-static const char *reason_of(int status)
+const char *http__reason(int status)
 {
     switch (status) {
     case 200: return "OK";
@@ -240,8 +161,11 @@ static const char *reason_of(int status)
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
+    case 416: return "Range Not Satisfiable";
+    case 421: return "Misdirected Request";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
@@ -250,14 +174,14 @@ static const char *reason_of(int status)
 }
 
 /* h2o keeps the value's pointer: copy it into the request's pool. */
-static void add_header(h2o_req_t *req, const h2o_token_t *token, const char *value)
+void http__add_header(h2o_req_t *req, const h2o_token_t *token, const char *value)
 {
     h2o_iovec_t v = h2o_strdup(&req->pool, value, strlen(value));
 
     h2o_add_header(&req->pool, &req->res.headers, token, NULL, v.base, v.len);
 }
 
-static void add_header_str(h2o_req_t *req, const char *name, const char *value)
+void http__add_header_str(h2o_req_t *req, const char *name, const char *value)
 {
     h2o_iovec_t v = h2o_strdup(&req->pool, value, strlen(value));
 
@@ -265,7 +189,7 @@ static void add_header_str(h2o_req_t *req, const char *name, const char *value)
                           v.len);
 }
 
-static void record(struct query_http *h, enum route r, int status, uint64_t t0)
+void http__record(struct query_http *h, enum route r, int status, uint64_t t0)
 {
     double s = (double)(uv_hrtime() - t0) / 1e9;
     size_t i;
@@ -288,22 +212,20 @@ static void send_body(struct query_http *h, h2o_req_t *req, enum route r, uint64
                       const char *type, const char *body, size_t len)
 {
     req->res.status = status;
-    req->res.reason = reason_of(status);
+    req->res.reason = http__reason(status);
     req->res.content_length = len;
-    add_header(req, H2O_TOKEN_CONTENT_TYPE, type);
-    add_header_str(req, "x-content-type-options", "nosniff");
+    http__add_header(req, H2O_TOKEN_CONTENT_TYPE, type);
+    http__add_header_str(req, "x-content-type-options", "nosniff");
     if (r != R_PAGE)
-        add_header(req, H2O_TOKEN_CACHE_CONTROL, "no-store");
+        http__add_header(req, H2O_TOKEN_CACHE_CONTROL, "no-store");
     h2o_send_inline(req, body, len);
-    record(h, r, status, t0);
+    http__record(h, r, status, t0);
 }
 
 /* Answer {"error": msg}.  msg must be valid UTF-8 (it never quotes raw
  * request bytes). */
-static void send_error(struct query_http *h, h2o_req_t *req, enum route r, uint64_t t0, int status,
-                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void send_error(struct query_http *h, h2o_req_t *req, enum route r, uint64_t t0, int status,
-                       const char *fmt, ...)
+void http__send_error(struct query_http *h, h2o_req_t *req, enum route r, uint64_t t0, int status,
+                      const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -316,9 +238,9 @@ static void send_error(struct query_http *h, h2o_req_t *req, enum route r, uint6
     e = json_pack("{s:s}", "error", msg);
     s = e ? json_dumps(e, JSON_COMPACT) : NULL;
     if (status == 503)
-        add_header(req, H2O_TOKEN_RETRY_AFTER, "1");
+        http__add_header(req, H2O_TOKEN_RETRY_AFTER, "1");
     if (status == 405)
-        add_header(req, H2O_TOKEN_ALLOW, "GET");
+        http__add_header(req, H2O_TOKEN_ALLOW, "GET, HEAD");
     if (s)
         send_body(h, req, r, t0, status, JSON_TYPE, s, strlen(s));
     else
@@ -417,6 +339,7 @@ static struct job *job_new(struct query_http *h, h2o_req_t *req, enum job_kind k
     j->route = r;
     j->t0 = t0;
     j->work.data = j;
+    j->file.fd = -1;
     j->slot = h2o_mem_alloc_shared(&req->pool, sizeof(*j->slot), on_req_dispose);
     *j->slot = j;
     return j;
@@ -430,15 +353,16 @@ static void job_free(struct job *j)
         free(j->vals[i]);
     free(j->body);
     json_decref(j->json);
-    free(j->path);
-    free(j->mime);
-    free(j->name);
+    if (j->file.fd >= 0)
+        close(j->file.fd);
+    free(j->file.path);
+    free(j->file.mime);
+    free(j->file.name);
     free(j);
 }
 
 static void job_work(uv_work_t *w);
 static void job_after(uv_work_t *w, int status);
-static void maybe_finish(struct query_http *h);
 
 /* Start waiting jobs while fewer than max_searches run. */
 static void pump(struct query_http *h)
@@ -452,7 +376,7 @@ static void pump(struct query_http *h)
         }
         if (uv_now(h->loop) - j->queued_at > h->timeout_ms) {
             h->m.overloaded++;
-            send_error(h, j->req, j->route, j->t0, 503, "the server is busy, try again");
+            http__send_error(h, j->req, j->route, j->t0, 503, "the server is busy, try again");
             job_free(j);
             continue;
         }
@@ -465,39 +389,13 @@ static void submit(struct query_http *h, struct job *j)
 {
     if (h->waiting.n >= h->max_queued) {
         h->m.overloaded++;
-        send_error(h, j->req, j->route, j->t0, 503, "the server is busy, try again");
+        http__send_error(h, j->req, j->route, j->t0, 503, "the server is busy, try again");
         job_free(j);
         return;
     }
     j->queued_at = uv_now(h->loop);
     list_push(&h->waiting, j);
     pump(h);
-}
-
-/* RFC 6266: an ASCII fallback and the real UTF-8 name. */
-static void content_disposition(h2o_req_t *req, const char *name)
-{
-    struct buf b;
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *p;
-
-    buf_init(&b, 8192);
-    buf_adds(&b, "attachment; filename=\"");
-    for (p = (const unsigned char *)name; *p; p++)
-        buf_addc(&b, (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\') ? '_' : (char)*p);
-    buf_adds(&b, "\"; filename*=UTF-8''");
-    for (p = (const unsigned char *)name; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("!#$&+-.^_`|~", *p)) {
-            buf_addc(&b, (char)*p);
-        } else {
-            buf_addc(&b, '%');
-            buf_addc(&b, hex[*p >> 4]);
-            buf_addc(&b, hex[*p & 15]);
-        }
-    }
-    add_header(req, H2O_TOKEN_CONTENT_DISPOSITION, buf_str(&b));
-    buf_release(&b);
 }
 
 static void status_add_loop_fields(struct query_http *h, json_t *st)
@@ -510,7 +408,7 @@ static void status_add_loop_fields(struct query_http *h, json_t *st)
                                   "queued", (json_int_t)h->waiting.n, "max_running",
                                   (json_int_t)h->max_searches, "max_queued",
                                   (json_int_t)h->max_queued));
-    json_object_set_new(st, "connections", json_integer(h->nconns));
+    json_object_set_new(st, "connections", json_integer(h->nlive));
     if (h->status_cb)
         h->status_cb(h->status_data, st);
 }
@@ -522,22 +420,12 @@ static void job_respond(struct job *j)
 
     if (j->status != 200) {
         /* The body holds the error message. */
-        send_error(h, req, j->route, j->t0, j->status, "%s", j->body ? j->body : "error");
+        http__send_error(h, req, j->route, j->t0, j->status, "%s", j->body ? j->body : "error");
         return;
     }
     switch (j->kind) {
     case JOB_FILE:
-        content_disposition(req, j->name);
-        add_header_str(req, "x-content-type-options", "nosniff");
-        add_header(req, H2O_TOKEN_CACHE_CONTROL, "private, no-cache");
-        /* h2o keeps pointers to both: they must live as long as req. */
-        if (h2o_file_send(req, 200, "OK", h2o_strdup(&req->pool, j->path, SIZE_MAX).base,
-                          h2o_strdup(&req->pool, j->mime, SIZE_MAX), 0) != 0) {
-            req->res.headers = (h2o_headers_t){NULL, 0, 0};
-            send_error(h, req, j->route, j->t0, 404, "the original file is missing");
-            return;
-        }
-        record(h, j->route, req->res.status, j->t0);
+        http__file_respond(h, j);
         return;
     case JOB_STATUS: {
         char *s;
@@ -564,11 +452,20 @@ static void job_after(uv_work_t *w, int status)
         free(j->body);
         j->body = xstrdup("the server is stopping");
     }
+    if (j->kind == JOB_FILE && j->file.changed && status != UV_ECANCELED) {
+        /* Whether or not the client is still there: the index is wrong
+         * about this file.  The id, never the path (it may name a
+         * secret). */
+        h->m.files_changed++;
+        log_warn("query server: document %s: %s", j->id, j->body ? j->body : "changed");
+        if (h->file_changed)
+            h->file_changed(j->file.path, h->file_changed_data);
+    }
     if (j->req)
         job_respond(j);
     job_free(j);
     pump(h);
-    maybe_finish(h);
+    http__maybe_finish(h);
 }
 
 /* ---- jobs: pool side ----------------------------------------------------------- */
@@ -653,39 +550,15 @@ static int job_run(struct job *j, struct storage *st, struct vt_err *err)
         json_object_set_new(rec, "text", json_stringn(text.len ? text.ptr : "", text.len));
         j->body = json_dumps(rec, JSON_COMPACT);
         break;
-    case JOB_FILE: {
-        const char *path, *mime, *name;
-        struct stat sb;
+    case JOB_FILE:
         rc = storage_get(st, j->id, &rec, NULL, err);
         if (rc < 0)
             goto out;
-        path = json_string_value(json_object_get(rec, "path"));
-        mime = json_string_value(json_object_get(rec, "mime"));
-        name = json_string_value(json_object_get(rec, "name"));
-        if (path == NULL || path[0] != '/') {
-            rc = vt_err_set(err, VT_ENOTFOUND, "document '%s' has no file", j->id);
-            goto out;
-        }
-        if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-            rc = vt_err_set(err, VT_ENOTFOUND, "the original file is missing");
-            goto out;
-        }
-        if (name == NULL || name[0] == '\0') {
-            name = strrchr(path, '/') + 1;
-        }
-        /* The type is ours (libmagic at indexing time), but it is checked
-         * anyway before it becomes a header. */
-        if (mime == NULL || mime[0] == '\0' ||
-            strspn(mime, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                         "0123456789!#$&^_.+-/;= ") != strlen(mime))
-            mime = "application/octet-stream";
-        j->path = xstrdup(path);
-        j->mime = xstrdup(mime);
-        j->name = xstrdup(name);
+        rc = http__file_open(j->h, j, rec, err);
         break;
-    }
     case JOB_STATUS: {
-        static const char *const states[] = {"indexed", "needs-ocr", "failed", "unsupported"};
+        static const char *const states[] = {"indexed", "empty", "needs-ocr", "failed",
+                                             "unsupported"};
         long n = storage_count(st, err);
         json_t *by;
         if (n < 0) {
@@ -817,7 +690,7 @@ static int parse_query(struct query_http *h, h2o_req_t *req, enum route r, uint6
         }
         if ((size_t)(kend - s) >= sizeof(key) ||
             pct_decode(s, (size_t)(kend - s), 1, key, &klen) < 0) {
-            send_error(h, req, r, t0, 400, "bad parameter name in the query string");
+            http__send_error(h, req, r, t0, 400, "bad parameter name in the query string");
             return -1;
         }
         for (k = 0; k < NPARAMS; k++)
@@ -829,22 +702,22 @@ static int parse_query(struct query_http *h, h2o_req_t *req, enum route r, uint6
                 if (key[i] < 0x21 || key[i] > 0x7e || key[i] == '"' || key[i] == '\\')
                     printable = 0;
             if (printable)
-                send_error(h, req, r, t0, 400, "unknown parameter '%s'", key);
+                http__send_error(h, req, r, t0, 400, "unknown parameter '%s'", key);
             else
-                send_error(h, req, r, t0, 400, "unknown parameter");
+                http__send_error(h, req, r, t0, 400, "unknown parameter");
             return -1;
         }
         if (p->v[k]) {
-            send_error(h, req, r, t0, 400, "parameter '%s' given twice", key);
+            http__send_error(h, req, r, t0, 400, "parameter '%s' given twice", key);
             return -1;
         }
         val = h2o_mem_alloc_pool(&req->pool, (size_t)(e - kend) + 1);
         if (pct_decode(eq ? eq + 1 : e, eq ? (size_t)(e - eq - 1) : 0, 1, val, &vlen) < 0) {
-            send_error(h, req, r, t0, 400, "bad percent-encoding in parameter '%s'", key);
+            http__send_error(h, req, r, t0, 400, "bad percent-encoding in parameter '%s'", key);
             return -1;
         }
         if (!text_utf8_valid(val, vlen)) {
-            send_error(h, req, r, t0, 400, "parameter '%s' is not valid UTF-8", key);
+            http__send_error(h, req, r, t0, 400, "parameter '%s' is not valid UTF-8", key);
             return -1;
         }
         p->v[k] = val;
@@ -863,14 +736,14 @@ static void route_search(struct query_http *h, h2o_req_t *req, uint64_t t0)
     if (parse_query(h, req, R_SEARCH, t0, 1, &p) < 0)
         return;
     if (p.v[P_Q] && strlen(p.v[P_Q]) > QUERY_MAX_LEN) {
-        send_error(h, req, R_SEARCH, t0, 413, "query longer than %d bytes", QUERY_MAX_LEN);
+        http__send_error(h, req, R_SEARCH, t0, 413, "query longer than %d bytes", QUERY_MAX_LEN);
         return;
     }
     j = job_new(h, req, JOB_SEARCH, R_SEARCH, t0);
     j->qr.limit = 10;
     if ((s = p.v[P_LIMIT]) && *s) {
         if (parse_uint(s, QUERY_MAX_LIMIT, &v) < 0) {
-            send_error(h, req, R_SEARCH, t0, 400, "'limit' must be a number from 0 to %d",
+            http__send_error(h, req, R_SEARCH, t0, 400, "'limit' must be a number from 0 to %d",
                        QUERY_MAX_LIMIT);
             goto bad;
         }
@@ -878,7 +751,7 @@ static void route_search(struct query_http *h, h2o_req_t *req, uint64_t t0)
     }
     if ((s = p.v[P_OFFSET]) && *s) {
         if (parse_uint(s, HTTP_MAX_OFFSET, &v) < 0) {
-            send_error(h, req, R_SEARCH, t0, 400, "'offset' must be a number from 0 to %d",
+            http__send_error(h, req, R_SEARCH, t0, 400, "'offset' must be a number from 0 to %d",
                        HTTP_MAX_OFFSET);
             goto bad;
         }
@@ -892,20 +765,20 @@ static void route_search(struct query_http *h, h2o_req_t *req, uint64_t t0)
         else if (strcmp(s, "-date") == 0)
             j->qr.sort = QUERY_SORT_DATE_DESC;
         else {
-            send_error(h, req, R_SEARCH, t0, 400, "'sort' must be relevance, date or -date");
+            http__send_error(h, req, R_SEARCH, t0, 400, "'sort' must be relevance, date or -date");
             goto bad;
         }
     }
     if ((s = p.v[P_YEAR]) && *s) {
         if (strlen(s) != 4 || parse_uint(s, 9999, &v) < 0 || v < 1000) {
-            send_error(h, req, R_SEARCH, t0, 400, "'year' must have four digits");
+            http__send_error(h, req, R_SEARCH, t0, 400, "'year' must have four digits");
             goto bad;
         }
         j->qr.year = (int)v;
     }
     if ((s = p.v[P_EXACT]) && *s) {
         if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0) {
-            send_error(h, req, R_SEARCH, t0, 400, "'exact' must be 0 or 1");
+            http__send_error(h, req, R_SEARCH, t0, 400, "'exact' must be 0 or 1");
             goto bad;
         }
         j->qr.exact = s[0] == '1';
@@ -1013,15 +886,32 @@ static void route_metrics(struct query_http *h, h2o_req_t *req, uint64_t t0)
                "%llu\n"
                "# HELP vanthu_http_connections Open client connections.\n"
                "# TYPE vanthu_http_connections gauge\nvanthu_http_connections %u\n"
+               "# HELP vanthu_http_connections_waiting Connections over a cap, waiting for an idle "
+               "one to give way.\n# TYPE vanthu_http_connections_waiting gauge\n"
+               "vanthu_http_connections_waiting %u\n"
                "# HELP vanthu_http_connections_total Client connections accepted.\n"
                "# TYPE vanthu_http_connections_total counter\nvanthu_http_connections_total %llu\n"
                "# HELP vanthu_http_connections_refused_total Connections closed at once because "
-               "too many were open.\n# TYPE vanthu_http_connections_refused_total counter\n"
+               "no slot could be freed.\n# TYPE vanthu_http_connections_refused_total counter\n"
                "vanthu_http_connections_refused_total %llu\n"
+               "# HELP vanthu_http_connections_evicted_total Idle connections closed to make room "
+               "for new ones.\n# TYPE vanthu_http_connections_evicted_total counter\n"
+               "vanthu_http_connections_evicted_total %llu\n"
+               "# HELP vanthu_http_accept_fd_shortage_total Times accept found no free file "
+               "descriptor.\n# TYPE vanthu_http_accept_fd_shortage_total counter\n"
+               "vanthu_http_accept_fd_shortage_total %llu\n"
+               "# HELP vanthu_http_wrong_host_total Requests refused (421) for naming a host "
+               "that is not ours.\n# TYPE vanthu_http_wrong_host_total counter\n"
+               "vanthu_http_wrong_host_total %llu\n"
+               "# HELP vanthu_http_files_changed_total Originals that no longer matched their "
+               "record when downloaded.\n# TYPE vanthu_http_files_changed_total counter\n"
+               "vanthu_http_files_changed_total %llu\n"
                "# HELP vanthu_index_generation Index commits seen by the query server.\n"
                "# TYPE vanthu_index_generation counter\nvanthu_index_generation %lu\n",
-               h->running.n, h->waiting.n, (unsigned long long)h->m.overloaded, h->nconns,
-               (unsigned long long)h->m.accepted_conns, (unsigned long long)h->m.refused_conns,
+               h->running.n, h->waiting.n, (unsigned long long)h->m.overloaded, h->nlive,
+               h->nwait, (unsigned long long)h->m.accepted_conns, (unsigned long long)h->m.refused_conns,
+               (unsigned long long)h->m.evicted_conns, (unsigned long long)h->m.fd_shortage,
+               (unsigned long long)h->m.wrong_host, (unsigned long long)h->m.files_changed,
                h->generation);
     if (h->status_cb) {
         json_t *st = json_object(), *v, *v2;
@@ -1061,25 +951,34 @@ static const struct {
 static void route_page(struct query_http *h, h2o_req_t *req, uint64_t t0, size_t k)
 {
     char *path;
-    int rc = -1;
 
-    if (h->web_dir) {
-        path = h2o_mem_alloc_pool(&req->pool, strlen(h->web_dir) + strlen(web_files[k].file) + 2);
-        sprintf(path, "%s/%s", h->web_dir, web_files[k].file);
-        add_header(req, H2O_TOKEN_CACHE_CONTROL, "no-cache");
-        add_header_str(req, "x-content-type-options", "nosniff");
-        if (strcmp(web_files[k].file, "index.html") == 0)
-            add_header_str(req, "content-security-policy",
-                           "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
-        rc = h2o_file_send(req, 200, "OK", path,
-                           h2o_iovec_init(web_files[k].type, strlen(web_files[k].type)), 0);
-    }
-    if (rc != 0) {
-        req->res.headers = (h2o_headers_t){NULL, 0, 0};
-        send_error(h, req, R_PAGE, t0, 404, "no such page");
+    if (h->web_dir == NULL) {
+        http__send_error(h, req, R_PAGE, t0, 404, "no such page");
         return;
     }
-    record(h, R_PAGE, req->res.status, t0);
+    path = h2o_mem_alloc_pool(&req->pool, strlen(h->web_dir) + strlen(web_files[k].file) + 2);
+    sprintf(path, "%s/%s", h->web_dir, web_files[k].file);
+    if (strcmp(web_files[k].file, "index.html") == 0)
+        http__add_header_str(req, "content-security-policy",
+                             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+    http__page_respond(h, req, t0, path, web_files[k].type);
+}
+
+/* The Host (HTTP/2: :authority) names us.  When the request had none,
+ * h2o points input.authority at its host configuration's name: that is
+ * fine for HTTP/1.0 (no browser sends it), not for HTTP/1.1 or 2, where a
+ * Host is required. */
+static int host_ok(struct query_http *h, h2o_req_t *req)
+{
+    struct sockaddr_storage local;
+    socklen_t len = 0;
+    h2o_iovec_t a = req->input.authority;
+
+    if (a.base == NULL || (req->hostconf != NULL && a.base == req->hostconf->authority.hostport.base))
+        a = req->version < 0x101 ? h2o_iovec_init("", 0) : h2o_iovec_init(H2O_STRLIT("-"));
+    if (req->conn->callbacks->get_sockname != NULL)
+        len = req->conn->callbacks->get_sockname(req->conn, (struct sockaddr *)&local);
+    return http__host_ok(&h->hosts, a.base, a.len, len > 0 ? (struct sockaddr *)&local : NULL);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -1092,36 +991,48 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     enum route r = R_OTHER;
     int is_get;
 
+    http__conn_req_begin(h, req);
+    if (!host_ok(h, req)) {
+        /* A page reaching us by DNS rebinding names its own host: it
+         * learns nothing but this. */
+        h->m.wrong_host++;
+        http__send_error(h, req, R_OTHER, t0, 421,
+                         "this server does not answer for that host name (see [server] hostnames)");
+        return 0;
+    }
     if (req->path.len > HTTP_MAX_URL) {
-        send_error(h, req, R_OTHER, t0, 414, "the URL is longer than %d bytes", HTTP_MAX_URL);
+        http__send_error(h, req, R_OTHER, t0, 414, "the URL is longer than %d bytes", HTTP_MAX_URL);
         return 0;
     }
     for (i = 0; i < req->headers.size; i++)
         hbytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
     if (req->headers.size > HTTP_MAX_HEADERS || hbytes > HTTP_MAX_HEADER_BYTES) {
-        send_error(h, req, R_OTHER, t0, 431,
+        http__send_error(h, req, R_OTHER, t0, 431,
                    "too many or too large header fields (at most %d, %d bytes)", HTTP_MAX_HEADERS,
                    HTTP_MAX_HEADER_BYTES);
         return 0;
     }
     if (req->entity.base != NULL && req->entity.len > 0) {
-        send_error(h, req, R_OTHER, t0, 413, "requests have no body");
+        http__send_error(h, req, R_OTHER, t0, 413, "requests have no body");
         return 0;
     }
     path = h2o_mem_alloc_pool(&req->pool, plen + 1);
     if (pct_decode(req->path.base, plen, 0, path, &n) < 0) {
-        send_error(h, req, R_OTHER, t0, 400, "bad percent-encoding in the path");
+        http__send_error(h, req, R_OTHER, t0, 400, "bad percent-encoding in the path");
         return 0;
     }
     if (!text_utf8_valid(path, n)) {
-        send_error(h, req, R_OTHER, t0, 400, "the path is not valid UTF-8");
+        http__send_error(h, req, R_OTHER, t0, 400, "the path is not valid UTF-8");
         return 0;
     }
     if (h->stopping) {
-        send_error(h, req, R_OTHER, t0, 503, "the server is stopping");
+        http__send_error(h, req, R_OTHER, t0, 503, "the server is stopping");
         return 0;
     }
-    is_get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"));
+    /* HEAD is GET without the body: h2o_send_inline and the fd sender
+     * drop it. */
+    is_get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+             h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
 
     for (i = 0; i < sizeof(web_files) / sizeof(web_files[0]); i++)
         if (strcmp(path, web_files[i].path) == 0) {
@@ -1154,7 +1065,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             file = 1;
         r = file ? R_FILE : R_DOC;
         if (!is_hex_id(rest, slash ? (size_t)(slash - rest) : strlen(rest)) || (slash && !file)) {
-            send_error(h, req, r, t0, 404,
+            http__send_error(h, req, r, t0, 404,
                        "no such document (a document is addressed by its id: 32 hex digits)");
             return 0;
         }
@@ -1162,197 +1073,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             goto not_allowed;
         route_document(h, req, t0, rest, file);
     } else {
-        send_error(h, req, R_OTHER, t0, 404, "no such page");
+        http__send_error(h, req, R_OTHER, t0, 404, "no such page");
     }
     return 0;
 not_allowed:
-    send_error(h, req, r, t0, 405, "only GET is allowed here");
+    http__send_error(h, req, r, t0, 405, "only GET and HEAD are allowed here");
     return 0;
-}
-
-/* ---- connections ------------------------------------------------------------- */
-
-static void on_refused_close(uv_handle_t *handle)
-{
-    free(handle);
-}
-
-static void on_conn_close(uv_handle_t *handle)
-{
-    struct conn *c = (struct conn *)handle;
-    struct query_http *h = c->h;
-
-    if (h2o_timeout_is_linked(&c->gate_timeout))
-        h2o_timeout_unlink(&c->gate_timeout);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        h->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    h->nconns--;
-    free(c);
-    maybe_finish(h);
-}
-
-/* The gate: a connection's first request head is read here, not by h2o,
- * so that a head past our limits (a header flood, a 100 KB URL) gets a
- * JSON error instead of h2o's plain-text 400, and a client that never
- * finishes its head (slowloris) is dropped after request_timeout_ms.  A
- * complete head within the limits goes to h2o with the bytes already read;
- * later requests on a kept-alive connection are h2o's (its limit: 100
- * header fields, answered by a plain 400) and then on_req's. */
-#define GATE_MAX_LINE (HTTP_MAX_URL + 64)
-#define GATE_MAX_HEAD (GATE_MAX_LINE + HTTP_MAX_HEADER_BYTES + 4 * HTTP_MAX_HEADERS)
-
-static void gate_close(struct conn *c)
-{
-    if (h2o_timeout_is_linked(&c->gate_timeout))
-        h2o_timeout_unlink(&c->gate_timeout);
-    h2o_socket_close(c->sock);
-}
-
-static void gate_on_timeout(h2o_timeout_entry_t *entry)
-{
-    struct conn *c = H2O_STRUCT_FROM_MEMBER(struct conn, gate_timeout, entry);
-
-    h2o_timeout_unlink(entry);
-    h2o_socket_close(c->sock);
-}
-
-/* After the error response: discard what the client still sends until it
- * closes (closing at once could reset the connection before the client
- * read the response) or the timeout. */
-static void gate_on_drain(h2o_socket_t *sock, const char *err)
-{
-    struct conn *c = sock->data;
-
-    if (err != NULL) {
-        gate_close(c);
-        return;
-    }
-    h2o_buffer_consume(&sock->input, sock->input->size);
-}
-
-static void on_shutdown(uv_shutdown_t *req, int status)
-{
-    (void)req, (void)status;
-}
-
-static void gate_on_written(h2o_socket_t *sock, const char *err)
-{
-    struct conn *c = sock->data;
-
-    if (err != NULL) {
-        gate_close(c);
-        return;
-    }
-    /* Tell the client the response is complete. */
-    uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown);
-    h2o_socket_read_start(sock, gate_on_drain);
-}
-
-static void gate_reject(struct conn *c, int status, const char *msg)
-{
-    h2o_iovec_t b;
-    int n;
-
-    n = snprintf(c->reject, sizeof(c->reject),
-                 "HTTP/1.1 %d %s\r\nContent-Type: " JSON_TYPE "\r\nContent-Length: %zu\r\n"
-                 "Connection: close\r\nServer: vanthu\r\n\r\n{\"error\":\"%s\"}",
-                 status, reason_of(status), strlen(msg) + 12, msg);
-    c->state = CONN_REJECTING;
-    h2o_socket_read_stop(c->sock);
-    record(c->h, R_OTHER, status, c->t0);
-    b = h2o_iovec_init(c->reject, (size_t)n);
-    h2o_socket_write(c->sock, &b, 1, gate_on_written);
-}
-
-static void gate_on_read(h2o_socket_t *sock, const char *err)
-{
-    struct conn *c = sock->data;
-    struct query_http *h = c->h;
-    const char *p = sock->input->bytes, *e = p + sock->input->size, *q = p + c->scan, *nl;
-    size_t head = 0;
-
-    if (err != NULL) {
-        gate_close(c);
-        return;
-    }
-    /* The head ends at the first empty line (LF or CRLF).  The scan
-     * resumes where the last read left it, so a client trickling bytes
-     * costs linear time. */
-    while ((nl = memchr(q, '\n', (size_t)(e - q))) != NULL) {
-        if (c->lines == 0 && (size_t)(nl - p) > GATE_MAX_LINE)
-            break;
-        if (nl + 1 == e || (nl[1] == '\r' && nl + 2 == e))
-            break; /* the next bytes decide: wait for them */
-        c->lines++;
-        if (nl[1] == '\n') {
-            head = (size_t)(nl + 2 - p);
-            break;
-        }
-        if (nl[1] == '\r' && nl[2] == '\n') {
-            head = (size_t)(nl + 3 - p);
-            break;
-        }
-        q = nl + 1;
-    }
-    c->scan = (size_t)((nl ? nl : e) - p);
-    if (c->lines == 0 && c->scan > GATE_MAX_LINE) {
-        gate_reject(c, 414, "the URL is too long");
-        return;
-    }
-    if (c->lines > HTTP_MAX_HEADERS + 1 || (head ? head : (size_t)(e - p)) > GATE_MAX_HEAD) {
-        gate_reject(c, 431, "too many or too large header fields");
-        return;
-    }
-    if (head == 0)
-        return; /* wait for the rest */
-    h2o_timeout_unlink(&c->gate_timeout);
-    h2o_socket_read_stop(sock);
-    c->state = CONN_H2O;
-    sock->data = NULL;
-    h2o_accept(&h->accept_ctx, sock);
-}
-
-static void on_accept(uv_stream_t *server, int status)
-{
-    struct query_http *h = server->data;
-    struct conn *c;
-    h2o_socket_t *sock;
-
-    if (status < 0) {
-        log_warn("query server: accept: %s", uv_strerror(status));
-        return;
-    }
-    c = xcalloc(1, sizeof(*c));
-    c->h = h;
-    uv_tcp_init(h->loop, &c->tcp);
-    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
-        uv_close((uv_handle_t *)&c->tcp, on_refused_close);
-        return;
-    }
-    if (h->nconns >= h->max_conns || h->stopping) {
-        h->m.refused_conns++;
-        uv_close((uv_handle_t *)&c->tcp, on_refused_close);
-        return;
-    }
-    h->m.accepted_conns++;
-    c->next = h->conns;
-    if (h->conns)
-        h->conns->prev = c;
-    h->conns = c;
-    h->nconns++;
-    uv_tcp_nodelay(&c->tcp, 1);
-    sock = h2o_uv_socket_create((uv_stream_t *)&c->tcp, on_conn_close);
-    sock->data = c;
-    c->sock = sock;
-    c->state = CONN_GATE;
-    c->t0 = uv_hrtime();
-    c->gate_timeout.cb = gate_on_timeout;
-    h2o_timeout_link(h->loop, &h->gate_timeout, &c->gate_timeout);
-    h2o_socket_read_start(sock, gate_on_read);
 }
 
 /* ---- listening ----------------------------------------------------------------- */
@@ -1405,21 +1131,22 @@ static int resolve_listen(const char *addr, struct sockaddr_storage *ss, struct 
 
 /* A listening socket, made without libuv so a failure leaves no handle to
  * close.  The fd, or a negative code. */
-static int open_listener(const char *addr, int *port, struct vt_err *err)
+static int open_listener(const char *addr, struct sockaddr_storage *ss, int *port,
+                         struct vt_err *err)
 {
-    struct sockaddr_storage ss, bound;
+    struct sockaddr_storage bound;
     socklen_t len;
     int fd, one = 1, rc;
 
-    rc = resolve_listen(addr, &ss, err);
+    rc = resolve_listen(addr, ss, err);
     if (rc < 0)
         return rc;
-    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return vt_err_set(err, -errno, "cannot create a socket: %s", strerror(errno));
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    len = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-    if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 511) < 0) {
+    len = ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    if (bind(fd, (struct sockaddr *)ss, len) < 0 || listen(fd, 511) < 0) {
         rc = vt_err_set(err, -errno, "cannot listen on '%s': %s", addr, strerror(errno));
         close(fd);
         return rc;
@@ -1444,12 +1171,14 @@ int query_http_start(uv_loop_t *loop, const struct query_http_config *cfg, struc
     h2o_hostconf_t *hostconf;
     h2o_pathconf_t *pathconf;
     struct handler *handler;
+    struct sockaddr_storage ss;
+    unsigned long nofile;
     int fd, port = 0, rc;
 
     *out = NULL;
     if (cfg->data_dir == NULL || cfg->listen == NULL)
         return vt_err_set(err, VT_EUSAGE, "the query server needs a listen address and an index");
-    fd = open_listener(cfg->listen, &port, err);
+    fd = open_listener(cfg->listen, &ss, &port, err);
     if (fd < 0)
         return fd;
 
@@ -1465,7 +1194,31 @@ int query_http_start(uv_loop_t *loop, const struct query_http_config *cfg, struc
     h->max_searches = cfg->max_searches ? cfg->max_searches : HTTP_DEFAULT_MAX_SEARCHES;
     h->max_queued = cfg->max_queued ? cfg->max_queued : HTTP_DEFAULT_MAX_QUEUED;
     h->max_conns = cfg->max_connections ? cfg->max_connections : HTTP_DEFAULT_MAX_CONNECTIONS;
+    /* Every connection is a descriptor, and as many again may wait for a
+     * slot (http_conn.c): fit under the limit, keeping some for the rest
+     * of the process. */
+    nofile = http__raise_nofile();
+    if (nofile != 0 && nofile < 2 * (unsigned long)h->max_conns + HTTP_FD_RESERVE) {
+        unsigned fit = nofile > HTTP_FD_RESERVE + 2 * HTTP_MIN_CONNECTIONS
+                           ? (unsigned)((nofile - HTTP_FD_RESERVE) / 2)
+                           : HTTP_MIN_CONNECTIONS;
+        log_warn("query server: the open-file limit is %lu: serving at most %u connections, "
+                 "not %u",
+                 nofile, fit, h->max_conns);
+        h->max_conns = fit;
+    }
+    h->max_per_addr = cfg->max_connections_per_address ? cfg->max_connections_per_address
+                                                        : (h->max_conns + 1) / 2;
+    if (h->max_per_addr > h->max_conns)
+        h->max_per_addr = h->max_conns;
     h->timeout_ms = cfg->request_timeout_ms ? cfg->request_timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
+    h->archives = xcalloc(cfg->narchives ? cfg->narchives : 1, sizeof(char *));
+    for (size_t i = 0; i < cfg->narchives; i++)
+        if (cfg->archives[i] != NULL && cfg->archives[i][0] == '/')
+            h->archives[h->narchives++] = xstrdup(cfg->archives[i]);
+    http__hosts_init(&h->hosts, &ss, cfg->hostnames, cfg->nhostnames);
+    h->file_changed = cfg->file_changed;
+    h->file_changed_data = cfg->file_changed_data;
     h->serial = __atomic_add_fetch(&server_serial, 1, __ATOMIC_RELAXED);
     h->port = port;
     h->started_ms = uv_now(loop);
@@ -1486,19 +1239,18 @@ int query_http_start(uv_loop_t *loop, const struct query_http_config *cfg, struc
     handler->super.on_req = on_req;
     handler->h = h;
     h2o_context_init(&h->ctx, loop, &h->config);
-    h2o_timeout_init(loop, &h->gate_timeout, h->timeout_ms);
+    h2o_timeout_init(loop, &h->gate_first,
+                     h->timeout_ms < HTTP_FIRST_BYTE_MS ? h->timeout_ms : HTTP_FIRST_BYTE_MS);
+    h2o_timeout_init(loop, &h->gate_head, h->timeout_ms);
     h->accept_ctx.ctx = &h->ctx;
     h->accept_ctx.hosts = h->config.hosts;
 
     uv_timer_init(loop, &h->stop_timer);
     h->stop_timer.data = h;
-    uv_tcp_init(loop, &h->listener);
-    h->listener.data = h;
-    if ((rc = uv_tcp_open(&h->listener, fd)) < 0 ||
-        (rc = uv_listen((uv_stream_t *)&h->listener, 511, on_accept)) < 0)
-        VT_BUG("cannot hand the listening socket to libuv: %s", uv_strerror(rc));
-    log_info("query server: listening on %s (port %d), index '%s'", h->listen, h->port,
-             h->data_dir);
+    http__listen_start(h, fd);
+    log_info("query server: listening on %s (port %d), index '%s', at most %u connections "
+             "(%u per client address)",
+             h->listen, h->port, h->data_dir, h->max_conns, h->max_per_addr);
     *out = h;
     return 0;
 }
@@ -1524,14 +1276,9 @@ void query_http_set_status_cb(struct query_http *h, query_status_cb cb, void *da
 static void expire_idle(struct query_http *h)
 {
     uint64_t now = h2o_now(h->loop);
-    struct conn *c, *next;
 
     /* Connections still in the gate are ours to close. */
-    for (c = h->conns; c; c = next) {
-        next = c->next;
-        if (c->state != CONN_H2O && h2o_timeout_is_linked(&c->gate_timeout))
-            gate_on_timeout(&c->gate_timeout);
-    }
+    http__conns_close_gated(h);
 
     h->ctx.http1.req_timeout.timeout = 0;
     h->ctx.http2.idle_timeout.timeout = 0;
@@ -1546,6 +1293,11 @@ static void on_final_close(uv_handle_t *handle)
     void *data = h->done_data;
 
     uv_mutex_destroy(&h->readers_lock);
+    http__conns_release(h);
+    http__hosts_release(&h->hosts);
+    for (size_t i = 0; i < h->narchives; i++)
+        free(h->archives[i]);
+    free(h->archives);
     free(h->listen);
     free(h->data_dir);
     free(h->web_dir);
@@ -1565,7 +1317,7 @@ static void on_drain_timer(uv_timer_t *t)
     expire_idle(t->data);
 }
 
-static void maybe_finish(struct query_http *h)
+void http__maybe_finish(struct query_http *h)
 {
     struct reader *r, *next;
 
@@ -1585,7 +1337,8 @@ static void maybe_finish(struct query_http *h)
      * with no connection left it has nothing to do. */
     if (h2o_timeout_is_linked(&h->ctx.http2._graceful_shutdown_timeout))
         h2o_timeout_unlink(&h->ctx.http2._graceful_shutdown_timeout);
-    h2o_timeout_dispose(h->loop, &h->gate_timeout);
+    h2o_timeout_dispose(h->loop, &h->gate_first);
+    h2o_timeout_dispose(h->loop, &h->gate_head);
     h2o_context_dispose(&h->ctx);
     h2o_config_dispose(&h->config);
     /* h embeds handles h2o just closed (its timers): free it only after
@@ -1603,11 +1356,11 @@ void query_http_stop(struct query_http *h, void (*done)(void *data), void *data)
     h->stopping = 1;
     h->done = done;
     h->done_data = data;
-    uv_close((uv_handle_t *)&h->listener, NULL);
+    http__listen_stop(h);
     while ((j = h->waiting.head) != NULL) {
         list_remove(&h->waiting, j);
         if (j->req)
-            send_error(h, j->req, j->route, j->t0, 503, "the server is stopping");
+            http__send_error(h, j->req, j->route, j->t0, 503, "the server is stopping");
         job_free(j);
     }
     for (j = h->running.head; j; j = next) {
@@ -1618,5 +1371,5 @@ void query_http_stop(struct query_http *h, void (*done)(void *data), void *data)
     expire_idle(h);
     h->stop_timer.data = h;
     uv_timer_start(&h->stop_timer, on_drain_timer, HTTP_DRAIN_MS, HTTP_DRAIN_MS);
-    maybe_finish(h);
+    http__maybe_finish(h);
 }

@@ -8,6 +8,20 @@
  * file I/O is never starved); up to max_queued more wait for a thread;
  * past that a request gets 503 with Retry-After.
  *
+ * Every route answers GET and HEAD.  A request whose Host (HTTP/2:
+ * :authority) is not ours gets 421, so a web page cannot reach the API by
+ * DNS rebinding.  Originals are opened beneath their archive folder through
+ * no symlink and checked against the record (common/safefile.h) before a
+ * byte is sent; a single Range is honoured.
+ *
+ * Connections: a client that has sent nothing is dropped sooner than one
+ * sending its request; at most max_connections_per_address come from one
+ * address; when a cap is reached the oldest idle connection is closed to
+ * make room (a silent newcomer waits until one has been idle for half a
+ * second; one that speaks gets in at once).  query_http_start raises
+ * RLIMIT_NOFILE's soft limit to the hard limit (process-wide) and lowers
+ * max_connections to fit twice under it.
+ *
  * The program must ignore SIGPIPE (a client that hangs up mid-response
  * would otherwise kill it).
  *
@@ -22,6 +36,12 @@
 
 #include "common/err.h"
 
+/* Called on the loop thread when the original of a document no longer
+ * matches its record (replaced, modified, turned into a symlink, gone):
+ * path (borrowed for the call; raw bytes, NUL-terminated) should be
+ * indexed again. */
+typedef void (*query_file_changed_cb)(const char *path, void *data);
+
 struct query_http_config {
     const char *listen;          /* "HOST:PORT" ("[::1]:PORT" for IPv6); port 0 picks a free one */
     const char *data_dir;        /* the index folder (storage_open) */
@@ -29,7 +49,19 @@ struct query_http_config {
     unsigned max_searches;       /* index jobs on the threadpool at once; 0: 3 */
     unsigned max_queued;         /* index jobs waiting for a thread before 503; 0: 256 */
     unsigned max_connections;    /* open client connections; 0: 1024 */
+    unsigned max_connections_per_address; /* from one client address (IPv6: one /64); 0: half
+                                           * of max_connections */
     unsigned request_timeout_ms; /* reading a request head, waiting in the queue; 0: 10000 */
+    /* The archive folders (absolute): a record without "root" is opened
+     * beneath the longest one that holds its path, else beneath "/". */
+    const char *const *archives;
+    size_t narchives;
+    /* Host names (besides the listen address, and "localhost" on a
+     * loopback address) that requests may name in Host / :authority. */
+    const char *const *hostnames;
+    size_t nhostnames;
+    query_file_changed_cb file_changed; /* may be NULL */
+    void *file_changed_data;
 };
 
 struct query_http;

@@ -30,7 +30,7 @@ slow=1
 "$VANTHU" index --data "$data" "$arch" >/dev/null 2>"$work/index.err"
 ok $? "index the sample archive with vanthu index"
 
-"$DRIVER" --data "$data" --web "$top_srcdir/web" --listen 127.0.0.1:0 \
+"$DRIVER" --data "$data" --web "$top_srcdir/web" --archive "$arch" --listen 127.0.0.1:0 \
     --ready-file "$work/ready" --timeout-ms 2000 2>"$work/server.err" &
 pid=$!
 i=0
@@ -122,7 +122,7 @@ elif cmd == "trickle":
     print(out.split(b" ")[1].decode() if out else "none")
 elif cmd == "headerflood":
     port = int(sys.argv[2])
-    req = b"GET /api/status HTTP/1.1\r\nHost: x\r\n" + b"".join(
+    req = b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(
         b"X-Flood-%d: %s\r\n" % (i, b"v" * 100) for i in range(int(sys.argv[3]))) + b"\r\n"
     st, is_json = json_error(raw(port, req))
     print(st, "json" if is_json else "text")
@@ -133,7 +133,7 @@ elif cmd == "slowloris":
     conns = []
     for i in range(n):
         s = socket.create_connection(("127.0.0.1", port))
-        s.sendall(b"GET /api/search?q=a HTTP/1.1\r\nHost: x\r\n")
+        s.sendall(b"GET /api/search?q=a HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         conns.append(s)
     worst = 0.0
     t_end = time.time() + 4
@@ -205,6 +205,33 @@ grep -qi '^content-type: text/html' "$work/hdr"
 ok $? "file: Content-Type from the record's type"
 grep -qi "^content-disposition: attachment; filename=\"thong-bao-lich-tiep-dan.html\"" "$work/hdr"
 ok $? "file: Content-Disposition with the real file name"
+code=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' -I "$base/api/documents/$id/file")
+[ "$code" = "200 0" ]
+ok $? "file: HEAD answers without a body (got $code)"
+# The original changes after it was indexed: 409, one warning with the id,
+# and the file_changed callback with the path (the driver logs it).
+cp -p "$path" "$work/orig"
+printf 'thêm một dòng\n' >>"$path"
+code=$(curl -s -o "$work/chg.json" -w '%{http_code}' "$base/api/documents/$id/file")
+[ "$code" = 409 ] &&
+    [ "$(json_get "$work/chg.json" 'd["error"]')" = "the file changed since it was indexed; it is being indexed again" ]
+ok $? "file: an original modified since indexing gets 409 (got $code)"
+grep -q "warn query server: document $id: the file changed" "$work/server.err" &&
+    grep -q "http-driver: file changed: $path\$" "$work/server.err"
+ok $? "file: the change is logged with the id and reported to the file_changed callback"
+# Same size and mtime, other bytes, a newer ctime: the hash decides.
+cp "$work/orig" "$path"
+touch -r "$work/orig" "$path"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$base/api/documents/$id/file")
+[ "$code" = 200 ]
+ok $? "file: the original put back is served again (got $code)"
+python3 -c 'import sys; d = bytearray(open(sys.argv[1], "rb").read()); d[0] ^= 1; open(sys.argv[1], "wb").write(d)' "$path"
+touch -r "$work/orig" "$path"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$base/api/documents/$id/file")
+[ "$code" = 409 ]
+ok $? "file: same size and mtime but other bytes: 409 (got $code)"
+cp "$work/orig" "$path"
+touch -r "$work/orig" "$path"
 curl -s -o /dev/null -w '%{http_code}' "$base/api/documents/0123456789abcdef0123456789abcdef" >"$work/code"
 [ "$(cat "$work/code")" = 404 ]
 ok $? "document: unknown id is 404"
@@ -264,10 +291,10 @@ ok $? "malformed: not HTTP at all -> 4xx (got $*)"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/api/status")
 [ "$code" = 200 ]
 ok $? "the server is healthy after every malformed request"
-code=$(t trickle "$port" 'GET /api/status HTTP/1.1\r\nHost: x\r\nX-A: b\r\nConnection: close\r\n\r\n')
+code=$(t trickle "$port" 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: b\r\nConnection: close\r\n\r\n')
 [ "$code" = 200 ]
 ok $? "a request sent one byte per packet is answered (got $code)"
-code=$(t trickle "$port" 'GET /api/status HTTP/1.1\nHost: x\nConnection: close\n\n')
+code=$(t trickle "$port" 'GET /api/status HTTP/1.1\nHost: 127.0.0.1\nConnection: close\n\n')
 [ "$code" = 200 ]
 ok $? "a request with bare LF line ends is answered (got $code)"
 

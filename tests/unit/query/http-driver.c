@@ -5,15 +5,22 @@
  *
  *   http-driver --data DIR [--listen HOST:PORT] [--web DIR] [--ready-file F]
  *               [--max-searches N] [--max-queued N] [--max-connections N]
- *               [--timeout-ms N]
+ *               [--max-per-address N] [--timeout-ms N] [--archive DIR]...
+ *               [--hostname NAME]... [--hog-fds N]
+ *
+ * --hog-fds N opens N descriptors after the start, so that a test can run
+ * the server out of them.  The file_changed callback logs "file changed:
+ * PATH" at info level.
  *
  * Exit status: 0 after a clean stop, 1 on failure, 2 on bad usage. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "common/err.h"
@@ -57,6 +64,12 @@ static void status_cb(void *data, json_t *status)
     json_object_set_new(status, "queue", json_pack("{s:i,s:i}", "pending", 0, "failed", 0));
 }
 
+static void file_changed(const char *path, void *data)
+{
+    (void)data;
+    log_info("http-driver: file changed: %s", path);
+}
+
 static unsigned num(const char *s)
 {
     char *end;
@@ -71,8 +84,10 @@ static unsigned num(const char *s)
 
 int main(int argc, char **argv)
 {
-    struct query_http_config cfg = {.listen = "127.0.0.1:0"};
+    struct query_http_config cfg = {.listen = "127.0.0.1:0", .file_changed = file_changed};
+    const char *archives[16], *hostnames[16];
     const char *ready = NULL;
+    unsigned hog = 0;
     struct driver d = {0};
     struct vt_err err;
     uv_loop_t loop;
@@ -101,6 +116,14 @@ int main(int argc, char **argv)
             cfg.max_connections = num(v);
         else if (strcmp(a, "--timeout-ms") == 0)
             cfg.request_timeout_ms = num(v);
+        else if (strcmp(a, "--max-per-address") == 0)
+            cfg.max_connections_per_address = num(v);
+        else if (strcmp(a, "--hog-fds") == 0)
+            hog = num(v);
+        else if (strcmp(a, "--archive") == 0 && cfg.narchives < 16)
+            archives[cfg.narchives++] = v;
+        else if (strcmp(a, "--hostname") == 0 && cfg.nhostnames < 16)
+            hostnames[cfg.nhostnames++] = v;
         else {
             fprintf(stderr, "http-driver: unknown option '%s'\n", a);
             return 2;
@@ -114,6 +137,8 @@ int main(int argc, char **argv)
     /* The composition root's duties: SIGPIPE, and the pool size before the
      * loop first uses it. */
     signal(SIGPIPE, SIG_IGN);
+    cfg.archives = archives;
+    cfg.hostnames = hostnames;
     setenv("UV_THREADPOOL_SIZE", "4", 0);
     uv_loop_init(&loop);
     vt_err_clear(&err);
@@ -124,6 +149,9 @@ int main(int argc, char **argv)
         return 1;
     }
     query_http_set_status_cb(d.h, status_cb, &d);
+    for (unsigned i = 0; i < hog; i++)
+        if (open("/dev/null", O_RDONLY | O_CLOEXEC) < 0)
+            break; /* held until exit */
     uv_signal_init(&loop, &d.term);
     uv_signal_init(&loop, &d.intr);
     uv_signal_init(&loop, &d.hup);
