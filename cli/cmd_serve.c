@@ -126,14 +126,22 @@ static const char config_help[] =
     "  commit_ms = 1000       ...or this long after the first uncommitted one\n"
     "  queue = 64             documents waiting for the writer\n"
     "  max_text = 16777216    bytes of text kept per document\n"
+    "  max_file_bytes = 2147483648   larger files are recorded, not read\n"
     "[ocr]\n"
     "  workers = 0            OCR worker processes (0: one per core)\n"
     "  lang = vie             Tesseract languages (vie, eng, vie+eng)\n"
     "  timeout_s = 300        CPU time per document before it is marked failed\n"
     "  max_mem_mb = 2048      memory limit of each worker\n"
+    "  user = nobody          the workers' user when vanthu runs as root\n"
+    "  sandbox = required     or best-effort: run unconfined workers (with a\n"
+    "                         warning) where the kernel refuses a sandbox step\n"
     "[server]\n"
     "  listen = 127.0.0.1:8080   HTTP address (HOST:PORT, [IPv6]:PORT)\n"
     "  web_dir = DIR          the search page's files (default: the built-in folder)\n"
+    "  hostnames = NAMES      comma-separated names clients may use in Host, besides\n"
+    "                         the address itself (and localhost on loopback)\n"
+    "  max_connections = 1024 open connections; the oldest idle one makes room\n"
+    "  max_connections_per_address = 512   (default: half of max_connections)\n"
     "[log]\n"
     "  level = info           debug, info, warn or error\n"
     "\n"
@@ -303,6 +311,21 @@ static void status_cb(void *data, json_t *status)
         json_object_set_new(status, "ocr_workers", json_integer(os.workers));
         json_object_set_new(status, "ocr_busy", json_integer(os.busy));
     }
+}
+
+/* The file route found an original that is not the one indexed (replaced,
+ * modified with its mtime kept, swapped for a symlink): the indexer reads
+ * it again or removes it. */
+static void on_file_changed(const char *path, void *data)
+{
+    struct serve *sv = data;
+    int rc;
+
+    if (sv->svc == NULL || sv->stopping)
+        return;
+    rc = indexer_service_recheck(sv->svc, path);
+    if (rc < 0)
+        log_warn("cannot re-check a changed original: %s", vt_strerror(rc));
 }
 #endif
 
@@ -610,6 +633,8 @@ int cmd_serve(int argc, char **argv)
         hc.nhostnames = sv.conf.nhostnames;
         hc.max_connections = sv.conf.max_connections;
         hc.max_connections_per_address = sv.conf.max_connections_per_address;
+        hc.file_changed = on_file_changed;
+        hc.file_changed_data = &sv;
         if (query_http_start(&sv.loop, &hc, &sv.http, &err) < 0) {
             fprintf(stderr, "vanthu serve: cannot listen on %s: %s\n", sv.conf.listen, err.msg);
             sv.http = NULL;

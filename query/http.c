@@ -380,6 +380,10 @@ static void pump(struct query_http *h)
             job_free(j);
             continue;
         }
+        /* Under load, suggestions are the first work to go: a search
+         * that waited behind others skips its "did you mean". */
+        if (h->waiting.n > 0 || uv_now(h->loop) - j->queued_at > 50)
+            j->qr.no_suggest = 1;
         list_push(&h->running, j);
         uv_queue_work(h->loop, &j->work, job_work, job_after);
     }

@@ -98,6 +98,16 @@ while IFS= read -r line; do
     [ "$good" = 0 ] || { head -5 "$work/out"; head -5 "$work/err"; } | diag
 done <"$work/commands"
 
+# Every key vanthu.conf accepts (common/conf.c) is in --help-config.
+keys=$(grep -o '"\(archive\|index\|ocr\|server\|log\)", "[a-z_]*"' "$top_srcdir/common/conf.c" |
+    sed 's/.*", "//; s/"$//' | sort -u)
+keys="$keys $(grep -o 'strcmp(key, "[a-z_]*")' "$top_srcdir/common/conf.c" | sed 's/.*"\(.*\)".*/\1/' | sort -u)"
+"$VANTHU" serve --help-config >"$work/help" 2>&1
+missing=
+for k in $keys; do grep -q "^  $k = " "$work/help" || missing="$missing $k"; done
+[ -n "$keys" ] && [ -z "$missing" ]
+ok $? "vanthu serve --help-config documents every key of vanthu.conf (missing:${missing:- none})"
+
 # What the README promises of vanthu index on the served folder.
 "$VANTHU" index --data ./vanthu-data samples/archive >"$work/out" 2>"$work/err"
 rc=$?
