@@ -11,3 +11,5 @@ EXTRA_DIST += tests/integration/valgrind.sh
 EXTRA_DIST += tests/integration/readme.sh
 EXTRA_DIST += tests/integration/restart.sh
 EXTRA_DIST += tests/integration/search-input.sh
+TESTS += tests/integration/names.sh
+EXTRA_DIST += tests/integration/names.sh
