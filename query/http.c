@@ -249,7 +249,7 @@ void http__send_error(struct query_http *h, h2o_req_t *req, enum route r, uint64
     json_decref(e);
 }
 
-static int hexval(char c)
+int http__hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -272,8 +272,8 @@ static int pct_decode(const char *s, size_t n, int plus, char *out, size_t *outl
             int hi, lo;
             if (i + 2 >= n)
                 return -1;
-            hi = hexval(s[i + 1]);
-            lo = hexval(s[i + 2]);
+            hi = http__hexval(s[i + 1]);
+            lo = http__hexval(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi * 16 + lo);

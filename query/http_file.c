@@ -346,17 +346,6 @@ void http__page_respond(struct query_http *h, h2o_req_t *req, uint64_t t0, const
 
 /* ---- the checked open (pool) ------------------------------------------------------ */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The raw bytes of a hex string, NUL-terminated; NULL when malformed or
  * when they hold a NUL. */
 static char *hex_decode(const char *s)
@@ -368,7 +357,7 @@ static char *hex_decode(const char *s)
         return NULL;
     out = xmalloc(n / 2 + 1);
     for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        int hi = http__hexval(s[2 * i]), lo = http__hexval(s[2 * i + 1]);
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
             free(out);
             return NULL;

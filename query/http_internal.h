@@ -243,4 +243,7 @@ void http__hosts_release(struct http_hosts *hs);
 int http__host_ok(const struct http_hosts *hs, const char *v, size_t n,
                   const struct sockaddr *local);
 
+/* The value of one hex digit, or -1 (query strings, path_hex). */
+int http__hexval(char c);
+
 #endif
