@@ -119,27 +119,6 @@ static char *hex_of(const char *s)
     return h;
 }
 
-/* A title for documents that have none of their own: the first non-empty
- * line of the text, cut at 120 characters, else the file name. */
-static char *first_line_title(const char *text, size_t n)
-{
-    size_t i = 0, start, end, chars = 0;
-
-    while (i < n && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\f'))
-        i++;
-    start = i;
-    while (i < n && text[i] != '\n' && text[i] != '\f' && chars < 120) {
-        i++;
-        while (i < n && ((unsigned char)text[i] & 0xC0) == 0x80)
-            i++;
-        chars++;
-    }
-    end = i;
-    while (end > start && (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\r'))
-        end--;
-    return end > start ? xstrndup(text + start, end - start) : NULL;
-}
-
 /* The header of an official document sits in the first lines of page 1
  * and its signature at the end of the last page, so the extractor gets the
  * head of page 1 and the tail of the last page: a long report costs the
@@ -243,7 +222,9 @@ static int build_doc(const char *root, const char *path, const struct stat *st,
     else if (src->title != NULL && src->title[0] != '\0')
         title = xstrdup(src->title);
     else if (clean->len > 0)
-        title = first_line_title(clean->ptr, clean->len);
+        /* The first sentence, carried over the lines a scan wraps it
+         * on, ended at a word (text/meta.h). */
+        title = text_title_first_line(clean->ptr, clean->len, TEXT_TITLE_CHARS);
     if (title == NULL)
         title = xstrdup(name);
 

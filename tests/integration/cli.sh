@@ -58,6 +58,14 @@ ok $? "a born-digital PDF is read from its text layer, with its metadata"
 # The record keeps where the text came from and the confidence of each page.
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["results"][0]; assert r["status"] == "indexed"' "$work/res.json"
 ok $? "the OCR'd document is recorded as indexed"
+# Its title is the page's first sentence, carried over the scan's line
+# wraps, not its first line cut mid-sentence.
+title=$(json_get "$work/res.json" 'd["results"][0]["title"]')
+case $title in
+"This is a lot of 12 point text to test the ocr code and see if it works on all types of file format"*) good=0 ;;
+*) good=1 ;;
+esac
+ok $good "the OCR'd page's title is its first sentence, whole ($title)"
 
 "$VANTHU" search --data "$data" --json "(chữ" >"$work/res.json" 2>/dev/null
 [ $? -eq 2 ] && json_get "$work/res.json" 'd["error"]' | grep -q parenthesis
