@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/safefile.h"
 #include "common/xalloc.h"
 
 #define LOCK_NAME "serve.lock"
@@ -43,9 +44,9 @@ int datalock_take(const char *data_dir, const char *listen, char *const *archive
     FILE *f;
     int fd, rc;
 
-    if (mkdir(data_dir, 0700) < 0 && errno != EEXIST)
-        return vt_err_set(err, -errno, "cannot create the data folder '%s': %s", data_dir,
-                          strerror(errno));
+    if ((rc = vt_mkdir_p(data_dir, 0700)) < 0)
+        return vt_err_set(err, rc, "cannot create the data folder '%s': %s", data_dir,
+                          strerror(-rc));
     path = xasprintf("%s/" LOCK_NAME, data_dir);
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     free(path);

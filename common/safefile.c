@@ -176,6 +176,26 @@ int vt_open_under(const char *root, const char *path, struct stat *st, struct vt
     }
 }
 
+int vt_mkdir_p(const char *dir, mode_t last_mode)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof(path))
+        return -ENAMETOOLONG;
+    memcpy(path, dir, n + 1);
+    for (char *s = path + 1; *s; s++)
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return -errno;
+            *s = '/';
+        }
+    if (mkdir(path, last_mode) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
 void vt_file_id_of(const struct stat *st, struct vt_file_id *id)
 {
     id->dev = (uint64_t)st->st_dev;

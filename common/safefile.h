@@ -52,6 +52,10 @@ int vt_open_beneath(const char *root, const char *rel, struct stat *st, struct v
  * be a symlink at all. */
 int vt_open_under(const char *root, const char *path, struct stat *st, struct vt_err *err);
 
+/* mkdir -p DIR: missing parents made 0755, DIR itself last_mode (0700 for
+ * folders that hold document text).  0 (also when DIR exists) or -errno. */
+int vt_mkdir_p(const char *dir, mode_t last_mode);
+
 /* Fill id from st. */
 void vt_file_id_of(const struct stat *st, struct vt_file_id *id);
 

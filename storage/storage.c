@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/safefile.h"
 #include "common/sha256.h"
 #include "common/xalloc.h"
 #include "text/norm.h"
@@ -43,27 +44,6 @@ struct storage_doc {
     char idterm[STORAGE_ID_LEN + 2];
     size_t size;
 };
-
-/* mkdir -p: the data folder may be new, and so may its parents. */
-static int mkdir_p(const char *dir)
-{
-    char *p = xstrdup(dir);
-    int rc = 0;
-
-    for (char *s = p + 1; *s && rc == 0; s++)
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                rc = -errno;
-            *s = '/';
-        }
-    /* The index holds every document's text, whatever its access level:
-     * only its owner reads the folder. */
-    if (rc == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
-        rc = -errno;
-    free(p);
-    return rc;
-}
 
 /* A process killed with -9 may leave its shard lock held for a moment
  * (by a child that inherited it, or by the lock helper Xapian forks where
@@ -114,7 +94,9 @@ int storage_open(const char *dir, int writable, struct storage **out, struct vt_
     int rc = 0;
 
     *out = NULL;
-    if (writable && (rc = mkdir_p(dir)) < 0)
+    /* The index holds every document's text, whatever its access
+     * level: only its owner reads the folder. */
+    if (writable && (rc = vt_mkdir_p(dir, 0700)) < 0)
         return vt_err_set(err, rc, "cannot create '%s': %s", dir, strerror(-rc));
     n = count_shards(dir);
     if (n == 0) {

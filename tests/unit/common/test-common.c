@@ -175,6 +175,28 @@ static void safefile_cases(void)
     assert_int_equal(system(p), 0);
 }
 
+static void test_mkdir_p(void **state)
+{
+    char root[] = "/tmp/vt-mkdir-XXXXXX";
+    char p[256];
+    struct stat st;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    snprintf(p, sizeof(p), "%s/a/b/data", root);
+    assert_int_equal(vt_mkdir_p(p, 0700), 0);
+    assert_int_equal(stat(p, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0700 & ~0); /* umask does not widen it */
+    assert_int_equal(vt_mkdir_p(p, 0700), 0);    /* existing: fine */
+    snprintf(p, sizeof(p), "%s/a/b/data/file", root);
+    assert_int_equal(mknod(p, S_IFREG | 0600, 0), 0);
+    snprintf(p, sizeof(p), "%s/a/b/data/file/sub", root);
+    assert_int_equal(vt_mkdir_p(p, 0700), -ENOTDIR);
+    snprintf(p, sizeof(p), "rm -rf '%s'", root);
+    assert_int_equal(system(p), 0);
+}
+
 static void test_safefile_openat2(void **state)
 {
     (void)state;
@@ -197,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_buf_binary),
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_err),
+        cmocka_unit_test(test_mkdir_p),
         cmocka_unit_test(test_safefile_openat2),
         cmocka_unit_test(test_safefile_walk),
     };
