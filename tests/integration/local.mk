@@ -13,3 +13,5 @@ EXTRA_DIST += tests/integration/restart.sh
 EXTRA_DIST += tests/integration/search-input.sh
 TESTS += tests/integration/names.sh
 EXTRA_DIST += tests/integration/names.sh
+TESTS += tests/integration/records.sh
+EXTRA_DIST += tests/integration/records.sh
