@@ -16,8 +16,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <netdb.h>
-#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,55 +453,6 @@ bad:
     return 0;
 }
 
-/* A taken port must be reported before the indexer starts its reconcile
- * scan (which may OCR for minutes), so the address is tried here first.
- * The query server binds it again for real a moment later; losing that
- * race is reported there, as clearly. */
-static int check_listen(const char *listen, struct vt_err *err)
-{
-    const char *addr = listen;
-    char host[256];
-    const char *colon = strrchr(addr, ':');
-    struct addrinfo hints, *ai = NULL;
-    size_t hl;
-    int fd, rc = 0, one = 1;
-
-    if (colon == NULL || strcmp(colon + 1, "0") == 0)
-        return 0; /* port 0, or a form the query server will reject itself */
-    hl = (size_t)(colon - addr);
-    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-        addr++;
-        hl -= 2;
-    }
-    if (hl >= sizeof(host))
-        return 0;
-    memcpy(host, addr, hl);
-    host[hl] = '\0';
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    if (getaddrinfo(hl ? host : NULL, colon + 1, &hints, &ai) != 0 || ai == NULL)
-        return 0;
-    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0) {
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
-            rc = -errno;
-        close(fd);
-    }
-    freeaddrinfo(ai);
-    if (rc == -EADDRINUSE)
-        return vt_err_set(err, rc,
-                          "%s is already in use (another vanthu serve, or another program); "
-                          "choose another address with --listen HOST:PORT or [server] listen "
-                          "in vanthu.conf",
-                          listen);
-    if (rc == -EACCES)
-        return vt_err_set(err, rc, "not allowed to listen on port %s; choose a port above 1023 "
-                                   "with --listen HOST:PORT", colon + 1);
-    return 0;
-}
-
 /* The threadpool is global and sized once, at its first use: extraction
  * gets max_inflight threads, and a few more stay free for the watcher's
  * lstat calls, other uv_fs work and (later) searches. */
@@ -546,11 +495,15 @@ int cmd_serve(int argc, char **argv)
     }
     log_set_level((enum log_level)sv.conf.log_level);
     sv.lock_fd = -1;
-    if (check_listen(sv.conf.listen, &err) < 0) {
+#ifdef HAVE_QUERY_HTTP
+    /* A taken port is reported before the indexer's reconcile scan starts
+     * (it may OCR for minutes). */
+    if (query_http_check_listen(sv.conf.listen, &err) < 0) {
         fprintf(stderr, "vanthu serve: %s\n", err.msg);
         sv.exit_code = 1;
         goto out_noloop;
     }
+#endif
     sv.roots = xcalloc(sv.conf.narchives, sizeof(char *));
     for (size_t i = 0; i < sv.conf.narchives; i++) {
         char *r = scan_root(sv.conf.archives[i], &err);

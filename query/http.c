@@ -1166,6 +1166,30 @@ static int open_listener(const char *addr, struct sockaddr_storage *ss, int *por
     return fd;
 }
 
+int query_http_check_listen(const char *addr, struct vt_err *err)
+{
+    struct sockaddr_storage ss;
+    int fd, port = 0;
+
+    fd = open_listener(addr, &ss, &port, err);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (fd == -EADDRINUSE)
+        return vt_err_set(err, fd,
+                          "%s is already in use (another vanthu serve, or another program); "
+                          "choose another address with --listen HOST:PORT or [server] listen "
+                          "in vanthu.conf",
+                          addr);
+    if (fd == -EACCES)
+        return vt_err_set(err, fd,
+                          "not allowed to listen on %s; choose a port above 1023 with "
+                          "--listen HOST:PORT",
+                          addr);
+    return fd;
+}
+
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 int query_http_start(uv_loop_t *loop, const struct query_http_config *cfg, struct query_http **out,

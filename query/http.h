@@ -76,6 +76,12 @@ typedef void (*query_status_cb)(void *data, json_t *status);
 /* Listen on cfg->listen and serve on loop.  On success *out is a new
  * server: stop it with query_http_stop().  A missing or empty index is not
  * an error: searches answer 503 until it appears. */
+/* Bind addr (HOST:PORT) and let it go again, so that a taken port is
+ * reported before the caller starts long work; query_http_start binds it
+ * for real later.  0, or a negative code with err saying what to do
+ * (-EADDRINUSE: choose another address).  Port 0 always succeeds. */
+int query_http_check_listen(const char *addr, struct vt_err *err);
+
 int query_http_start(uv_loop_t *loop, const struct query_http_config *cfg,
                      struct query_http **out, struct vt_err *err);
 /* The port actually bound (for port 0). */
