@@ -78,8 +78,8 @@ def get(port, path):
 a, b = sys.argv[1], sys.argv[2]
 ids = sorted(r["id"] for r in get(a, "/api/search?q=&limit=100")["results"])
 ids2 = sorted(r["id"] for r in get(b, "/api/search?q=&limit=100")["results"])
-if ids != ids2:
-    print("different documents:", ids, ids2)
+if ids != ids2 or len(ids) != 7:
+    print("different or missing documents:", ids, ids2)
     sys.exit(1)
 bad = 0
 for i in ids:
