@@ -2,7 +2,6 @@
 # watcher, the service (queues, threadpool jobs, OCR, writers) and the
 # subcommand that wires them to the loop.
 libindexer_a_SOURCES += \
-	indexer/pathmap.c indexer/pathmap.h \
 	indexer/watch.c indexer/watch.h \
 	indexer/service.c indexer/service.h
 libindexer_a_CFLAGS += $(UV_CFLAGS)

@@ -85,7 +85,7 @@
 #include "common/xalloc.h"
 #include "indexer/extract.h"
 #include "indexer/ingest.h"
-#include "indexer/pathmap.h"
+#include "common/map.h"
 #include "indexer/scan.h"
 #include "indexer/watch.h"
 #include "ocr/pool.h"
@@ -102,7 +102,7 @@
 enum fstate { F_IDLE, F_QUEUED, F_RUNNING, F_OCR, F_BUILD };
 
 struct fent {
-    struct pathmap_node node;
+    struct vt_map_node node;
     char *path;
     char id[STORAGE_ID_LEN + 1];
     struct stat st;           /* as the watcher saw it when queued */
@@ -203,7 +203,7 @@ struct ocrjob {
 
 /* An OCR result built into a document that may not be committed yet. */
 struct recent {
-    struct pathmap_node node;
+    struct vt_map_node node;
     char sha256[65];
     char *from;
     struct buf text;
@@ -223,7 +223,7 @@ struct recent {
 /* The files waiting for the OCR of a copy of theirs (same sha256) that is
  * in the pool, or waiting for room in it: one OCR job per content. */
 struct ocrgroup {
-    struct pathmap_node node;
+    struct vt_map_node node;
     char sha256[65];
     struct ocrjob *followers;
 };
@@ -282,7 +282,7 @@ struct indexer_service {
     size_t nroots;
     struct storage *st;
     struct indexer_watch *watch;
-    struct pathmap files;
+    struct vt_map files;
     struct fent *q_head, *q_tail, *b_head, *b_tail, *dlist;
     size_t q_len, b_len, ndoomed;
     struct fent *bq_head, *bq_tail; /* big files waiting for the lane */
@@ -293,9 +293,9 @@ struct indexer_service {
     size_t ow_len, ocr_out;           /* waiting; submitted and not answered */
     int ow_checking;                  /* the first waiting file is being checked */
     struct ocrjob *builds_head, *builds_tail; /* OCR answered, waiting for a slot */
-    struct pathmap ocr_groups;                 /* sha256 -> struct ocrgroup */
+    struct vt_map ocr_groups;                 /* sha256 -> struct ocrgroup */
     size_t nfollowers;                         /* files in ocr_groups */
-    struct pathmap recent;                     /* sha256 -> struct recent */
+    struct vt_map recent;                     /* sha256 -> struct recent */
     struct recent *recent_head, *recent_tail;
     size_t recent_bytes;
     uint64_t last_commit; /* loop time of the last commit callback */
@@ -384,9 +384,9 @@ static enum job_result check_path(const char *root, const char *path, const stru
 
 static struct fent *fent_get(struct indexer_service *s, const char *path)
 {
-    struct pathmap_node *n = pathmap_get(&s->files, path);
+    struct vt_map_node *n = vt_map_get(&s->files, path);
 
-    return n ? pathmap_entry(n, struct fent, node) : NULL;
+    return n ? vt_map_entry(n, struct fent, node) : NULL;
 }
 
 static struct fent *fent_add(struct indexer_service *s, const char *path)
@@ -395,13 +395,13 @@ static struct fent *fent_add(struct indexer_service *s, const char *path)
 
     f->path = xstrdup(path);
     storage_id_of(path, f->id);
-    pathmap_put(&s->files, &f->node, f->path);
+    vt_map_put(&s->files, &f->node, f->path);
     return f;
 }
 
 static void fent_free(struct indexer_service *s, struct fent *f)
 {
-    pathmap_del(&s->files, &f->node);
+    vt_map_del(&s->files, &f->node);
     free(f->path);
     free(f);
 }
@@ -779,13 +779,13 @@ static void push_build(struct indexer_service *s, struct ocrjob *oj)
  * the same content. */
 static void ocr_start(struct indexer_service *s, struct ocrjob *oj)
 {
-    struct pathmap_node *n = oj->sha256[0] ? pathmap_get(&s->ocr_groups, oj->sha256) : NULL;
+    struct vt_map_node *n = oj->sha256[0] ? vt_map_get(&s->ocr_groups, oj->sha256) : NULL;
     struct ocrgroup *g;
 
     if (recent_take(s, oj))
         return;
     if (n != NULL) {
-        g = pathmap_entry(n, struct ocrgroup, node);
+        g = vt_map_entry(n, struct ocrgroup, node);
         oj->next = g->followers;
         g->followers = oj;
         s->nfollowers++;
@@ -795,7 +795,7 @@ static void ocr_start(struct indexer_service *s, struct ocrjob *oj)
     if (oj->sha256[0]) {
         g = xcalloc(1, sizeof(*g));
         snprintf(g->sha256, sizeof(g->sha256), "%s", oj->sha256);
-        pathmap_put(&s->ocr_groups, &g->node, g->sha256);
+        vt_map_put(&s->ocr_groups, &g->node, g->sha256);
         oj->group = g;
     }
     ocr_submit(s, oj);
@@ -811,7 +811,7 @@ static void group_end(struct indexer_service *s, struct ocrgroup *g, const struc
 
     if (g == NULL)
         return;
-    pathmap_del(&s->ocr_groups, &g->node);
+    vt_map_del(&s->ocr_groups, &g->node);
     list = g->followers;
     free(g);
     while (list != NULL) {
@@ -848,7 +848,7 @@ static void recent_drop_head(struct indexer_service *s)
     s->recent_head = r->next;
     if (s->recent_head == NULL)
         s->recent_tail = NULL;
-    pathmap_del(&s->recent, &r->node);
+    vt_map_del(&s->recent, &r->node);
     s->recent_bytes -= r->text.len;
     buf_release(&r->text);
     free(r->pc);
@@ -876,12 +876,12 @@ static void recent_expire(struct indexer_service *s, int force)
  * document went to shard `shard`. */
 static void recent_add(struct indexer_service *s, const struct job *j, unsigned shard)
 {
-    struct pathmap_node *n;
+    struct vt_map_node *n;
     struct recent *r;
 
     if (j->sha256[0] == '\0' || j->text.len > RECENT_MAX_BYTES / 4)
         return;
-    n = pathmap_get(&s->recent, j->sha256);
+    n = vt_map_get(&s->recent, j->sha256);
     if (n != NULL)
         return; /* the same text is there already */
     r = xcalloc(1, sizeof(*r));
@@ -900,7 +900,7 @@ static void recent_add(struct indexer_service *s, const struct job *j, unsigned 
     r->at = uv_now(s->loop);
     r->shard = shard;
     r->seq = s->sent[shard];
-    pathmap_put(&s->recent, &r->node, r->sha256);
+    vt_map_put(&s->recent, &r->node, r->sha256);
     if (s->recent_tail)
         s->recent_tail->next = r;
     else
@@ -913,12 +913,12 @@ static void recent_add(struct indexer_service *s, const struct job *j, unsigned 
 /* Build oj from a recent OCR result of the same content: 1 if there is one. */
 static int recent_take(struct indexer_service *s, struct ocrjob *oj)
 {
-    struct pathmap_node *n = oj->sha256[0] ? pathmap_get(&s->recent, oj->sha256) : NULL;
+    struct vt_map_node *n = oj->sha256[0] ? vt_map_get(&s->recent, oj->sha256) : NULL;
     struct recent *r;
 
     if (n == NULL)
         return 0;
-    r = pathmap_entry(n, struct recent, node);
+    r = vt_map_entry(n, struct recent, node);
     buf_init(&oj->text, s->cfg.max_text + 1);
     if (buf_add(&oj->text, r->text.ptr, r->text.len) < 0)
         buf_reset(&oj->text);
@@ -1612,9 +1612,9 @@ static void on_gone(void *data, const char *path, int was_dir)
         doom(s, f);
     if (was_dir) {
         size_t bucket = 0;
-        struct pathmap_node *cur = NULL, *n;
-        while ((n = pathmap_next(&s->files, &bucket, &cur)) != NULL) {
-            f = pathmap_entry(n, struct fent, node);
+        struct vt_map_node *cur = NULL, *n;
+        while ((n = vt_map_next(&s->files, &bucket, &cur)) != NULL) {
+            f = vt_map_entry(n, struct fent, node);
             if (scan_under(f->path, path))
                 doom(s, f);
         }
@@ -1675,7 +1675,7 @@ static void on_scan_done(void *data, unsigned gen, int full, int complete)
 {
     struct indexer_service *s = data;
     size_t bucket = 0, n = 0;
-    struct pathmap_node *cur = NULL, *node;
+    struct vt_map_node *cur = NULL, *node;
 
     if (!full)
         return;
@@ -1683,8 +1683,8 @@ static void on_scan_done(void *data, unsigned gen, int full, int complete)
     if (!complete)
         return;
     /* Indexed files the walk did not meet are gone (or moved). */
-    while ((node = pathmap_next(&s->files, &bucket, &cur)) != NULL) {
-        struct fent *f = pathmap_entry(node, struct fent, node);
+    while ((node = vt_map_next(&s->files, &bucket, &cur)) != NULL) {
+        struct fent *f = vt_map_entry(node, struct fent, node);
         if (f->has_doc && f->seen_gen != gen && f->state == F_IDLE && !f->doomed &&
             under_roots(s, f->path)) {
             doom(s, f);
@@ -1810,9 +1810,9 @@ int indexer_service_start(uv_loop_t *loop, const struct indexer_service_config *
     s->nroots = cfg->nroots;
     s->cfg.roots = s->roots;
     s->cfg.ignore = NULL; /* the watcher keeps its own copy */
-    pathmap_init(&s->files);
-    pathmap_init(&s->ocr_groups);
-    pathmap_init(&s->recent);
+    vt_map_init(&s->files);
+    vt_map_init(&s->ocr_groups);
+    vt_map_init(&s->recent);
     pthread_mutex_init(&s->done_mu, NULL);
     pthread_mutex_init(&s->lane.mu, NULL);
     pthread_cond_init(&s->lane.cond, NULL);
@@ -1895,9 +1895,9 @@ fail:
     pthread_mutex_destroy(&s->lane.mu);
     pthread_cond_destroy(&s->lane.cond);
     free(s->slots);
-    pathmap_release(&s->files);
-    pathmap_release(&s->ocr_groups);
-    pathmap_release(&s->recent);
+    vt_map_release(&s->files);
+    vt_map_release(&s->ocr_groups);
+    vt_map_release(&s->recent);
     xstrv_free(s->roots, s->nroots);
     free(s->data_dir);
     free(s->ocr_lang);
@@ -2123,7 +2123,7 @@ void indexer_service_stop(struct indexer_service *s, void (*done)(void *data, in
 static void service_free(struct indexer_service *s)
 {
     size_t bucket = 0;
-    struct pathmap_node *cur = NULL, *n;
+    struct vt_map_node *cur = NULL, *n;
     void (*done)(void *, int) = s->done;
     void *data = s->done_data;
     int rc = s->fatal_rc;
@@ -2159,18 +2159,18 @@ static void service_free(struct indexer_service *s)
         s->builds_head = oj->next;
         ocrjob_free(oj);
     }
-    while ((n = pathmap_next(&s->files, &bucket, &cur)) != NULL) {
-        struct fent *f = pathmap_entry(n, struct fent, node);
+    while ((n = vt_map_next(&s->files, &bucket, &cur)) != NULL) {
+        struct fent *f = vt_map_entry(n, struct fent, node);
         free(f->path);
         free(f);
     }
-    pathmap_release(&s->files);
+    vt_map_release(&s->files);
     /* Every group ended with its leader; this is only a safety net. */
     bucket = 0;
     cur = NULL;
-    while ((n = pathmap_next(&s->ocr_groups, &bucket, &cur)) != NULL) {
-        struct ocrgroup *g = pathmap_entry(n, struct ocrgroup, node);
-        pathmap_del(&s->ocr_groups, n);
+    while ((n = vt_map_next(&s->ocr_groups, &bucket, &cur)) != NULL) {
+        struct ocrgroup *g = vt_map_entry(n, struct ocrgroup, node);
+        vt_map_del(&s->ocr_groups, n);
         while (g->followers != NULL) {
             struct ocrjob *oj = g->followers;
             g->followers = oj->next;
@@ -2178,9 +2178,9 @@ static void service_free(struct indexer_service *s)
         }
         free(g);
     }
-    pathmap_release(&s->ocr_groups);
+    vt_map_release(&s->ocr_groups);
     recent_expire(s, 1);
-    pathmap_release(&s->recent);
+    vt_map_release(&s->recent);
     pthread_mutex_destroy(&s->done_mu);
     xstrv_free(s->roots, s->nroots);
     free(s->data_dir);

@@ -37,7 +37,7 @@
 
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "indexer/pathmap.h"
+#include "common/map.h"
 #include "indexer/scan.h"
 
 #define WATCH_MAX_STATS 2
@@ -45,7 +45,7 @@
 #define DEFAULT_MAX_PENDING 20000
 
 struct pend {
-    struct pathmap_node node;
+    struct vt_map_node node;
     char *path;
     uint64_t due;   /* loop time (ms) of the next look */
     size_t heap_i;  /* index in the heap, or NOT_IN_HEAP */
@@ -58,7 +58,7 @@ struct pend {
 #define NOT_IN_HEAP ((size_t)-1)
 
 struct dwatch {
-    struct pathmap_node node;
+    struct vt_map_node node;
     uv_fs_event_t h;
     char *path;
     struct indexer_watch *w;
@@ -96,10 +96,10 @@ struct indexer_watch {
     unsigned settle_ms, reconcile_s, max_pending;
     int no_watch;
 
-    struct pathmap pend_map;
+    struct vt_map pend_map;
     struct pend **heap;
     size_t heap_n, heap_cap;
-    struct pathmap dirs;
+    struct vt_map dirs;
     uv_timer_t tick, reconcile;
     uv_async_t async;
     int paused, stopping, overflowed, watch_failed;
@@ -246,7 +246,7 @@ static void heap_fix(struct indexer_watch *w, struct pend *p)
 static void pend_free(struct indexer_watch *w, struct pend *p)
 {
     heap_remove(w, p);
-    pathmap_del(&w->pend_map, &p->node);
+    vt_map_del(&w->pend_map, &p->node);
     free(p->path);
     free(p);
 }
@@ -269,7 +269,7 @@ static struct pend *pend_new(struct indexer_watch *w, const char *path, uint64_t
     p->path = xstrdup(path);
     p->due = due;
     p->heap_i = NOT_IN_HEAP;
-    pathmap_put(&w->pend_map, &p->node, p->path);
+    vt_map_put(&w->pend_map, &p->node, p->path);
     heap_push(w, p);
     return p;
 }
@@ -291,7 +291,7 @@ static void on_dwatch_close(uv_handle_t *h)
 
 static void dwatch_close(struct indexer_watch *w, struct dwatch *d)
 {
-    pathmap_del(&w->dirs, &d->node);
+    vt_map_del(&w->dirs, &d->node);
     w->closing++;
     uv_close((uv_handle_t *)&d->h, on_dwatch_close);
 }
@@ -332,7 +332,7 @@ static int watch_dir(struct indexer_watch *w, const char *path)
     struct dwatch *d;
     int rc;
 
-    if (w->no_watch || w->stopping || pathmap_get(&w->dirs, path) != NULL ||
+    if (w->no_watch || w->stopping || vt_map_get(&w->dirs, path) != NULL ||
         indexer_watch_ignored(w, path))
         return 0;
     d = xcalloc(1, sizeof(*d));
@@ -351,7 +351,7 @@ static int watch_dir(struct indexer_watch *w, const char *path)
         uv_close((uv_handle_t *)&d->h, on_dwatch_close);
         return 0;
     }
-    pathmap_put(&w->dirs, &d->node, d->path);
+    vt_map_put(&w->dirs, &d->node, d->path);
     log_debug("watching '%s'", path);
     return 1;
 }
@@ -360,11 +360,11 @@ static int watch_dir(struct indexer_watch *w, const char *path)
 static int unwatch_tree(struct indexer_watch *w, const char *path)
 {
     size_t bucket = 0;
-    struct pathmap_node *cur = NULL, *n;
+    struct vt_map_node *cur = NULL, *n;
     int found = 0;
 
-    while ((n = pathmap_next(&w->dirs, &bucket, &cur)) != NULL) {
-        struct dwatch *d = pathmap_entry(n, struct dwatch, node);
+    while ((n = vt_map_next(&w->dirs, &bucket, &cur)) != NULL) {
+        struct dwatch *d = vt_map_entry(n, struct dwatch, node);
         if (scan_under(d->path, path)) {
             dwatch_close(w, d);
             found = 1;
@@ -455,7 +455,7 @@ static void on_stat(uv_fs_t *req)
         goto next;
     }
     /* Out of the map before any callback, which may touch the same path. */
-    pathmap_del(&w->pend_map, &p->node);
+    vt_map_del(&w->pend_map, &p->node);
     if (result == UV_ENOENT || result == UV_ENOTDIR) {
         int was_dir = unwatch_tree(w, p->path);
         w->cbs.gone(w->data, p->path, was_dir);
@@ -487,13 +487,13 @@ static void on_stat(uv_fs_t *req)
         if (wait == 0) {
             w->cbs.ready(w->data, p->path, &st);
         } else {
-            if (pathmap_get(&w->pend_map, p->path) == NULL) {
+            if (vt_map_get(&w->pend_map, p->path) == NULL) {
                 p->has_obs = 1;
                 p->obs_size = (long long)st.st_size;
                 p->obs_mtime_ns = mtime_ns_of(&st);
                 p->obs_at = now;
                 p->due = now + wait;
-                pathmap_put(&w->pend_map, &p->node, p->path);
+                vt_map_put(&w->pend_map, &p->node, p->path);
                 heap_push(w, p);
                 goto next;
             }
@@ -546,20 +546,20 @@ static void on_tick(uv_timer_t *t)
 
 void indexer_watch_touch(struct indexer_watch *w, const char *path)
 {
-    struct pathmap_node *n;
+    struct vt_map_node *n;
     struct pend *p;
     uint64_t now = uv_now(w->loop);
 
     if (w->stopping)
         return;
-    n = pathmap_get(&w->pend_map, path);
+    n = vt_map_get(&w->pend_map, path);
     if (n == NULL) {
         /* First sight: look at once (a new folder must be watched before
          * files appear in it); the settle rule defers a file anyway. */
         pend_new(w, path, now);
         return;
     }
-    p = pathmap_entry(n, struct pend, node);
+    p = vt_map_entry(n, struct pend, node);
     if (p->statting) {
         p->dirty = 1;
         return;
@@ -575,7 +575,7 @@ static void offer(struct indexer_watch *w, const char *path, const struct stat *
     uint64_t now = uv_now(w->loop), wait;
     struct pend *p;
 
-    if (pathmap_get(&w->pend_map, path) != NULL)
+    if (vt_map_get(&w->pend_map, path) != NULL)
         return; /* already pending: it will be reported */
     wait = settle_wait(w, NULL, st, now);
     if (wait == 0) {
@@ -821,7 +821,7 @@ static void handle_item(struct indexer_watch *w, struct item *it)
         slash = strrchr(it->path, '/');
         if (slash != NULL && slash != it->path) {
             *slash = '\0';
-            if (pathmap_get(&w->dirs, it->path) == NULL && !w->no_watch)
+            if (vt_map_get(&w->dirs, it->path) == NULL && !w->no_watch)
                 watch_dir(w, it->path);
             *slash = '/';
         }
@@ -894,8 +894,8 @@ int indexer_watch_start(uv_loop_t *loop, const struct indexer_watch_config *cfg,
     w->reconcile_s = cfg->reconcile_s;
     w->max_pending = cfg->max_pending ? cfg->max_pending : DEFAULT_MAX_PENDING;
     w->no_watch = cfg->no_watch;
-    pathmap_init(&w->pend_map);
-    pathmap_init(&w->dirs);
+    vt_map_init(&w->pend_map);
+    vt_map_init(&w->dirs);
     uv_mutex_init(&w->mu);
     uv_cond_init(&w->cond);
     uv_cond_init(&w->space);
@@ -975,8 +975,8 @@ static void maybe_finish(struct indexer_watch *w)
         return;
     done = w->done;
     data = w->done_data;
-    pathmap_release(&w->pend_map);
-    pathmap_release(&w->dirs);
+    vt_map_release(&w->pend_map);
+    vt_map_release(&w->dirs);
     free(w->heap);
     uv_cond_destroy(&w->cond);
     uv_cond_destroy(&w->space);
@@ -1000,7 +1000,7 @@ static void on_close(uv_handle_t *h)
 void indexer_watch_stop(struct indexer_watch *w, void (*done)(void *data), void *data)
 {
     size_t bucket = 0;
-    struct pathmap_node *cur = NULL, *n;
+    struct vt_map_node *cur = NULL, *n;
 
     w->stopping = 1;
     w->done = done;
@@ -1027,15 +1027,15 @@ void indexer_watch_stop(struct indexer_watch *w, void (*done)(void *data), void 
         free(r);
     }
     /* Pending paths; those being looked at are freed by on_stat. */
-    while ((n = pathmap_next(&w->pend_map, &bucket, &cur)) != NULL) {
-        struct pend *p = pathmap_entry(n, struct pend, node);
+    while ((n = vt_map_next(&w->pend_map, &bucket, &cur)) != NULL) {
+        struct pend *p = vt_map_entry(n, struct pend, node);
         if (!p->statting)
             pend_free(w, p);
     }
     bucket = 0;
     cur = NULL;
-    while ((n = pathmap_next(&w->dirs, &bucket, &cur)) != NULL)
-        dwatch_close(w, pathmap_entry(n, struct dwatch, node));
+    while ((n = vt_map_next(&w->dirs, &bucket, &cur)) != NULL)
+        dwatch_close(w, vt_map_entry(n, struct dwatch, node));
     w->closing += 3;
     uv_close((uv_handle_t *)&w->tick, on_close);
     uv_close((uv_handle_t *)&w->reconcile, on_close);

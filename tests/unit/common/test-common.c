@@ -16,6 +16,8 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/map.h"
+#include "common/queue.h"
 #include "common/safefile.h"
 #include "common/sha256.h"
 
@@ -212,6 +214,90 @@ static void test_safefile_walk(void **state)
     vt__safefile_no_openat2 = 0;
 }
 
+
+struct qitem {
+    int v;
+    struct vt_queue link;
+};
+
+static void test_queue(void **state)
+{
+    struct vt_queue q, other, *e;
+    struct qitem it[5];
+    int seen[5], n = 0;
+
+    (void)state;
+    vt_queue_init(&q);
+    vt_queue_init(&other);
+    assert_true(vt_queue_empty(&q));
+    assert_null(vt_queue_pop(&q));
+    for (int i = 0; i < 5; i++) {
+        it[i].v = i;
+        vt_queue_init(&it[i].link);
+        assert_false(vt_queue_linked(&it[i].link));
+    }
+    vt_queue_push(&q, &it[1].link);
+    vt_queue_push(&q, &it[2].link);
+    vt_queue_push_front(&q, &it[0].link);
+    vt_queue_push(&other, &it[3].link);
+    vt_queue_push(&other, &it[4].link);
+    vt_queue_move(&other, &q);
+    assert_true(vt_queue_empty(&other));
+    vt_queue_remove(&it[2].link); /* from the middle */
+    assert_false(vt_queue_linked(&it[2].link));
+    vt_queue_foreach(e, &q)
+        seen[n++] = vt_queue_entry(e, struct qitem, link)->v;
+    assert_int_equal(n, 4);
+    assert_int_equal(seen[0], 0);
+    assert_int_equal(seen[1], 1);
+    assert_int_equal(seen[2], 3);
+    assert_int_equal(seen[3], 4);
+    assert_int_equal(vt_queue_entry(vt_queue_pop(&q), struct qitem, link)->v, 0);
+    assert_int_equal(vt_queue_entry(vt_queue_head(&q), struct qitem, link)->v, 1);
+}
+
+struct mitem {
+    char key[16];
+    struct vt_map_node node;
+};
+
+static void test_map(void **state)
+{
+    enum { N = 1000 };
+    struct mitem *items = calloc(N, sizeof(*items));
+    struct vt_map m;
+    struct vt_map_node *cur = NULL, *e;
+    size_t bucket = 0, walked = 0;
+
+    (void)state;
+    assert_non_null(items);
+    vt_map_init(&m);
+    assert_null(vt_map_get(&m, "x"));
+    for (int i = 0; i < N; i++) {
+        snprintf(items[i].key, sizeof(items[i].key), "/a/%d", i);
+        vt_map_put(&m, &items[i].node, items[i].key); /* grows past 256 and 512 */
+    }
+    for (int i = 0; i < N; i += 97) {
+        char k[16];
+        snprintf(k, sizeof(k), "/a/%d", i);
+        e = vt_map_get(&m, k);
+        assert_non_null(e);
+        assert_ptr_equal(vt_map_entry(e, struct mitem, node), &items[i]);
+    }
+    /* Deleting the current node during the walk is allowed. */
+    while ((e = vt_map_next(&m, &bucket, &cur)) != NULL) {
+        walked++;
+        if (vt_map_entry(e, struct mitem, node) - items < N / 2)
+            vt_map_del(&m, e);
+    }
+    assert_int_equal(walked, N);
+    assert_int_equal(m.n, N - N / 2);
+    assert_null(vt_map_get(&m, "/a/0"));
+    assert_non_null(vt_map_get(&m, "/a/999"));
+    vt_map_release(&m);
+    free(items);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +308,8 @@ int main(void)
         cmocka_unit_test(test_mkdir_p),
         cmocka_unit_test(test_safefile_openat2),
         cmocka_unit_test(test_safefile_walk),
+        cmocka_unit_test(test_queue),
+        cmocka_unit_test(test_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

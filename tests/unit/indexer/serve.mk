@@ -1,5 +1,5 @@
 # tests for indexer/watch.c (issue 4) and the `vanthu serve` integration
-# script.  The watcher links libindexer.a (watch, pathmap, scan) with
+# script.  The watcher links libindexer.a (watch, scan; the path map is common/map.c) with
 # libcommon.a and libuv only.
 check_PROGRAMS += tests/unit/indexer/test-watch
 tests_unit_indexer_test_watch_SOURCES = tests/unit/indexer/test-watch.c

@@ -1,7 +1,7 @@
-/* Chained hash map of paths (see pathmap.h); FNV-1a. */
+/* Chained hash map of paths (see map.h); FNV-1a. */
 #include "config.h"
 
-#include "indexer/pathmap.h"
+#include "common/map.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,37 +17,37 @@ static size_t hash_str(const char *s)
     return h;
 }
 
-void pathmap_init(struct pathmap *m)
+void vt_map_init(struct vt_map *m)
 {
     memset(m, 0, sizeof(*m));
 }
 
-void pathmap_release(struct pathmap *m)
+void vt_map_release(struct vt_map *m)
 {
     free(m->b);
     memset(m, 0, sizeof(*m));
 }
 
-struct pathmap_node *pathmap_get(const struct pathmap *m, const char *key)
+struct vt_map_node *vt_map_get(const struct vt_map *m, const char *key)
 {
     size_t h;
 
     if (m->nb == 0)
         return NULL;
     h = hash_str(key);
-    for (struct pathmap_node *e = m->b[h & (m->nb - 1)]; e; e = e->next)
+    for (struct vt_map_node *e = m->b[h & (m->nb - 1)]; e; e = e->next)
         if (e->hash == h && strcmp(e->key, key) == 0)
             return e;
     return NULL;
 }
 
-void pathmap_put(struct pathmap *m, struct pathmap_node *node, const char *key)
+void vt_map_put(struct vt_map *m, struct vt_map_node *node, const char *key)
 {
     if (m->n + 1 > m->nb) {
         size_t nb = m->nb ? m->nb * 2 : 256;
-        struct pathmap_node **b = xcalloc(nb, sizeof(*b));
+        struct vt_map_node **b = xcalloc(nb, sizeof(*b));
         for (size_t i = 0; i < m->nb; i++)
-            for (struct pathmap_node *e = m->b[i], *next; e; e = next) {
+            for (struct vt_map_node *e = m->b[i], *next; e; e = next) {
                 next = e->next;
                 e->next = b[e->hash & (nb - 1)];
                 b[e->hash & (nb - 1)] = e;
@@ -63,9 +63,9 @@ void pathmap_put(struct pathmap *m, struct pathmap_node *node, const char *key)
     m->n++;
 }
 
-void pathmap_del(struct pathmap *m, struct pathmap_node *node)
+void vt_map_del(struct vt_map *m, struct vt_map_node *node)
 {
-    struct pathmap_node **pp = &m->b[node->hash & (m->nb - 1)];
+    struct vt_map_node **pp = &m->b[node->hash & (m->nb - 1)];
 
     while (*pp && *pp != node)
         pp = &(*pp)->next;
@@ -75,10 +75,10 @@ void pathmap_del(struct pathmap *m, struct pathmap_node *node)
     }
 }
 
-struct pathmap_node *pathmap_next(const struct pathmap *m, size_t *bucket,
-                                  struct pathmap_node **cursor)
+struct vt_map_node *vt_map_next(const struct vt_map *m, size_t *bucket,
+                                  struct vt_map_node **cursor)
 {
-    struct pathmap_node *e = *cursor;
+    struct vt_map_node *e = *cursor;
 
     while (e == NULL) {
         if (*bucket >= m->nb)
