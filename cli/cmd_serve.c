@@ -1,7 +1,7 @@
 /* `vanthu serve`: the long-running process.  The composition root of the
  * loop: configuration (vanthu.conf, then flags), the threadpool size (set
  * before libuv first uses its pool), signals, the OCR pool, the indexer
- * service, the query server (once query/http.c lands: HAVE_QUERY_HTTP), and
+ * service, the query server, and
  * the shutdown order of STYLE §7:
  *
  *   stop accepting (HTTP) -> the indexer stops its watcher, cancels queued
@@ -33,9 +33,7 @@
 #include "indexer/scan.h"
 #include "indexer/service.h"
 #include "ocr/pool.h"
-#ifdef HAVE_QUERY_HTTP
 #include "query/http.h"
-#endif
 
 #define SHUTDOWN_LIMIT_MS 20000
 
@@ -68,9 +66,7 @@ struct serve {
     int lock_fd;
     int stopping;
     int exit_code;
-#ifdef HAVE_QUERY_HTTP
     struct query_http *http;
-#endif
 };
 
 static void usage(FILE *f)
@@ -231,7 +227,6 @@ static void stop_indexer(struct serve *sv)
         service_stopped(sv, 0);
 }
 
-#ifdef HAVE_QUERY_HTTP
 static void http_stopped(void *data)
 {
     struct serve *sv = data;
@@ -239,7 +234,6 @@ static void http_stopped(void *data)
     sv->http = NULL;
     stop_indexer(sv);
 }
-#endif
 
 static void on_watchdog(uv_timer_t *t)
 {
@@ -255,12 +249,10 @@ static void begin_stop(struct serve *sv, const char *why)
     sv->stopping = 1;
     log_info("stopping (%s)", why);
     uv_timer_start(&sv->watchdog, on_watchdog, SHUTDOWN_LIMIT_MS, 0);
-#ifdef HAVE_QUERY_HTTP
     if (sv->http != NULL) {
         query_http_stop(sv->http, http_stopped, sv);
         return;
     }
-#endif
     stop_indexer(sv);
 }
 
@@ -275,17 +267,12 @@ static void on_fatal(void *data, const struct vt_err *err)
 
 static void on_committed(void *data)
 {
-#ifdef HAVE_QUERY_HTTP
     struct serve *sv = data;
 
     if (sv->http != NULL)
         query_http_index_changed(sv->http);
-#else
-    (void)data;
-#endif
 }
 
-#ifdef HAVE_QUERY_HTTP
 static void status_cb(void *data, json_t *status)
 {
     struct serve *sv = data;
@@ -325,7 +312,6 @@ static void on_file_changed(const char *path, void *data)
     if (rc < 0)
         log_warn("cannot re-check a changed original: %s", vt_strerror(rc));
 }
-#endif
 
 /* ---- signals ------------------------------------------------------------- */
 
@@ -495,7 +481,6 @@ int cmd_serve(int argc, char **argv)
     }
     log_set_level((enum log_level)sv.conf.log_level);
     sv.lock_fd = -1;
-#ifdef HAVE_QUERY_HTTP
     /* A taken port is reported before the indexer's reconcile scan starts
      * (it may OCR for minutes). */
     if (query_http_check_listen(sv.conf.listen, &err) < 0) {
@@ -503,7 +488,6 @@ int cmd_serve(int argc, char **argv)
         sv.exit_code = 1;
         goto out_noloop;
     }
-#endif
     sv.roots = xcalloc(sv.conf.narchives, sizeof(char *));
     for (size_t i = 0; i < sv.conf.narchives; i++) {
         char *r = scan_root(sv.conf.archives[i], &err);
@@ -573,7 +557,6 @@ int cmd_serve(int argc, char **argv)
         log_info("watching archive '%s'%s", sv.roots[i],
                  sv.flags.no_watch ? " (reconcile scans only)" : "");
 
-#ifdef HAVE_QUERY_HTTP
     {
         struct query_http_config hc;
         memset(&hc, 0, sizeof(hc));
@@ -597,14 +580,9 @@ int cmd_serve(int argc, char **argv)
         }
         query_http_set_status_cb(sv.http, status_cb, &sv);
     }
-#endif
     if (sv.flags.ready_file != NULL) {
         char line[32];
-#ifdef HAVE_QUERY_HTTP
         snprintf(line, sizeof(line), "%d", query_http_port(sv.http));
-#else
-        snprintf(line, sizeof(line), "ready");
-#endif
         if ((rc = write_ready_file(sv.flags.ready_file, line)) < 0)
             log_warn("cannot write the ready file '%s': %s", sv.flags.ready_file, strerror(-rc));
     }

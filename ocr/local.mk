@@ -21,8 +21,3 @@ vanthu_ocr_worker_CFLAGS = $(AM_CFLAGS) $(TESSERACT_CFLAGS) $(LEPT_CFLAGS) $(POP
 	$(JANSSON_CFLAGS) $(SECCOMP_CFLAGS)
 vanthu_ocr_worker_LDADD = libcommon.a $(TESSERACT_LIBS) $(LEPT_LIBS) $(POPPLER_LIBS) $(JANSSON_LIBS) \
 	$(SECCOMP_LIBS) -lm
-
-# `vanthu ocr` (cli/cmd_ocr.c) rides on the vanthu program defined in
-# cli/local.mk, which Makefile.am includes before this file.
-vanthu_SOURCES += cli/cmd_ocr.c
-vanthu_LDADD += libocr.a libcommon.a $(UV_LIBS) $(JANSSON_LIBS)

@@ -6,7 +6,3 @@ libquery_a_CFLAGS += $(H2O_CFLAGS) $(UV_CFLAGS)
 # Where the page is installed: the default when no web_dir is configured.
 libquery_a_CPPFLAGS = $(AM_CPPFLAGS) -DVANTHU_WEB_DIR='"$(pkgdatadir)"'
 dist_pkgdata_DATA = web/index.html web/app.js web/style.css web/favicon.svg
-
-# `vanthu serve` compiles its query server part when this fragment is in.
-vanthu_CFLAGS += -DHAVE_QUERY_HTTP
-vanthu_LDADD += $(H2O_LIBS) $(UV_LIBS)
