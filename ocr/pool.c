@@ -21,13 +21,15 @@
  *
  * A slot is DOWN (no worker, maybe a restart timer pending), STARTING
  * (spawned, waiting for the worker's "ready" frame: the model is loading),
- * IDLE or BUSY.  Jobs wait in a FIFO and go to the first IDLE slot.  The
- * job's timer lives in the proc: when it fires the pool SIGKILLs the worker,
- * and the exit callback (the only place a proc ends) fails the job with the
- * reason, counts a kill against the path and restarts the slot.  A worker
- * that dies before "ready" is restarted with exponential backoff; one that
- * says "fatal" (it cannot load its model) or fails to start three times in a
- * row breaks the pool: queued jobs fail with that reason.
+ * IDLE or BUSY.  Jobs wait in a FIFO (common/queue.h) and go to the first
+ * IDLE slot.  The job's timer lives in the proc: when it fires the pool
+ * SIGKILLs the worker, and the exit callback (the only place a proc ends)
+ * fails the job with the reason, counts a kill against the path and
+ * restarts the slot.  The kill counts are a bounded map of paths that
+ * forgets the oldest path first.  A worker that dies before "ready" is
+ * restarted with exponential backoff; one that says "fatal" (it cannot load
+ * its model) or fails to start three times in a row breaks the pool: queued
+ * jobs fail with that reason.
  *
  * Callbacks never run inside ocr_pool_submit(): results decided at submit
  * time (quarantine, broken pool) go through a "kick" timer of 0 ms.  The
@@ -52,6 +54,8 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/map.h"
+#include "common/queue.h"
 #include "common/safefile.h"
 #include "common/xalloc.h"
 #include "ocr/fdpass.h"
@@ -65,7 +69,7 @@ extern char **environ;
 #define STOP_GRACE_MS 2000
 
 struct job {
-    struct job *next;
+    struct vt_queue link; /* in pool->queue, pool->early, or a list being cancelled */
     uint64_t id;
     char *root; /* NULL: path is opened as given (vanthu ocr FILE) */
     char *path;
@@ -115,8 +119,11 @@ struct slot {
     unsigned startup_failures;
 };
 
+/* How many times a path has killed a worker; keyed by path in pool->kills,
+ * and in pool->kill_order by age, so the oldest is forgotten first. */
 struct kill_entry {
-    struct kill_entry *next;
+    struct vt_map_node node;
+    struct vt_queue link;
     char *path;
     unsigned kills;
 };
@@ -127,13 +134,13 @@ struct ocr_pool {
     char **argv;
     char **env;
     struct slot *slots;
-    struct job *head, *tail; /* queued */
+    struct vt_queue queue; /* jobs waiting for a worker, oldest first */
     size_t queued;
-    struct job *early_head, *early_tail; /* decided at submit, delivered by kick */
+    struct vt_queue early; /* jobs decided at submit, delivered by the kick */
     uv_timer_t kick;
     uint64_t next_id;
-    struct kill_entry *kills;
-    size_t nkills;
+    struct vt_map kills;        /* path -> struct kill_entry */
+    struct vt_queue kill_order; /* the same entries, oldest first */
     unsigned handles;
     int stopping;
     int free_requested;
@@ -147,17 +154,30 @@ static int slot_start(struct slot *s);
 
 /* ---- bookkeeping ------------------------------------------------------- */
 
+static void kill_drop(struct ocr_pool *pool, struct kill_entry *k)
+{
+    vt_map_del(&pool->kills, &k->node);
+    vt_queue_remove(&k->link);
+    free(k->path);
+    free(k);
+}
+
+static struct kill_entry *kill_oldest(const struct ocr_pool *pool)
+{
+    struct vt_queue *e = vt_queue_head(&pool->kill_order);
+
+    return e != NULL ? vt_queue_entry(e, struct kill_entry, link) : NULL;
+}
+
 static void maybe_free(struct ocr_pool *pool)
 {
-    struct kill_entry *k, *kn;
+    struct kill_entry *k;
 
     if (!pool->free_requested || pool->handles > 0)
         return;
-    for (k = pool->kills; k != NULL; k = kn) {
-        kn = k->next;
-        free(k->path);
-        free(k);
-    }
+    while ((k = kill_oldest(pool)) != NULL)
+        kill_drop(pool, k);
+    vt_map_release(&pool->kills);
     for (char **a = pool->argv; *a != NULL; a++)
         free(*a);
     free(pool->argv);
@@ -188,10 +208,9 @@ static void slot_timer_closed(uv_handle_t *h)
 
 static struct kill_entry *kill_find(const struct ocr_pool *pool, const char *path)
 {
-    for (struct kill_entry *k = pool->kills; k != NULL; k = k->next)
-        if (strcmp(k->path, path) == 0)
-            return k;
-    return NULL;
+    struct vt_map_node *n = vt_map_get(&pool->kills, path);
+
+    return n != NULL ? vt_map_entry(n, struct kill_entry, node) : NULL;
 }
 
 static unsigned kill_add(struct ocr_pool *pool, const char *path)
@@ -199,22 +218,13 @@ static unsigned kill_add(struct ocr_pool *pool, const char *path)
     struct kill_entry *k = kill_find(pool, path);
 
     if (k == NULL) {
-        /* Bounded: past the cap, forget the oldest entries (at the tail). */
-        if (pool->nkills >= KILL_TABLE_MAX) {
-            struct kill_entry **pp = &pool->kills;
-
-            while ((*pp)->next != NULL)
-                pp = &(*pp)->next;
-            free((*pp)->path);
-            free(*pp);
-            *pp = NULL;
-            pool->nkills--;
-        }
+        /* Bounded: past the cap, forget the oldest entry. */
+        if (pool->kills.n >= KILL_TABLE_MAX)
+            kill_drop(pool, kill_oldest(pool));
         k = xcalloc(1, sizeof(*k));
         k->path = xstrdup(path);
-        k->next = pool->kills;
-        pool->kills = k;
-        pool->nkills++;
+        vt_map_put(&pool->kills, &k->node, k->path);
+        vt_queue_push(&pool->kill_order, &k->link);
     }
     return ++k->kills;
 }
@@ -252,18 +262,22 @@ static void job_finish(struct ocr_pool *pool, struct job *j, enum ocr_status st,
     job_free(j);
 }
 
+/* Remove and return the first job of q, or NULL. */
+static struct job *job_pop(struct vt_queue *q)
+{
+    struct vt_queue *e = vt_queue_pop(q);
+
+    return e != NULL ? vt_queue_entry(e, struct job, link) : NULL;
+}
+
 static void kick_cb(uv_timer_t *t)
 {
     struct ocr_pool *pool = t->data;
+    struct job *j;
 
-    while (pool->early_head != NULL) {
-        struct job *j = pool->early_head;
-
-        pool->early_head = j->next;
-        if (pool->early_head == NULL)
-            pool->early_tail = NULL;
+    /* One at a time: a callback may stop the pool, which takes the rest. */
+    while ((j = job_pop(&pool->early)) != NULL)
         job_finish(pool, j, j->early, j->early_code, j->early_reason);
-    }
     dispatch(pool);
 }
 
@@ -279,12 +293,7 @@ static void early(struct ocr_pool *pool, struct job *j, enum ocr_status st, int 
     j->early = st;
     j->early_code = code;
     j->early_reason = reason_take;
-    j->next = NULL;
-    if (pool->early_tail != NULL)
-        pool->early_tail->next = j;
-    else
-        pool->early_head = j;
-    pool->early_tail = j;
+    vt_queue_push(&pool->early, &j->link);
     kick(pool);
 }
 
@@ -365,18 +374,56 @@ static void restart_cb(uv_timer_t *t)
 
 static void pool_break(struct ocr_pool *pool, char *reason_take)
 {
+    struct job *j;
+
     free(pool->broken);
     pool->broken = reason_take;
     log_error("ocr: %s", pool->broken);
     /* Queued jobs cannot run: fail them now, through the kick. */
-    while (pool->head != NULL) {
-        struct job *j = pool->head;
-
-        pool->head = j->next;
+    while ((j = job_pop(&pool->queue)) != NULL) {
         pool->queued--;
         early(pool, j, OCR_FAILED, VT_EUNSUPPORTED, xstrdup(pool->broken));
     }
-    pool->tail = NULL;
+}
+
+/* A worker ended before it said "ready": retry with backoff, or break
+ * the pool when it cannot load its model or keeps failing. */
+static void startup_failed(struct slot *s, struct proc *p, int64_t status, int sig)
+{
+    s->startup_failures++;
+    if (p->fatal != NULL) {
+        pool_break(s->pool, xasprintf("ocr worker cannot start: %s", p->fatal));
+        return;
+    }
+    if (s->startup_failures >= STARTUP_FAILURES_MAX) {
+        pool_break(s->pool, sig ? xasprintf("ocr worker cannot start: killed by signal %d (%s)",
+                                            sig, strsignal(sig))
+                                : xasprintf("ocr worker cannot start: exit status %lld",
+                                            (long long)status));
+        return;
+    }
+    uv_timer_start(&s->restart, restart_cb, 100u << s->startup_failures, 0);
+}
+
+/* Job j's worker died under it: fail it, or quarantine its path when this
+ * was the path's second kill. */
+static void job_killed(struct ocr_pool *pool, struct proc *p, struct job *j, int64_t status,
+                       int sig)
+{
+    int code;
+    char *reason = crash_reason(pool, p, status, sig, &code);
+    unsigned kills = kill_add(pool, j->path);
+
+    if (kills >= KILLS_TO_QUARANTINE) {
+        char *q =
+            xasprintf("quarantined: killed the ocr worker %u times (last: %s)", kills, reason);
+
+        job_finish(pool, j, OCR_QUARANTINED, code, q);
+        free(q);
+    } else {
+        job_finish(pool, j, OCR_FAILED, code, reason);
+    }
+    free(reason);
 }
 
 static void exit_cb(uv_process_t *process, int64_t status, int sig)
@@ -400,41 +447,15 @@ static void exit_cb(uv_process_t *process, int64_t status, int sig)
         return;
     }
     if (!p->ready) {
-        s->startup_failures++;
-        if (p->fatal != NULL) {
-            pool_break(pool, xasprintf("ocr worker cannot start: %s", p->fatal));
-            return;
-        }
-        if (s->startup_failures >= STARTUP_FAILURES_MAX) {
-            pool_break(pool, sig ? xasprintf("ocr worker cannot start: killed by signal %d (%s)",
-                                             sig, strsignal(sig))
-                                 : xasprintf("ocr worker cannot start: exit status %lld",
-                                             (long long)status));
-            return;
-        }
-        uv_timer_start(&s->restart, restart_cb, 100u << s->startup_failures, 0);
+        startup_failed(s, p, status, sig);
         return;
     }
     log_warn("ocr: worker %u (pid %d) ended: status %lld signal %d", s->index,
              process->pid, (long long)status, sig);
     pool->restarts++;
     slot_start(s);
-    if (j != NULL) {
-        int code;
-        char *reason = crash_reason(pool, p, status, sig, &code);
-        unsigned kills = kill_add(pool, j->path);
-
-        if (kills >= KILLS_TO_QUARANTINE) {
-            char *q = xasprintf("quarantined: killed the ocr worker %u times (last: %s)", kills,
-                                reason);
-
-            job_finish(pool, j, OCR_QUARANTINED, code, q);
-            free(q);
-        } else {
-            job_finish(pool, j, OCR_FAILED, code, reason);
-        }
-        free(reason);
-    }
+    if (j != NULL)
+        job_killed(pool, p, j, status, sig);
     dispatch(pool);
 }
 
@@ -452,6 +473,24 @@ static void timeout_cb(uv_timer_t *t)
              p->pool->cfg.timeout_ms, p->process.pid);
     p->timed_out = 1;
     proc_kill(p);
+}
+
+/* The slot's job ends while its worker lives on: the worker is idle again.
+ * Returns the job, for the caller to finish. */
+static struct job *slot_take_job(struct slot *s)
+{
+    struct job *j = s->job;
+
+    uv_timer_stop(&s->proc->timer);
+    s->job = NULL;
+    s->state = SLOT_IDLE;
+    return j;
+}
+
+/* The slot's job failed before its worker saw it (the worker goes on). */
+static void slot_fail_job(struct slot *s, int code, const char *reason)
+{
+    job_finish(s->pool, slot_take_job(s), OCR_FAILED, code, reason);
 }
 
 static int code_of(const char *name)
@@ -559,11 +598,8 @@ static void on_frame(struct proc *p, struct ocr_frame *f)
     }
     if (strcmp(type, "result") == 0 && s->state == SLOT_BUSY && s->job != NULL &&
         (uint64_t)json_integer_value(json_object_get(f->header, "id")) == s->job->id) {
-        struct job *j = s->job;
+        struct job *j = slot_take_job(s);
 
-        uv_timer_stop(&p->timer);
-        s->job = NULL;
-        s->state = SLOT_IDLE;
         deliver_result(pool, j, f->header, f->body, f->body_len);
         job_free(j);
         dispatch(pool);
@@ -641,16 +677,12 @@ static void write_cb(uv_write_t *req, int status)
     free(w);
 }
 
-static int slot_start(struct slot *s)
+/* The descriptor channel: non-blocking on our side (chan[0]), a plain
+ * blocking socket on the worker's (it never waits on it: see fdpass.h). */
+static int chan_open(int chan[2])
 {
-    struct ocr_pool *pool = s->pool;
-    uv_process_options_t opts;
-    uv_stdio_container_t stdio[4];
-    struct proc *p;
-    int chan[2], rc;
+    int rc;
 
-    /* The descriptor channel: non-blocking on our side, a plain blocking
-     * socket on the worker's (it never waits on it: see fdpass.h). */
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0)
         return -errno;
     if (fcntl(chan[0], F_SETFL, fcntl(chan[0], F_GETFL) | O_NONBLOCK) < 0) {
@@ -659,10 +691,19 @@ static int slot_start(struct slot *s)
         close(chan[1]);
         return rc;
     }
-    p = xcalloc(1, sizeof(*p));
+    return 0;
+}
+
+/* A proc for s, its pipes and timer initialised, its process not yet
+ * spawned; chan (our end of the channel) becomes the proc's. */
+static struct proc *proc_new(struct slot *s, int chan)
+{
+    struct ocr_pool *pool = s->pool;
+    struct proc *p = xcalloc(1, sizeof(*p));
+
     p->pool = pool;
     p->slot = s;
-    p->chan = chan[0];
+    p->chan = chan;
     /* The reply can hold max_text bytes of text plus its header. */
     ocr_proto_decoder_init(&p->dec, pool->cfg.max_text);
     uv_pipe_init(pool->loop, &p->in, 0);
@@ -671,6 +712,17 @@ static int slot_start(struct slot *s)
     p->in.data = p->out.data = p->timer.data = p->process.data = p;
     p->open = 3;
     pool->handles += 3;
+    return p;
+}
+
+/* Spawn p's worker with our pipes on its stdin/stdout, our stderr and the
+ * worker's end of the channel (borrowed) as OCR_FD_CHANNEL. */
+static int proc_spawn(struct proc *p, int worker_chan)
+{
+    struct ocr_pool *pool = p->pool;
+    uv_process_options_t opts;
+    uv_stdio_container_t stdio[4];
+    int rc;
 
     memset(&opts, 0, sizeof(opts));
     stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
@@ -680,7 +732,7 @@ static int slot_start(struct slot *s)
     stdio[2].flags = UV_INHERIT_FD;
     stdio[2].data.fd = STDERR_FILENO;
     stdio[OCR_FD_CHANNEL].flags = UV_INHERIT_FD;
-    stdio[OCR_FD_CHANNEL].data.fd = chan[1];
+    stdio[OCR_FD_CHANNEL].data.fd = worker_chan;
     opts.file = pool->argv[0];
     opts.args = pool->argv;
     opts.env = pool->env;
@@ -691,10 +743,23 @@ static int slot_start(struct slot *s)
      * handle, and the pool stops its workers in order. */
     opts.flags = UV_PROCESS_DETACHED;
     rc = uv_spawn(pool->loop, &p->process, &opts);
-    close(chan[1]);
     /* The process handle needs closing even when the spawn failed. */
     p->open++;
     pool->handles++;
+    return rc;
+}
+
+static int slot_start(struct slot *s)
+{
+    struct proc *p;
+    int chan[2], rc;
+
+    rc = chan_open(chan);
+    if (rc < 0)
+        return rc;
+    p = proc_new(s, chan[0]);
+    rc = proc_spawn(p, chan[1]);
+    close(chan[1]);
     if (rc < 0) {
         p->slot = NULL;
         proc_close(p);
@@ -727,14 +792,9 @@ static void send_job(struct ocr_pool *pool, struct proc *p, struct job *j, int f
     rc = h != NULL ? ocr_proto_encode(&w->b, h, NULL, 0) : VT_ENOMEM;
     json_decref(h);
     if (rc < 0) {
-        struct slot *s = p->slot;
-
         buf_release(&w->b);
         free(w);
-        uv_timer_stop(&p->timer);
-        s->job = NULL;
-        s->state = SLOT_IDLE;
-        job_finish(pool, j, OCR_FAILED, rc, "cannot encode the job (path too long?)");
+        slot_fail_job(p->slot, rc, "cannot encode the job (path too long?)");
         dispatch(pool);
         return;
     }
@@ -776,6 +836,13 @@ static void open_work(uv_work_t *req)
     }
 }
 
+static void proc_open_clear(struct proc *p)
+{
+    free(p->open_root);
+    free(p->open_path);
+    p->open_root = p->open_path = NULL;
+}
+
 static void open_cb(uv_work_t *req, int status)
 {
     struct proc *p = req->data;
@@ -783,9 +850,7 @@ static void open_cb(uv_work_t *req, int status)
     struct slot *s = p->slot;
     int fd = status < 0 ? status : p->open_fd;
 
-    free(p->open_root);
-    free(p->open_path);
-    p->open_root = p->open_path = NULL;
+    proc_open_clear(p);
     if (s == NULL || s->proc != p || s->job == NULL || s->job->id != p->open_id ||
         p->stopping || p->timed_out || p->bad_frame) {
         /* The job ended while its file was being opened. */
@@ -793,14 +858,10 @@ static void open_cb(uv_work_t *req, int status)
             close(fd);
     } else if (fd < 0) {
         /* This file, not the worker: the worker goes on. */
-        struct job *j = s->job;
-        char *reason = xasprintf("cannot open '%s': %s", j->path,
+        char *reason = xasprintf("cannot open '%s': %s", s->job->path,
                                  p->open_err.msg[0] ? p->open_err.msg : vt_strerror(fd));
 
-        uv_timer_stop(&p->timer);
-        s->job = NULL;
-        s->state = SLOT_IDLE;
-        job_finish(pool, j, OCR_FAILED, fd, reason);
+        slot_fail_job(s, fd, reason);
         free(reason);
         dispatch(pool);
     } else {
@@ -810,48 +871,43 @@ static void open_cb(uv_work_t *req, int status)
     proc_unref(p);
 }
 
+/* Give j to the idle slot s: its file is opened on the threadpool first
+ * (open_work, open_cb), under the job's deadline. */
+static void slot_dispatch(struct slot *s, struct job *j)
+{
+    struct ocr_pool *pool = s->pool;
+    struct proc *p = s->proc;
+    int rc;
+
+    s->job = j;
+    s->state = SLOT_BUSY;
+    j->started = uv_now(pool->loop);
+    uv_timer_start(&p->timer, timeout_cb, pool->cfg.timeout_ms, 0);
+    p->open_req.data = p;
+    p->open_id = j->id;
+    p->open_root = j->root != NULL ? xstrdup(j->root) : NULL;
+    p->open_path = xstrdup(j->path);
+    rc = uv_queue_work(pool->loop, &p->open_req, open_work, open_cb);
+    if (rc < 0) {
+        char *reason = xasprintf("cannot open '%s': %s", j->path, uv_strerror(rc));
+
+        proc_open_clear(p);
+        slot_fail_job(s, rc, reason);
+        free(reason);
+        return;
+    }
+    p->open++;
+    pool->handles++;
+}
+
 static void dispatch(struct ocr_pool *pool)
 {
-    for (unsigned i = 0; i < pool->cfg.workers && pool->head != NULL && !pool->stopping; i++) {
-        struct slot *s = &pool->slots[i];
-        struct proc *p = s->proc;
-        struct job *j;
-        int rc;
-
-        if (s->state != SLOT_IDLE)
+    for (unsigned i = 0; i < pool->cfg.workers && !vt_queue_empty(&pool->queue) && !pool->stopping;
+         i++) {
+        if (pool->slots[i].state != SLOT_IDLE)
             continue;
-        j = pool->head;
-        pool->head = j->next;
-        if (pool->head == NULL)
-            pool->tail = NULL;
         pool->queued--;
-        j->next = NULL;
-        s->job = j;
-        s->state = SLOT_BUSY;
-        j->started = uv_now(pool->loop);
-        /* The deadline covers the open too. */
-        uv_timer_start(&p->timer, timeout_cb, pool->cfg.timeout_ms, 0);
-        p->open_req.data = p;
-        p->open_id = j->id;
-        p->open_root = j->root != NULL ? xstrdup(j->root) : NULL;
-        p->open_path = xstrdup(j->path);
-        rc = uv_queue_work(pool->loop, &p->open_req, open_work, open_cb);
-        if (rc < 0) {
-            char *reason = xasprintf("cannot open '%s': %s", j->path, uv_strerror(rc));
-
-            free(p->open_root);
-            free(p->open_path);
-            p->open_root = p->open_path = NULL;
-
-            uv_timer_stop(&p->timer);
-            s->job = NULL;
-            s->state = SLOT_IDLE;
-            job_finish(pool, j, OCR_FAILED, rc, reason);
-            free(reason);
-            continue;
-        }
-        p->open++;
-        pool->handles++;
+        slot_dispatch(&pool->slots[i], job_pop(&pool->queue));
     }
 }
 
@@ -920,6 +976,43 @@ static char **build_argv(const struct ocr_pool_config *c)
     return argv;
 }
 
+/* The defaults pool.h gives for each 0 or NULL. */
+static void config_defaults(struct ocr_pool_config *c)
+{
+    if (c->workers == 0)
+        c->workers = 1;
+    if (c->lang == NULL)
+        c->lang = "vie";
+    if (c->timeout_ms == 0)
+        c->timeout_ms = 300000;
+    if (c->max_mem_mb == 0)
+        c->max_mem_mb = 2048;
+    if (c->max_cpu_s == 0)
+        c->max_cpu_s = (c->timeout_ms + 999) / 1000;
+    if (c->max_pixels == 0)
+        c->max_pixels = 100000000ULL;
+    if (c->max_pages == 0)
+        c->max_pages = 500;
+    if (c->max_text == 0)
+        c->max_text = 16u << 20;
+    if (c->max_queue == 0)
+        c->max_queue = 1024;
+}
+
+static void slots_init(struct ocr_pool *pool)
+{
+    pool->slots = xcalloc(pool->cfg.workers, sizeof(*pool->slots));
+    for (unsigned i = 0; i < pool->cfg.workers; i++) {
+        struct slot *s = &pool->slots[i];
+
+        s->pool = pool;
+        s->index = i;
+        uv_timer_init(pool->loop, &s->restart);
+        s->restart.data = s;
+        pool->handles++;
+    }
+}
+
 struct ocr_pool *ocr_pool_new(uv_loop_t *loop, const struct ocr_pool_config *cfg,
                               struct vt_err *err)
 {
@@ -933,24 +1026,11 @@ struct ocr_pool *ocr_pool_new(uv_loop_t *loop, const struct ocr_pool_config *cfg
     pool = xcalloc(1, sizeof(*pool));
     pool->loop = loop;
     pool->cfg = *cfg;
-    if (pool->cfg.workers == 0)
-        pool->cfg.workers = 1;
-    if (pool->cfg.lang == NULL)
-        pool->cfg.lang = "vie";
-    if (pool->cfg.timeout_ms == 0)
-        pool->cfg.timeout_ms = 300000;
-    if (pool->cfg.max_mem_mb == 0)
-        pool->cfg.max_mem_mb = 2048;
-    if (pool->cfg.max_cpu_s == 0)
-        pool->cfg.max_cpu_s = (pool->cfg.timeout_ms + 999) / 1000;
-    if (pool->cfg.max_pixels == 0)
-        pool->cfg.max_pixels = 100000000ULL;
-    if (pool->cfg.max_pages == 0)
-        pool->cfg.max_pages = 500;
-    if (pool->cfg.max_text == 0)
-        pool->cfg.max_text = 16u << 20;
-    if (pool->cfg.max_queue == 0)
-        pool->cfg.max_queue = 1024;
+    config_defaults(&pool->cfg);
+    vt_queue_init(&pool->queue);
+    vt_queue_init(&pool->early);
+    vt_map_init(&pool->kills);
+    vt_queue_init(&pool->kill_order);
     pool->argv = build_argv(&pool->cfg);
     pool->env = build_env();
     /* The config's strings are borrowed only for this call: keep the copies
@@ -965,16 +1045,7 @@ struct ocr_pool *ocr_pool_new(uv_loop_t *loop, const struct ocr_pool_config *cfg
     uv_timer_init(loop, &pool->kick);
     pool->kick.data = pool;
     pool->handles++;
-    pool->slots = xcalloc(pool->cfg.workers, sizeof(*pool->slots));
-    for (unsigned i = 0; i < pool->cfg.workers; i++) {
-        struct slot *s = &pool->slots[i];
-
-        s->pool = pool;
-        s->index = i;
-        uv_timer_init(loop, &s->restart);
-        s->restart.data = s;
-        pool->handles++;
-    }
+    slots_init(pool);
     for (unsigned i = 0; i < pool->cfg.workers; i++) {
         rc = slot_start(&pool->slots[i]);
         if (rc < 0) {
@@ -1020,11 +1091,7 @@ int ocr_pool_submit_under(struct ocr_pool *pool, const char *root, const char *p
         early(pool, j, OCR_FAILED, VT_EUNSUPPORTED, xstrdup(pool->broken));
         return 0;
     }
-    if (pool->tail != NULL)
-        pool->tail->next = j;
-    else
-        pool->head = j;
-    pool->tail = j;
+    vt_queue_push(&pool->queue, &j->link);
     pool->queued++;
     kick(pool);
     return 0;
@@ -1033,8 +1100,9 @@ int ocr_pool_submit_under(struct ocr_pool *pool, const char *root, const char *p
 size_t ocr_pool_pending(const struct ocr_pool *pool)
 {
     size_t n = pool->queued;
+    const struct vt_queue *e;
 
-    for (struct job *j = pool->early_head; j != NULL; j = j->next)
+    vt_queue_foreach(e, &pool->early)
         n++;
     for (unsigned i = 0; i < pool->cfg.workers; i++)
         if (pool->slots[i].job != NULL)
@@ -1068,73 +1136,60 @@ unsigned ocr_pool_kills(const struct ocr_pool *pool, const char *path)
 
 void ocr_pool_forgive(struct ocr_pool *pool, const char *path)
 {
-    struct kill_entry **pp = &pool->kills;
+    struct kill_entry *k = kill_find(pool, path);
 
-    for (; *pp != NULL; pp = &(*pp)->next) {
-        if (strcmp((*pp)->path, path) == 0) {
-            struct kill_entry *k = *pp;
+    if (k != NULL)
+        kill_drop(pool, k);
+}
 
-            *pp = k->next;
-            free(k->path);
-            free(k);
-            pool->nkills--;
-            return;
-        }
+/* Stop slot s: its job (if any) joins cancelled, its worker is asked to
+ * exit or killed. */
+static void slot_stop(struct slot *s, struct vt_queue *cancelled)
+{
+    struct proc *p = s->proc;
+
+    uv_timer_stop(&s->restart);
+    if (!uv_is_closing((uv_handle_t *)&s->restart))
+        uv_close((uv_handle_t *)&s->restart, slot_timer_closed);
+    if (s->job != NULL) {
+        vt_queue_push(cancelled, &s->job->link);
+        s->job = NULL;
     }
+    if (p == NULL)
+        return;
+    /* An idle worker exits on EOF; a busy one would finish its page
+     * first, so it is killed.  Either way a grace timer kills it. */
+    p->stopping = 1;
+    if (s->state == SLOT_BUSY || s->state == SLOT_STARTING)
+        proc_kill(p);
+    else if (!uv_is_closing((uv_handle_t *)&p->in))
+        uv_close((uv_handle_t *)&p->in, proc_handle_closed);
+    uv_timer_start(&p->timer, timeout_cb, STOP_GRACE_MS, 0);
+    s->state = SLOT_DOWN;
+    /* The proc stays attached to its slot until exit_cb, which closes
+     * its handles; the job is no longer there to fail. */
 }
 
 void ocr_pool_stop(struct ocr_pool *pool)
 {
-    struct job *cancelled = NULL, **tailp = &cancelled;
+    struct vt_queue cancelled;
+    struct job *j;
 
     if (pool->stopping)
         return;
     pool->stopping = 1;
     /* Detach every job first, so callbacks that run below see a pool that
      * holds no work. */
-    *tailp = pool->early_head;
-    while (*tailp != NULL)
-        tailp = &(*tailp)->next;
-    *tailp = pool->head;
-    while (*tailp != NULL)
-        tailp = &(*tailp)->next;
-    pool->early_head = pool->early_tail = NULL;
-    pool->head = pool->tail = NULL;
+    vt_queue_init(&cancelled);
+    vt_queue_move(&pool->early, &cancelled);
+    vt_queue_move(&pool->queue, &cancelled);
     pool->queued = 0;
-    for (unsigned i = 0; i < pool->cfg.workers; i++) {
-        struct slot *s = &pool->slots[i];
-        struct proc *p = s->proc;
-
-        uv_timer_stop(&s->restart);
-        if (!uv_is_closing((uv_handle_t *)&s->restart))
-            uv_close((uv_handle_t *)&s->restart, slot_timer_closed);
-        if (s->job != NULL) {
-            *tailp = s->job;
-            s->job->next = NULL;
-            tailp = &s->job->next;
-            s->job = NULL;
-        }
-        if (p == NULL)
-            continue;
-        /* An idle worker exits on EOF; a busy one would finish its page
-         * first, so it is killed.  Either way a grace timer kills it. */
-        p->stopping = 1;
-        if (s->state == SLOT_BUSY || s->state == SLOT_STARTING)
-            proc_kill(p);
-        else if (!uv_is_closing((uv_handle_t *)&p->in))
-            uv_close((uv_handle_t *)&p->in, proc_handle_closed);
-        uv_timer_start(&p->timer, timeout_cb, STOP_GRACE_MS, 0);
-        s->state = SLOT_DOWN;
-        /* The proc stays attached to its slot until exit_cb, which closes
-         * its handles; the job is no longer there to fail. */
-    }
+    for (unsigned i = 0; i < pool->cfg.workers; i++)
+        slot_stop(&pool->slots[i], &cancelled);
     uv_timer_stop(&pool->kick);
     if (!uv_is_closing((uv_handle_t *)&pool->kick))
         uv_close((uv_handle_t *)&pool->kick, pool_handle_closed);
-    while (cancelled != NULL) {
-        struct job *j = cancelled;
-
-        cancelled = j->next;
+    while ((j = job_pop(&cancelled)) != NULL) {
         if (j->early_reason != NULL)
             job_finish(pool, j, j->early, j->early_code, j->early_reason);
         else

@@ -8,6 +8,8 @@ OCR_TEST_LIBS = libocr.a libcommon.a $(UV_LIBS) $(JANSSON_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/ocr/test-proto tests/unit/ocr/test-pool
 tests_unit_ocr_test_proto_CFLAGS = $(OCR_TEST_CFLAGS)
 tests_unit_ocr_test_proto_LDADD = $(OCR_TEST_LIBS)
+# test-pool includes pool.c (for its kill table), hence the worker dir.
+tests_unit_ocr_test_pool_CPPFLAGS = $(AM_CPPFLAGS) -DOCR_WORKER_DIR='"$(pkglibexecdir)"'
 tests_unit_ocr_test_pool_CFLAGS = $(OCR_TEST_CFLAGS)
 tests_unit_ocr_test_pool_LDADD = $(OCR_TEST_LIBS)
 TESTS += tests/unit/ocr/test-proto tests/unit/ocr/test-pool

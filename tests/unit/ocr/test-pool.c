@@ -1,7 +1,8 @@
 /* Unit tests for ocr/pool.c: supervision of real vanthu-ocr-worker
  * processes in their test modes (--test-echo answers with the file's bytes
  * and loads no model; --crash-on, --crash-after, --hang-on, --spin-on make
- * the worker misbehave on cue).  Needs $top_builddir/vanthu-ocr-worker. */
+ * the worker misbehave on cue).  Needs $top_builddir/vanthu-ocr-worker.
+ * The file includes pool.c to reach the kill table (STYLE §8). */
 #include "config.h"
 
 #include <setjmp.h>
@@ -19,7 +20,7 @@
 
 #include "common/err.h"
 #include "common/xalloc.h"
-#include "ocr/pool.h"
+#include "ocr/pool.c"
 
 #define MAXR 16
 
@@ -438,6 +439,42 @@ static void test_queue_bound(void **state)
     free(f);
 }
 
+/* The kill table holds at most KILL_TABLE_MAX paths and forgets the
+ * oldest first; a forgiven path leaves it. */
+static void test_kill_table_bound(void **state)
+{
+    struct ocr_pool pool;
+    struct kill_entry *k;
+    char path[32];
+
+    (void)state;
+    memset(&pool, 0, sizeof(pool));
+    vt_map_init(&pool.kills);
+    vt_queue_init(&pool.kill_order);
+    for (int i = 0; i <= KILL_TABLE_MAX; i++) {
+        snprintf(path, sizeof(path), "/a/%d", i);
+        assert_int_equal(kill_add(&pool, path), 1);
+    }
+    assert_int_equal(pool.kills.n, KILL_TABLE_MAX);
+    assert_int_equal(ocr_pool_kills(&pool, "/a/0"), 0);
+    assert_int_equal(ocr_pool_kills(&pool, "/a/1"), 1);
+    assert_int_equal(kill_add(&pool, "/a/1"), 2);
+    snprintf(path, sizeof(path), "/a/%d", KILL_TABLE_MAX);
+    assert_int_equal(ocr_pool_kills(&pool, path), 1);
+    /* A second kill does not make a path young: it still goes first. */
+    assert_int_equal(kill_add(&pool, "/a/new"), 1);
+    assert_int_equal(ocr_pool_kills(&pool, "/a/1"), 0);
+    ocr_pool_forgive(&pool, "/a/2");
+    assert_int_equal(ocr_pool_kills(&pool, "/a/2"), 0);
+    assert_int_equal(pool.kills.n, KILL_TABLE_MAX - 1);
+    ocr_pool_forgive(&pool, "/a/never");
+    assert_int_equal(pool.kills.n, KILL_TABLE_MAX - 1);
+    while ((k = kill_oldest(&pool)) != NULL)
+        kill_drop(&pool, k);
+    assert_int_equal(pool.kills.n, 0);
+    vt_map_release(&pool.kills);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +489,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
+        cmocka_unit_test(test_kill_table_bound),
     };
 
     signal(SIGPIPE, SIG_IGN);
