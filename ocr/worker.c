@@ -22,11 +22,11 @@
  *   - reads job frames on stdin and writes one result frame per job on
  *     stdout (ocr/proto.h); everything else it prints goes to stderr.
  *
- * Per page: header check (pixel count, page count) before any decode, then
- * 8-bit grey; noise detection and a 3x3 median only when the page is noisy
- * (ocr-notes.md: a blind median wrecks thin text), both at the page's own
- * resolution; resolution normalisation (pages of 250 DPI or more are read
- * at 200 DPI, pages under 150 DPI upscaled to 300); orientation by
+ * Per page (read_page): header check (pixel count, page count) before any
+ * decode, then 8-bit grey; noise detection and a 3x3 median only when the
+ * page is noisy (ocr-notes.md: a blind median wrecks thin text), both at
+ * the page's own resolution; resolution normalisation (pages of 250 DPI or
+ * more are read at 200 DPI, pages under 150 DPI upscaled to 300); orientation by
  * Leptonica's ascender/descender test, with Tesseract OSD only when that is
  * unsure or the page then reads with low confidence; deskew (Leptonica, on
  * the same binarised copy); then the LSTM recogniser.  bench/RESULTS.md has
@@ -94,7 +94,7 @@ enum {
 };
 #define PRE_DEFAULT (PRE_OSD | PRE_DESKEW | PRE_DENOISE | PRE_RESCALE)
 
-/* Resolution normalisation (see ocr_page). */
+/* Resolution normalisation (see rescale). */
 #define LOW_DPI 150     /* upscale pages under this ... */
 #define UPSCALE_DPI 300 /* ... to this */
 #define HIGH_DPI 250    /* downscale pages at or over this ... */
@@ -222,6 +222,17 @@ static int check_pixels(const struct worker *w, long long width, long long heigh
         return vt_err_set(err, VT_E2BIG,
                           "page %d is %lldx%lld pixels, over the limit of %llu pixels", page + 1,
                           width, height, w->max_pixels);
+    return 0;
+}
+
+/* Append n bytes to the job's text, whose cap is max_text. */
+static int text_add(const struct worker *w, struct buf *text, const void *p, size_t n,
+                    struct vt_err *err)
+{
+    int rc = buf_add(text, p, n);
+
+    if (rc < 0)
+        return vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
     return 0;
 }
 
@@ -447,9 +458,7 @@ static int recognise(struct worker *w, PIX *pix, int dpi, struct buf *text,
         rc = vt_err_set(err, VT_ENOMEM, "tesseract returned no text");
         goto out;
     }
-    rc = buf_adds(text, t);
-    if (rc < 0)
-        vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
+    rc = text_add(w, text, t, strlen(t), err);
 out:
     if (t != NULL)
         TessDeleteText(t);
@@ -508,12 +517,80 @@ out:
     return rc;
 }
 
+/* Median-filter *pix when it is noisy.  At the page's own resolution:
+ * downscaling averages the noise away (a noisy page measured 0.17 at 300
+ * DPI, 0.045 at 200) and blurs the edges of clean text (0.008 -> 0.023). */
+static void denoise(const struct worker *w, PIX **pix, struct page_info *pi)
+{
+    double nf = noise_fraction(*pix, 1200);
+
+    vlog(w, "noise fraction %.4f", nf);
+    if (nf > NOISE_MIN_FRACTION) {
+        take(pix, pixMedianFilter(*pix, 3, 3));
+        pi->denoised = 1;
+    }
+}
+
+/* Resolution.  The LSTM scales every text line to a fixed height (36
+ * pixels for the fast models), so a 12 pt line at 300 DPI (about 55
+ * pixels) is thrown away in part anyway, while layout analysis and line
+ * extraction cost in proportion to the pixels.  Pages of 250 DPI or more
+ * are therefore read at 200 DPI: 14% less CPU per page and no class
+ * worse on the bench (bench/RESULTS.md); 180 and 150 DPI were faster
+ * still but lost marks on JPEG and mixed pages.  Pages under 150 DPI are
+ * upscaled to 300.  *dpi (known, outside that range) becomes the new
+ * resolution. */
+static void rescale(const struct worker *w, PIX **pix, int *dpi)
+{
+    int to = *dpi < LOW_DPI ? UPSCALE_DPI : RECOG_DPI;
+    float f = (float)to / (float)*dpi;
+    l_int32 width, height;
+
+    pixGetDimensions(*pix, &width, &height, NULL);
+    if ((double)width * f * (double)height * f <= (double)w->max_pixels) {
+        /* Area mapping is leptonica's downscaler for factors under 0.7. */
+        take(pix, f < 0.7f ? pixScaleAreaMap(*pix, f, f) : pixScaleGrayLI(*pix, f, f));
+        *dpi = to;
+    }
+}
+
+/* The clockwise quarter turns that make the page upright: Leptonica's
+ * test on bin, Tesseract OSD on pix when that is unsure (*sure = 0). */
+static int orient(struct worker *w, PIX *pix, PIX *bin, int dpi, int *sure)
+{
+    int quads = orient_leptonica(w, bin, dpi);
+
+    *sure = quads >= 0;
+    if (!*sure)
+        quads = orient_osd(w, pix, dpi);
+    return quads < 0 ? 0 : quads;
+}
+
+/* A page read the way Leptonica alone decided, with a low confidence, may
+ * be turned wrong (upside-down text reads at 40-50, the bench's pages at
+ * 85-96): ask Tesseract OSD, and read again from text_len if it
+ * disagrees. */
+static int verify_orientation(struct worker *w, PIX *pix, PIX *bin, int quads, int dpi,
+                              struct buf *text, size_t text_len, struct page_info *pi,
+                              struct vt_err *err)
+{
+    int q;
+
+    if (pi->conf >= VERIFY_CONF || w->osd == NULL)
+        return 0;
+    q = orient_osd(w, pix, dpi);
+    vlog(w, "confidence %.0f: osd says %d quarter turns, leptonica %d", pi->conf, q, quads);
+    if (q < 0 || q == quads)
+        return 0;
+    buf_setlen(text, text_len);
+    return read_turned(w, pix, bin, q, dpi, text, pi, err);
+}
+
 /* Preprocess and recognise one page; src is borrowed. */
-static int ocr_page(struct worker *w, PIX *src, struct buf *text, struct page_info *pi,
-                    struct vt_err *err)
+static int read_page(struct worker *w, PIX *src, struct buf *text, struct page_info *pi,
+                     struct vt_err *err)
 {
     PIX *pix = NULL, *bin = NULL;
-    l_int32 width, height;
     int dpi = pixGetXRes(src);
     int quads = 0, sure = 0;
     size_t text_len = text->len;
@@ -523,45 +600,17 @@ static int ocr_page(struct worker *w, PIX *src, struct buf *text, struct page_in
     memset(pi, 0, sizeof(*pi));
     pi->source = "ocr";
     pix = pixConvertTo8(src, 0);
-    if (pix == NULL) {
-        rc = vt_err_set(err, VT_EBADINPUT, "cannot convert page to grey");
-        goto out;
-    }
+    if (pix == NULL)
+        return vt_err_set(err, VT_EBADINPUT, "cannot convert page to grey");
     if (dpi < 50 || dpi > 2400)
         dpi = 0;
-    pixGetDimensions(pix, &width, &height, NULL);
-    vlog(w, "page %dx%d, %d dpi", width, height, dpi);
-
+    vlog(w, "page %dx%d, %d dpi", pixGetWidth(pix), pixGetHeight(pix), dpi);
     if (w->pre & PRE_DENOISE) {
-        /* At the page's own resolution: downscaling averages the noise
-         * away (a noisy page measured 0.17 at 300 DPI, 0.045 at 200) and
-         * blurs the edges of clean text (0.008 -> 0.023). */
-        double nf = noise_fraction(pix, 1200);
-
-        vlog(w, "noise fraction %.4f", nf);
-        if (nf > NOISE_MIN_FRACTION) {
-            take(&pix, pixMedianFilter(pix, 3, 3));
-            pi->denoised = 1;
-        }
+        denoise(w, &pix, pi);
         step_done(w, "denoise", &t);
     }
-    /* Resolution.  The LSTM scales every text line to a fixed height (36
-     * pixels for the fast models), so a 12 pt line at 300 DPI (about 55
-     * pixels) is thrown away in part anyway, while layout analysis and line
-     * extraction cost in proportion to the pixels.  Pages of 250 DPI or more
-     * are therefore read at 200 DPI: 14% less CPU per page and no class
-     * worse on the bench (bench/RESULTS.md); 180 and 150 DPI were faster
-     * still but lost marks on JPEG and mixed pages.  Pages under 150 DPI are
-     * upscaled to 300. */
     if ((w->pre & PRE_RESCALE) && dpi > 0 && (dpi < LOW_DPI || dpi >= HIGH_DPI)) {
-        int to = dpi < LOW_DPI ? UPSCALE_DPI : RECOG_DPI;
-        float f = (float)to / (float)dpi;
-
-        if ((double)width * f * (double)height * f <= (double)w->max_pixels) {
-            /* Area mapping is leptonica's downscaler for factors under 0.7. */
-            take(&pix, f < 0.7f ? pixScaleAreaMap(pix, f, f) : pixScaleGrayLI(pix, f, f));
-            dpi = to;
-        }
+        rescale(w, &pix, &dpi);
         step_done(w, "rescale", &t);
     }
     /* One binarised copy serves both the orientation test and the skew
@@ -569,29 +618,13 @@ static int ocr_page(struct worker *w, PIX *src, struct buf *text, struct page_in
     if (w->pre & (PRE_OSD | PRE_DESKEW))
         bin = pixConvertTo1(pix, 130);
     if (w->pre & PRE_OSD) {
-        quads = orient_leptonica(w, bin, dpi);
-        sure = quads >= 0;
-        if (!sure)
-            quads = orient_osd(w, pix, dpi);
-        if (quads < 0)
-            quads = 0;
+        quads = orient(w, pix, bin, dpi, &sure);
         step_done(w, "orient", &t);
     }
     rc = read_turned(w, pix, bin, quads, dpi, text, pi, err);
-    /* A page read the way Leptonica alone decided, with a low confidence,
-     * may be turned wrong (upside-down text reads at 40-50, the bench's
-     * pages at 85-96): ask Tesseract OSD, and read again if it disagrees. */
-    if (rc == 0 && sure && pi->conf < VERIFY_CONF && w->osd != NULL) {
-        int q = orient_osd(w, pix, dpi);
-
-        vlog(w, "confidence %.0f: osd says %d quarter turns, leptonica %d", pi->conf, q, quads);
-        if (q >= 0 && q != quads) {
-            buf_setlen(text, text_len);
-            rc = read_turned(w, pix, bin, q, dpi, text, pi, err);
-        }
-    }
+    if (rc == 0 && sure)
+        rc = verify_orientation(w, pix, bin, quads, dpi, text, text_len, pi, err);
     vlog(w, "page total %.0f ms (conf %.0f)", cpu_ms() - t0, pi->conf);
-out:
     pixDestroy(&bin);
     pixDestroy(&pix);
     return rc;
@@ -601,14 +634,7 @@ out:
 
 static int add_page_sep(struct worker *w, struct buf *text, int page, struct vt_err *err)
 {
-    int rc;
-
-    if (page == 0)
-        return 0;
-    rc = buf_addc(text, '\f');
-    if (rc < 0)
-        return vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
-    return 0;
+    return page == 0 ? 0 : text_add(w, text, "\f", 1, err);
 }
 
 static json_t *page_json(const struct page_info *pi)
@@ -677,7 +703,7 @@ static int run_tiff(struct worker *w, int fd, struct buf *text, json_t *pages,
         rc = add_page_sep(w, text, i, err);
         if (rc < 0)
             goto out;
-        rc = ocr_page(w, pix, text, &pi, err);
+        rc = read_page(w, pix, text, &pi, err);
         if (rc < 0)
             goto out;
         json_array_append_new(pages, page_json(&pi));
@@ -766,7 +792,7 @@ static int run_image(struct worker *w, int fd, size_t size, struct buf *text, js
     /* The encoded bytes are not needed during recognition. */
     free(data);
     data = NULL;
-    rc = ocr_page(w, pix, text, &pi, err);
+    rc = read_page(w, pix, text, &pi, err);
     if (rc == 0)
         json_array_append_new(pages, page_json(&pi));
 out:
@@ -800,36 +826,76 @@ static int real_text(const char *t)
     return alnum >= 32 && bad * 10 < total;
 }
 
+/* The resolution a page of wpt x hpt points is rendered at: 300 DPI, or
+ * for a page too large for the pixel limit at 300 DPI (a map, a poster)
+ * less, down to 150 DPI. */
+static int pdf_dpi(const struct worker *w, double wpt, double hpt)
+{
+    int dpi = PDF_DPI;
+
+    while (dpi > 150 && (double)(wpt * dpi / 72) * (hpt * dpi / 72) > (double)w->max_pixels)
+        dpi -= 50;
+    return dpi;
+}
+
+/* An 8-bit grey copy (luma, ITU-R 601 weights) of the pw x ph RGB24
+ * surface s; NULL when out of memory. */
+static PIX *grey_of(cairo_surface_t *s, long long pw, long long ph)
+{
+    const unsigned char *data = cairo_image_surface_get_data(s);
+    int stride = cairo_image_surface_get_stride(s);
+    PIX *pix = pixCreate((l_int32)pw, (l_int32)ph, 8);
+    l_uint32 *pd;
+    l_int32 wpl;
+
+    if (pix == NULL)
+        return NULL;
+    pd = pixGetData(pix);
+    wpl = pixGetWpl(pix);
+    for (long long y = 0; y < ph; y++) {
+        const uint32_t *row = (const uint32_t *)(const void *)(data + y * stride);
+        l_uint32 *line = pd + y * wpl;
+
+        for (long long x = 0; x < pw; x++) {
+            uint32_t v = row[x];
+            unsigned r = (v >> 16) & 0xff, g = (v >> 8) & 0xff, b = v & 0xff;
+
+            SET_DATA_BYTE(line, x, (r * 299 + g * 587 + b * 114) / 1000);
+        }
+    }
+    return pix;
+}
+
+/* Render page (number index, from 0) for OCR: new, pixDestroy() it; NULL
+ * with err set. */
 static PIX *render_page(struct worker *w, PopplerPage *page, int index, struct vt_err *err)
 {
     double wpt = 0, hpt = 0, scale;
-    cairo_surface_t *s = NULL;
-    cairo_t *cr = NULL;
-    PIX *pix = NULL;
+    cairo_surface_t *s;
+    cairo_t *cr;
+    PIX *pix;
     long long pw, ph;
-    int dpi = PDF_DPI;
+    int dpi;
 
     poppler_page_get_size(page, &wpt, &hpt);
     if (!(wpt > 0 && hpt > 0 && wpt < 1e6 && hpt < 1e6)) {
         vt_err_set(err, VT_EBADINPUT, "page %d has an invalid size", index + 1);
-        goto out;
+        return NULL;
     }
-    /* A page too large for the pixel limit at 300 DPI (a map, a poster) is
-     * rendered at a lower resolution, down to 150 DPI. */
-    while (dpi > 150 && (double)(wpt * dpi / 72) * (hpt * dpi / 72) > (double)w->max_pixels)
-        dpi -= 50;
+    dpi = pdf_dpi(w, wpt, hpt);
     scale = dpi / 72.0;
     pw = (long long)ceil(wpt * scale);
     ph = (long long)ceil(hpt * scale);
     if (check_pixels(w, pw, ph, index, err) < 0 || pw > 32767 || ph > 32767) {
         vt_err_set(err, VT_E2BIG, "page %d is %lldx%lld pixels at %d dpi, over the limit",
                    index + 1, pw, ph, dpi);
-        goto out;
+        return NULL;
     }
     s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)pw, (int)ph);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
         vt_err_set(err, VT_ENOMEM, "cannot allocate page %d raster", index + 1);
-        goto out;
+        cairo_surface_destroy(s);
+        return NULL;
     }
     cr = cairo_create(s);
     cairo_set_source_rgb(cr, 1, 1, 1);
@@ -837,35 +903,13 @@ static PIX *render_page(struct worker *w, PopplerPage *page, int index, struct v
     cairo_scale(cr, scale, scale);
     poppler_page_render_for_printing(page, cr);
     cairo_surface_flush(s);
-    pix = pixCreate((l_int32)pw, (l_int32)ph, 8);
-    if (pix == NULL) {
+    pix = grey_of(s, pw, ph);
+    if (pix == NULL)
         vt_err_set(err, VT_ENOMEM, "cannot allocate page %d image", index + 1);
-        goto out;
-    }
-    {
-        const unsigned char *data = cairo_image_surface_get_data(s);
-        int stride = cairo_image_surface_get_stride(s);
-        l_uint32 *pd = pixGetData(pix);
-        l_int32 wpl = pixGetWpl(pix);
-
-        for (long long y = 0; y < ph; y++) {
-            const uint32_t *row = (const uint32_t *)(const void *)(data + y * stride);
-            l_uint32 *line = pd + y * wpl;
-
-            for (long long x = 0; x < pw; x++) {
-                uint32_t v = row[x];
-                unsigned r = (v >> 16) & 0xff, g = (v >> 8) & 0xff, b = v & 0xff;
-
-                SET_DATA_BYTE(line, x, (r * 299 + g * 587 + b * 114) / 1000);
-            }
-        }
-    }
-    pixSetResolution(pix, dpi, dpi);
-out:
-    if (cr != NULL)
-        cairo_destroy(cr);
-    if (s != NULL)
-        cairo_surface_destroy(s);
+    else
+        pixSetResolution(pix, dpi, dpi);
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
     return pix;
 }
 
@@ -899,71 +943,82 @@ static PopplerDocument *open_pdf(int fd, size_t size, GError **gerr)
 #endif
 }
 
-static int run_pdf(struct worker *w, int fd, size_t size, struct buf *text, json_t *pages,
-                   struct vt_err *err)
+/* Open the job's PDF into *doc (new, g_object_unref() it; may be set on
+ * error too) and check that its *n pages are within the limit. */
+static int pdf_open(struct worker *w, int fd, size_t size, PopplerDocument **doc, int *n,
+                    struct vt_err *err)
 {
-    PopplerDocument *doc = NULL;
     GError *gerr = NULL;
-    int n, rc = 0;
+    int rc = 0;
 
-    doc = open_pdf(fd, size, &gerr);
-    if (doc == NULL) {
+    *doc = open_pdf(fd, size, &gerr);
+    if (*doc == NULL) {
         if (gerr != NULL && gerr->domain == POPPLER_ERROR && gerr->code == POPPLER_ERROR_ENCRYPTED)
             rc = vt_err_set(err, VT_EUNSUPPORTED, "pdf is encrypted and needs a password");
         else
             rc = vt_err_set(err, VT_EBADINPUT, "cannot open pdf: %s",
                             gerr != NULL ? gerr->message : "unknown error");
-        goto out;
+    } else {
+        *n = poppler_document_get_n_pages(*doc);
+        if (*n <= 0)
+            rc = vt_err_set(err, VT_EBADINPUT, "pdf has no readable pages (broken page tree)");
+        else if (*n > w->max_pages)
+            rc = vt_err_set(err, VT_E2BIG, "pdf has %d pages, over the limit of %ld", *n,
+                            w->max_pages);
     }
-    n = poppler_document_get_n_pages(doc);
-    if (n <= 0) {
-        rc = vt_err_set(err, VT_EBADINPUT, "pdf has no readable pages (broken page tree)");
-        goto out;
-    }
-    if (n > w->max_pages) {
-        rc = vt_err_set(err, VT_E2BIG, "pdf has %d pages, over the limit of %ld", n, w->max_pages);
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        PopplerPage *page = poppler_document_get_page(doc, i);
-        struct page_info pi;
-        char *t;
-
-        if (page == NULL) {
-            rc = vt_err_set(err, VT_EBADINPUT, "cannot read pdf page %d (broken page tree)", i + 1);
-            goto out;
-        }
-        rc = add_page_sep(w, text, i, err);
-        if (rc < 0) {
-            g_object_unref(page);
-            goto out;
-        }
-        t = poppler_page_get_text(page);
-        if (real_text(t)) {
-            memset(&pi, 0, sizeof(pi));
-            pi.conf = -1;
-            pi.source = "text";
-            rc = buf_adds(text, t);
-            if (rc < 0)
-                vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
-        } else {
-            PIX *pix = render_page(w, page, i, err);
-
-            if (pix == NULL)
-                rc = err->code < 0 ? err->code : VT_EBADINPUT;
-            else
-                rc = ocr_page(w, pix, text, &pi, err);
-            pixDestroy(&pix);
-        }
-        g_free(t);
-        g_object_unref(page);
-        if (rc < 0)
-            goto out;
-        json_array_append_new(pages, page_json(&pi));
-    }
-out:
     if (gerr != NULL)
         g_error_free(gerr);
+    return rc;
+}
+
+/* Page i of doc: its text layer when that holds real text, else its
+ * rendering, OCR'd. */
+static int pdf_page(struct worker *w, PopplerDocument *doc, int i, struct buf *text,
+                    json_t *pages, struct vt_err *err)
+{
+    PopplerPage *page = poppler_document_get_page(doc, i);
+    struct page_info pi;
+    char *t;
+    int rc;
+
+    if (page == NULL)
+        return vt_err_set(err, VT_EBADINPUT, "cannot read pdf page %d (broken page tree)", i + 1);
+    rc = add_page_sep(w, text, i, err);
+    if (rc < 0) {
+        g_object_unref(page);
+        return rc;
+    }
+    t = poppler_page_get_text(page);
+    if (real_text(t)) {
+        memset(&pi, 0, sizeof(pi));
+        pi.conf = -1;
+        pi.source = "text";
+        rc = text_add(w, text, t, strlen(t), err);
+    } else {
+        PIX *pix = render_page(w, page, i, err);
+
+        if (pix == NULL)
+            rc = err->code < 0 ? err->code : VT_EBADINPUT;
+        else
+            rc = read_page(w, pix, text, &pi, err);
+        pixDestroy(&pix);
+    }
+    g_free(t);
+    g_object_unref(page);
+    if (rc == 0)
+        json_array_append_new(pages, page_json(&pi));
+    return rc;
+}
+
+static int run_pdf(struct worker *w, int fd, size_t size, struct buf *text, json_t *pages,
+                   struct vt_err *err)
+{
+    PopplerDocument *doc = NULL;
+    int n = 0, rc;
+
+    rc = pdf_open(w, fd, size, &doc, &n, err);
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = pdf_page(w, doc, i, text, pages, err);
     if (doc != NULL)
         g_object_unref(doc);
     return rc;
@@ -990,11 +1045,9 @@ static int run_echo(struct worker *w, int fd, struct buf *text, json_t *pages,
 
     while ((n = pread(fd, chunk, sizeof(chunk), off)) > 0) {
         off += n;
-        rc = buf_add(text, chunk, (size_t)n);
-        if (rc < 0) {
-            vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
+        rc = text_add(w, text, chunk, (size_t)n, err);
+        if (rc < 0)
             break;
-        }
     }
     if (n < 0)
         rc = vt_err_set(err, -errno, "cannot read the file: %s", strerror(errno));
@@ -1012,12 +1065,11 @@ static int run_probe(struct worker *w, struct buf *text, json_t *pages, struct v
 
     buf_init(&out, BUF_NOLIMIT);
     ocr_sandbox_probe(&w->sandbox, &out);
-    rc = buf_add(text, out.ptr, out.len);
+    rc = text_add(w, text, out.ptr, out.len, err);
     buf_release(&out);
-    if (rc < 0)
-        return vt_err_set(err, rc, "text is over the %zu byte cap", w->max_text);
-    json_array_append_new(pages, page_json(&pi));
-    return 0;
+    if (rc == 0)
+        json_array_append_new(pages, page_json(&pi));
+    return rc;
 }
 
 /* One job: the document is fd (open for reading, borrowed); path names it
@@ -1077,6 +1129,48 @@ static int send_frame(json_t *h, const void *body, size_t len)
     return rc;
 }
 
+/* One job frame: take the job's descriptor, run the job and send its
+ * result.  Returns 0, or a negative code when the worker cannot go on (a
+ * frame that is no job, a reply that cannot be written). */
+static int serve_job(struct worker *w, const struct ocr_frame *f)
+{
+    const char *type = NULL, *path = NULL, *lang = NULL;
+    json_int_t id = 0;
+    struct vt_err err;
+    struct buf text;
+    json_t *pages, *res;
+    int fd = -1, rc;
+
+    if (json_unpack(f->header, "{s:s, s:I, s:s, s?:s}", "type", &type, "id", &id, "path", &path,
+                    "lang", &lang) != 0 ||
+        strcmp(type, "job") != 0) {
+        fprintf(stderr, "vanthu-ocr-worker: unexpected frame\n");
+        return VT_EBADINPUT;
+    }
+    vt_err_clear(&err);
+    arm_cpu_limit(w);
+    buf_init(&text, w->max_text);
+    pages = json_array();
+    rc = ocr_fdpass_recv(OCR_FD_CHANNEL, (uint64_t)id, &fd, &err);
+    if (rc == 0)
+        rc = run_job(w, fd, path, lang != NULL ? lang : w->lang, &text, pages, &err);
+    if (fd >= 0)
+        close(fd);
+    w->jobs_done++;
+    if (rc == 0) {
+        res = json_pack("{s:s, s:I, s:s, s:o}", "type", "result", "id", id, "status", "ok",
+                        "pages", pages);
+        rc = send_frame(res, text.ptr, text.len);
+    } else {
+        json_decref(pages);
+        res = json_pack("{s:s, s:I, s:s, s:s, s:s}", "type", "result", "id", id, "status",
+                        "failed", "code", vt_errname(rc), "reason", err.msg);
+        rc = send_frame(res, NULL, 0);
+    }
+    buf_release(&text);
+    return rc;
+}
+
 static int serve(struct worker *w)
 {
     struct ocr_proto_decoder dec;
@@ -1091,11 +1185,6 @@ static int serve(struct worker *w)
                     NULL, 0);
     while (rc == 0) {
         struct ocr_frame f;
-        struct buf text;
-        json_t *pages, *res;
-        const char *type = NULL, *path = NULL, *lang = NULL;
-        json_int_t id = 0;
-        int fd = -1;
 
         vt_err_clear(&err);
         rc = ocr_proto_read_frame(STDIN_FILENO, &dec, &f, &err);
@@ -1104,34 +1193,7 @@ static int serve(struct worker *w)
                 fprintf(stderr, "vanthu-ocr-worker: %s\n", err.msg);
             break;
         }
-        if (json_unpack(f.header, "{s:s, s:I, s:s, s?:s}", "type", &type, "id", &id, "path",
-                        &path, "lang", &lang) != 0 ||
-            strcmp(type, "job") != 0) {
-            fprintf(stderr, "vanthu-ocr-worker: unexpected frame\n");
-            json_decref(f.header);
-            rc = VT_EBADINPUT;
-            break;
-        }
-        arm_cpu_limit(w);
-        buf_init(&text, w->max_text);
-        pages = json_array();
-        rc = ocr_fdpass_recv(OCR_FD_CHANNEL, (uint64_t)id, &fd, &err);
-        if (rc == 0)
-            rc = run_job(w, fd, path, lang != NULL ? lang : w->lang, &text, pages, &err);
-        if (fd >= 0)
-            close(fd);
-        w->jobs_done++;
-        if (rc == 0) {
-            res = json_pack("{s:s, s:I, s:s, s:o}", "type", "result", "id", id, "status", "ok",
-                            "pages", pages);
-            rc = send_frame(res, text.ptr, text.len);
-        } else {
-            json_decref(pages);
-            res = json_pack("{s:s, s:I, s:s, s:s, s:s}", "type", "result", "id", id, "status",
-                            "failed", "code", vt_errname(rc), "reason", err.msg);
-            rc = send_frame(res, NULL, 0);
-        }
-        buf_release(&text);
+        rc = serve_job(w, &f);
         json_decref(f.header);
     }
     ocr_proto_decoder_release(&dec);
@@ -1215,38 +1277,219 @@ static void usage(FILE *f)
             "            --spin-on STR\n");
 }
 
+/* ---- main -------------------------------------------------------------- */
+
+/* The steps of main() return GO_ON, or the status the worker exits with. */
+#define GO_ON (-1)
+
+/* What the command line says besides the worker's own options. */
+struct args {
+    const char *once_path;
+    int selftest;
+    struct ocr_sandbox_config sb;
+};
+
+enum {
+    O_LANG = 256, O_TESSDATA, O_MEM, O_CPU, O_PIX, O_PAGES, O_TEXT, O_PRE, O_ONCE, O_ECHO,
+    O_CRASH_AFTER, O_CRASH_ON, O_HANG, O_SPIN, O_HANG_ON, O_SPIN_ON, O_VERBOSE, O_HELP, O_USER,
+    O_SANDBOX, O_PARENT, O_SELFTEST, O_TEST_SANDBOX, O_TEST_SB_FAIL
+};
+
+static const struct option long_opts[] = {
+    {"lang", required_argument, NULL, O_LANG},
+    {"tessdata", required_argument, NULL, O_TESSDATA},
+    {"max-mem", required_argument, NULL, O_MEM},
+    {"max-cpu", required_argument, NULL, O_CPU},
+    {"max-pixels", required_argument, NULL, O_PIX},
+    {"max-pages", required_argument, NULL, O_PAGES},
+    {"max-text", required_argument, NULL, O_TEXT},
+    {"preprocess", required_argument, NULL, O_PRE},
+    {"once", required_argument, NULL, O_ONCE},
+    {"test-echo", no_argument, NULL, O_ECHO},
+    {"crash-after", required_argument, NULL, O_CRASH_AFTER},
+    {"crash-on", required_argument, NULL, O_CRASH_ON},
+    {"hang", no_argument, NULL, O_HANG},
+    {"spin", no_argument, NULL, O_SPIN},
+    {"hang-on", required_argument, NULL, O_HANG_ON},
+    {"spin-on", required_argument, NULL, O_SPIN_ON},
+    {"verbose", no_argument, NULL, O_VERBOSE},
+    {"help", no_argument, NULL, O_HELP},
+    {"user", required_argument, NULL, O_USER},
+    {"sandbox", required_argument, NULL, O_SANDBOX},
+    {"parent", required_argument, NULL, O_PARENT},
+    {"sandbox-selftest", no_argument, NULL, O_SELFTEST},
+    {"test-sandbox", no_argument, NULL, O_TEST_SANDBOX},
+    {"test-sandbox-fail", required_argument, NULL, O_TEST_SB_FAIL},
+    {NULL, 0, NULL, 0},
+};
+
+static int parse_sandbox_mode(const char *s, struct ocr_sandbox_config *sb)
+{
+    if (strcmp(s, "required") == 0)
+        sb->best_effort = 0;
+    else if (strcmp(s, "best-effort") == 0)
+        sb->best_effort = 1;
+    else
+        return VT_EUSAGE;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct worker *w, struct args *a)
+{
+    int c;
+
+    while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+        switch (c) {
+        case O_LANG: w->lang = optarg; break;
+        case O_TESSDATA: w->tessdata = optarg; break;
+        case O_MEM: w->max_mem_mb = strtoul(optarg, NULL, 10); break;
+        case O_CPU: w->max_cpu_s = strtoul(optarg, NULL, 10); break;
+        case O_PIX: w->max_pixels = strtoull(optarg, NULL, 10); break;
+        case O_PAGES: w->max_pages = strtol(optarg, NULL, 10); break;
+        case O_TEXT: w->max_text = strtoul(optarg, NULL, 10); break;
+        case O_PRE:
+            if (parse_pre(optarg, &w->pre) < 0) {
+                fprintf(stderr, "vanthu-ocr-worker: bad --preprocess '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case O_ONCE: a->once_path = optarg; break;
+        case O_ECHO: w->test_echo = 1; break;
+        case O_CRASH_AFTER: w->crash_after = strtol(optarg, NULL, 10); break;
+        case O_CRASH_ON: w->crash_on = optarg; break;
+        case O_HANG: w->hang = 1; break;
+        case O_SPIN: w->spin = 1; break;
+        case O_HANG_ON: w->hang_on = optarg; break;
+        case O_SPIN_ON: w->spin_on = optarg; break;
+        case O_VERBOSE: w->verbose = 1; break;
+        case O_HELP: usage(stdout); return 0;
+        case O_USER: a->sb.user = optarg; break;
+        case O_SANDBOX:
+            if (parse_sandbox_mode(optarg, &a->sb) < 0) {
+                fprintf(stderr, "vanthu-ocr-worker: bad --sandbox '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case O_PARENT: a->sb.parent = (pid_t)strtol(optarg, NULL, 10); break;
+        case O_SELFTEST: a->selftest = 1; break;
+        case O_TEST_SANDBOX: w->test_sandbox = 1; break;
+        case O_TEST_SB_FAIL: a->sb.test_fail = optarg; break;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    return GO_ON;
+}
+
+/* Process-wide settings, before anything is read. */
+static int prepare(const struct worker *w)
+{
+    int rc;
+
+    /* A closed parent must not kill us with SIGPIPE mid-write: the write
+     * fails with EPIPE and the worker exits cleanly instead. */
+    signal(SIGPIPE, SIG_IGN);
+    setMsgSeverity(w->verbose ? L_SEVERITY_WARNING : L_SEVERITY_NONE);
+    rc = set_limits(w);
+    if (rc < 0) {
+        fprintf(stderr, "vanthu-ocr-worker: cannot set rlimits: %s\n", strerror(-rc));
+        return 1;
+    }
+    return GO_ON;
+}
+
+/* --once opens its file before the sandbox, as the pool would, and reads
+ * it through the same descriptor number (*fd). */
+static int open_once(struct args *a, int *fd)
+{
+    int f = open(a->once_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+    if (f < 0) {
+        fprintf(stderr, "%s: failed: cannot open '%s': %s\n", a->once_path, a->once_path,
+                strerror(errno));
+        return 1;
+    }
+    if (f != OCR_FD_CHANNEL) {
+        if (dup3(f, OCR_FD_CHANNEL, O_CLOEXEC) < 0) {
+            fprintf(stderr, "vanthu-ocr-worker: dup3: %s\n", strerror(errno));
+            close(f);
+            return 1;
+        }
+        close(f);
+    }
+    *fd = OCR_FD_CHANNEL;
+    a->sb.parent = 0;
+    return GO_ON;
+}
+
+/* A failure that ends the worker: under the pool a "fatal" frame (the
+ * pool's log line says it), else a line on stderr. */
+static void report_fatal(const struct args *a, const char *msg)
+{
+    if (a->once_path == NULL && !a->selftest)
+        send_frame(json_pack("{s:s, s:s}", "type", "fatal", "reason", msg), NULL, 0);
+    else
+        fprintf(stderr, "vanthu-ocr-worker: %s\n", msg);
+}
+
+/* The sandbox goes on before any model or document is read; the selftest
+ * reports on it and ends there. */
+static int confine(struct worker *w, const struct args *a)
+{
+    struct vt_err err;
+    struct buf out;
+
+    vt_err_clear(&err);
+    if (ocr_sandbox_apply(&a->sb, &w->sandbox, &err) < 0) {
+        report_fatal(a, err.msg);
+        return 1;
+    }
+    if (a->selftest) {
+        buf_init(&out, BUF_NOLIMIT);
+        ocr_sandbox_probe(&w->sandbox, &out);
+        fwrite(out.ptr, 1, out.len, stdout);
+        buf_release(&out);
+        return 0;
+    }
+    if (w->sandbox.missing[0] != '\0' && a->once_path != NULL)
+        fprintf(stderr, "vanthu-ocr-worker: warning: not confined: %s\n", w->sandbox.missing);
+    return GO_ON;
+}
+
+/* The models load once, for every page of every job (test modes need
+ * none). */
+static int load_models(struct worker *w, const struct args *a)
+{
+    struct vt_err err;
+    int rc;
+
+    if (w->test_echo || w->test_sandbox)
+        return GO_ON;
+    vt_err_clear(&err);
+    rc = tess_init(w, w->lang, &err);
+    if (rc == 0)
+        rc = osd_init(w, &err);
+    if (rc < 0) {
+        report_fatal(a, err.msg);
+        return 1;
+    }
+    return GO_ON;
+}
+
+static void worker_release(struct worker *w)
+{
+    if (w->api != NULL)
+        TessBaseAPIDelete(w->api);
+    if (w->osd != NULL)
+        TessBaseAPIDelete(w->osd);
+    free(w->api_lang);
+}
+
 int main(int argc, char **argv)
 {
-    enum { O_LANG = 256, O_TESSDATA, O_MEM, O_CPU, O_PIX, O_PAGES, O_TEXT, O_PRE, O_ONCE,
-           O_ECHO, O_CRASH_AFTER, O_CRASH_ON, O_HANG, O_SPIN, O_HANG_ON, O_SPIN_ON, O_VERBOSE,
-           O_HELP, O_USER, O_SANDBOX, O_PARENT, O_SELFTEST, O_TEST_SANDBOX, O_TEST_SB_FAIL };
-    static const struct option opts[] = {
-        {"lang", required_argument, NULL, O_LANG},
-        {"tessdata", required_argument, NULL, O_TESSDATA},
-        {"max-mem", required_argument, NULL, O_MEM},
-        {"max-cpu", required_argument, NULL, O_CPU},
-        {"max-pixels", required_argument, NULL, O_PIX},
-        {"max-pages", required_argument, NULL, O_PAGES},
-        {"max-text", required_argument, NULL, O_TEXT},
-        {"preprocess", required_argument, NULL, O_PRE},
-        {"once", required_argument, NULL, O_ONCE},
-        {"test-echo", no_argument, NULL, O_ECHO},
-        {"crash-after", required_argument, NULL, O_CRASH_AFTER},
-        {"crash-on", required_argument, NULL, O_CRASH_ON},
-        {"hang", no_argument, NULL, O_HANG},
-        {"spin", no_argument, NULL, O_SPIN},
-        {"hang-on", required_argument, NULL, O_HANG_ON},
-        {"spin-on", required_argument, NULL, O_SPIN_ON},
-        {"verbose", no_argument, NULL, O_VERBOSE},
-        {"help", no_argument, NULL, O_HELP},
-        {"user", required_argument, NULL, O_USER},
-        {"sandbox", required_argument, NULL, O_SANDBOX},
-        {"parent", required_argument, NULL, O_PARENT},
-        {"sandbox-selftest", no_argument, NULL, O_SELFTEST},
-        {"test-sandbox", no_argument, NULL, O_TEST_SANDBOX},
-        {"test-sandbox-fail", required_argument, NULL, O_TEST_SB_FAIL},
-        {NULL, 0, NULL, 0},
-    };
     struct worker w = {
         .lang = "vie",
         .max_mem_mb = 2048,
@@ -1257,128 +1500,20 @@ int main(int argc, char **argv)
         .pre = PRE_DEFAULT,
         .crash_after = -1,
     };
-    struct ocr_sandbox_config sb = {.keep_fd_max = OCR_FD_CHANNEL};
-    const char *once_path = NULL;
-    int selftest = 0, once_fd = -1;
-    struct vt_err err;
-    int c, rc;
+    struct args a = {.sb = {.keep_fd_max = OCR_FD_CHANNEL}};
+    int once_fd = -1, rc;
 
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_LANG: w.lang = optarg; break;
-        case O_TESSDATA: w.tessdata = optarg; break;
-        case O_MEM: w.max_mem_mb = strtoul(optarg, NULL, 10); break;
-        case O_CPU: w.max_cpu_s = strtoul(optarg, NULL, 10); break;
-        case O_PIX: w.max_pixels = strtoull(optarg, NULL, 10); break;
-        case O_PAGES: w.max_pages = strtol(optarg, NULL, 10); break;
-        case O_TEXT: w.max_text = strtoul(optarg, NULL, 10); break;
-        case O_PRE:
-            if (parse_pre(optarg, &w.pre) < 0) {
-                fprintf(stderr, "vanthu-ocr-worker: bad --preprocess '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case O_ONCE: once_path = optarg; break;
-        case O_ECHO: w.test_echo = 1; break;
-        case O_CRASH_AFTER: w.crash_after = strtol(optarg, NULL, 10); break;
-        case O_CRASH_ON: w.crash_on = optarg; break;
-        case O_HANG: w.hang = 1; break;
-        case O_SPIN: w.spin = 1; break;
-        case O_HANG_ON: w.hang_on = optarg; break;
-        case O_SPIN_ON: w.spin_on = optarg; break;
-        case O_VERBOSE: w.verbose = 1; break;
-        case O_HELP: usage(stdout); return 0;
-        case O_USER: sb.user = optarg; break;
-        case O_SANDBOX:
-            if (strcmp(optarg, "required") == 0)
-                sb.best_effort = 0;
-            else if (strcmp(optarg, "best-effort") == 0)
-                sb.best_effort = 1;
-            else {
-                fprintf(stderr, "vanthu-ocr-worker: bad --sandbox '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case O_PARENT: sb.parent = (pid_t)strtol(optarg, NULL, 10); break;
-        case O_SELFTEST: selftest = 1; break;
-        case O_TEST_SANDBOX: w.test_sandbox = 1; break;
-        case O_TEST_SB_FAIL: sb.test_fail = optarg; break;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
-    /* A closed parent must not kill us with SIGPIPE mid-write: the write
-     * fails with EPIPE and the worker exits cleanly instead. */
-    signal(SIGPIPE, SIG_IGN);
-    setMsgSeverity(w.verbose ? L_SEVERITY_WARNING : L_SEVERITY_NONE);
-    vt_err_clear(&err);
-    rc = set_limits(&w);
-    if (rc < 0) {
-        fprintf(stderr, "vanthu-ocr-worker: cannot set rlimits: %s\n", strerror(-rc));
-        return 1;
-    }
-    /* --once opens its file before the sandbox, as the pool would, and
-     * reads it through the same descriptor number. */
-    if (once_path != NULL) {
-        once_fd = open(once_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (once_fd < 0) {
-            fprintf(stderr, "%s: failed: cannot open '%s': %s\n", once_path, once_path,
-                    strerror(errno));
-            return 1;
-        }
-        if (once_fd != OCR_FD_CHANNEL) {
-            if (dup3(once_fd, OCR_FD_CHANNEL, O_CLOEXEC) < 0) {
-                fprintf(stderr, "vanthu-ocr-worker: dup3: %s\n", strerror(errno));
-                return 1;
-            }
-            close(once_fd);
-            once_fd = OCR_FD_CHANNEL;
-        }
-        sb.parent = 0;
-    }
-    /* The sandbox goes on before any model or document is read. */
-    rc = ocr_sandbox_apply(&sb, &w.sandbox, &err);
-    if (rc < 0 || selftest) {
-        struct buf out;
-
-        if (rc < 0) {
-            /* Under the pool, its log line says it. */
-            if (once_path == NULL && !selftest)
-                send_frame(json_pack("{s:s, s:s}", "type", "fatal", "reason", err.msg), NULL, 0);
-            else
-                fprintf(stderr, "vanthu-ocr-worker: %s\n", err.msg);
-            return 1;
-        }
-        buf_init(&out, BUF_NOLIMIT);
-        ocr_sandbox_probe(&w.sandbox, &out);
-        fwrite(out.ptr, 1, out.len, stdout);
-        buf_release(&out);
-        return 0;
-    }
-    if (w.sandbox.missing[0] != '\0' && once_path != NULL)
-        fprintf(stderr, "vanthu-ocr-worker: warning: not confined: %s\n", w.sandbox.missing);
-    if (!w.test_echo && !w.test_sandbox) {
-        rc = tess_init(&w, w.lang, &err);
-        if (rc == 0)
-            rc = osd_init(&w, &err);
-        if (rc < 0) {
-            if (once_path == NULL)
-                send_frame(json_pack("{s:s, s:s}", "type", "fatal", "reason", err.msg), NULL, 0);
-            else
-                fprintf(stderr, "vanthu-ocr-worker: %s\n", err.msg);
-            rc = 1;
-            goto out;
-        }
-    }
-    rc = once_path != NULL ? once(&w, once_fd, once_path) : serve(&w);
-out:
-    if (w.api != NULL)
-        TessBaseAPIDelete(w.api);
-    if (w.osd != NULL)
-        TessBaseAPIDelete(w.osd);
-    free(w.api_lang);
+    rc = parse_args(argc, argv, &w, &a);
+    if (rc == GO_ON)
+        rc = prepare(&w);
+    if (rc == GO_ON && a.once_path != NULL)
+        rc = open_once(&a, &once_fd);
+    if (rc == GO_ON)
+        rc = confine(&w, &a);
+    if (rc == GO_ON)
+        rc = load_models(&w, &a);
+    if (rc == GO_ON)
+        rc = a.once_path != NULL ? once(&w, once_fd, a.once_path) : serve(&w);
+    worker_release(&w);
     return rc;
 }
