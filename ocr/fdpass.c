@@ -14,6 +14,19 @@ union fd_cmsg {
     char buf[CMSG_SPACE(sizeof(int))];
 };
 
+/* One message: the 8-byte job id at id, room for one descriptor in c. */
+static void msg_init(struct msghdr *msg, struct iovec *iov, uint64_t *id, union fd_cmsg *c)
+{
+    memset(msg, 0, sizeof(*msg));
+    memset(c, 0, sizeof(*c));
+    iov->iov_base = id;
+    iov->iov_len = sizeof(*id);
+    msg->msg_iov = iov;
+    msg->msg_iovlen = 1;
+    msg->msg_control = c->buf;
+    msg->msg_controllen = sizeof(c->buf);
+}
+
 int ocr_fdpass_send(int sock, uint64_t id, int fd)
 {
     struct msghdr msg;
@@ -22,14 +35,7 @@ int ocr_fdpass_send(int sock, uint64_t id, int fd)
     struct cmsghdr *cm;
     ssize_t n;
 
-    memset(&msg, 0, sizeof(msg));
-    memset(&c, 0, sizeof(c));
-    iov.iov_base = &id;
-    iov.iov_len = sizeof(id);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = c.buf;
-    msg.msg_controllen = sizeof(c.buf);
+    msg_init(&msg, &iov, &id, &c);
     cm = CMSG_FIRSTHDR(&msg);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
@@ -54,13 +60,7 @@ int ocr_fdpass_recv(int sock, uint64_t id, int *fd, struct vt_err *err)
     ssize_t n;
 
     *fd = -1;
-    memset(&msg, 0, sizeof(msg));
-    iov.iov_base = &got;
-    iov.iov_len = sizeof(got);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = c.buf;
-    msg.msg_controllen = sizeof(c.buf);
+    msg_init(&msg, &iov, &got, &c);
     do
         n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);

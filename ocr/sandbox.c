@@ -161,28 +161,34 @@ static int apply_user(const struct ocr_sandbox_config *cfg, struct ocr_sandbox_s
 
 /* ---- 3. descriptors ------------------------------------------------------ */
 
+/* Up to cap of the open descriptors, as /proc/self/fd lists them (without
+ * the one that reads it), into fds; returns how many. */
+static int open_fds(int *fds, int cap)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    int k = 0;
+
+    if (d == NULL)
+        return 0;
+    while (k < cap && (de = readdir(d)) != NULL)
+        if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && atoi(de->d_name) != dirfd(d))
+            fds[k++] = atoi(de->d_name);
+    closedir(d);
+    return k;
+}
+
 /* Close every descriptor above keep_max; returns how many were open.
  * /proc/self/fd lists them (and gives the count for the selftest); a
  * close_range() or a loop then catches any /proc did not show. */
 static int close_above(int keep_max)
 {
-    DIR *d;
-    struct dirent *de;
-    int n = 0, fds[1024], k = 0;
+    int n = 0, fds[1024];
+    int k = open_fds(fds, (int)(sizeof(fds) / sizeof(fds[0])));
     long max;
 
-    d = opendir("/proc/self/fd");
-    if (d != NULL) {
-        while ((de = readdir(d)) != NULL && k < (int)(sizeof(fds) / sizeof(fds[0]))) {
-            int fd = atoi(de->d_name);
-
-            if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && fd > keep_max && fd != dirfd(d))
-                fds[k++] = fd;
-        }
-        closedir(d);
-    }
     for (int i = 0; i < k; i++)
-        if (close(fds[i]) == 0)
+        if (fds[i] > keep_max && close(fds[i]) == 0)
             n++;
 #ifdef SYS_close_range
     if (syscall(SYS_close_range, (unsigned)keep_max + 1, ~0U, 0) == 0)
@@ -294,24 +300,11 @@ static void result(struct buf *out, const char *name, int rc)
     buf_printf(out, "%s: %s\n", name, rc >= 0 ? "ok" : strerrorname_np(errno));
 }
 
-void ocr_sandbox_probe(const struct ocr_sandbox_state *st, struct buf *out)
+/* Who the worker is and what confines it. */
+static void probe_ids(const struct ocr_sandbox_state *st, struct buf *out)
 {
-    static const struct {
-        const char *name;
-        int family, type;
-    } socks[] = {
-        {"socket AF_INET", AF_INET, SOCK_STREAM},
-        {"socket AF_INET6", AF_INET6, SOCK_STREAM},
-        {"socket AF_UNIX", AF_UNIX, SOCK_STREAM},
-        {"socket AF_NETLINK", AF_NETLINK, SOCK_RAW},
-    };
-    struct sockaddr_in sin;
-    struct sockaddr_un sun;
     uid_t r, e, s;
     gid_t rg, eg, sg;
-    int fd, sv[2], rc;
-    DIR *d;
-    struct dirent *de;
 
     getresuid(&r, &e, &s);
     getresgid(&rg, &eg, &sg);
@@ -326,6 +319,22 @@ void ocr_sandbox_probe(const struct ocr_sandbox_state *st, struct buf *out)
     buf_printf(out, "seccomp: %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
     buf_printf(out, "netns: %s\n", st->netns ? "private" : "shared");
     buf_printf(out, "missing: %s\n", st->missing[0] ? st->missing : "-");
+}
+
+/* New sockets, of every family the filter must refuse. */
+static void probe_sockets(struct buf *out)
+{
+    static const struct {
+        const char *name;
+        int family, type;
+    } socks[] = {
+        {"socket AF_INET", AF_INET, SOCK_STREAM},
+        {"socket AF_INET6", AF_INET6, SOCK_STREAM},
+        {"socket AF_UNIX", AF_UNIX, SOCK_STREAM},
+        {"socket AF_NETLINK", AF_NETLINK, SOCK_RAW},
+    };
+    int fd, sv[2], rc;
+
     for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
         fd = socket(socks[i].family, socks[i].type | SOCK_CLOEXEC, 0);
         result(out, socks[i].name, fd);
@@ -338,6 +347,15 @@ void ocr_sandbox_probe(const struct ocr_sandbox_state *st, struct buf *out)
         close(sv[0]);
         close(sv[1]);
     }
+}
+
+/* Using a socket: connect, and bind and listen on an inherited one. */
+static void probe_network(struct buf *out)
+{
+    struct sockaddr_in sin;
+    struct sockaddr_un sun;
+    int fd, rc;
+
     /* A connect needs a socket; without one, try the inherited stdin
      * (a socket from the pool): the filter refuses before any check. */
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -355,24 +373,26 @@ void ocr_sandbox_probe(const struct ocr_sandbox_state *st, struct buf *out)
     result(out, "bind inherited", rc);
     rc = listen(STDIN_FILENO, 1);
     result(out, "listen inherited", rc);
-    {
-        char params[120];
+}
 
-        memset(params, 0, sizeof(params));
-        rc = (int)syscall(SYS_io_uring_setup, 1, params);
-        result(out, "io_uring_setup", rc);
-        if (rc >= 0)
-            close(rc);
-    }
+void ocr_sandbox_probe(const struct ocr_sandbox_state *st, struct buf *out)
+{
+    char params[120];
+    int fds[1024], n, rc;
+
+    probe_ids(st, out);
+    probe_sockets(out);
+    probe_network(out);
+    memset(params, 0, sizeof(params));
+    rc = (int)syscall(SYS_io_uring_setup, 1, params);
+    result(out, "io_uring_setup", rc);
+    if (rc >= 0)
+        close(rc);
     rc = setuid(0);
     result(out, "setuid 0", rc);
+    n = open_fds(fds, (int)(sizeof(fds) / sizeof(fds[0])));
     buf_adds(out, "fds:");
-    d = opendir("/proc/self/fd");
-    if (d != NULL) {
-        while ((de = readdir(d)) != NULL)
-            if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && atoi(de->d_name) != dirfd(d))
-                buf_printf(out, " %s", de->d_name);
-        closedir(d);
-    }
+    for (int i = 0; i < n; i++)
+        buf_printf(out, " %d", fds[i]);
     buf_adds(out, "\n");
 }
