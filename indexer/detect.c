@@ -184,7 +184,7 @@ out:
     return rc;
 }
 
-struct detector *detector_new(const char *magic_file, struct vt_err *err)
+struct detector *indexer__detector_new(const char *magic_file, struct vt_err *err)
 {
     struct detector *d;
     size_t regex_max = DETECT_REGEX_MAX;
@@ -217,11 +217,11 @@ struct detector *detector_new(const char *magic_file, struct vt_err *err)
     return d;
 
 fail:
-    detector_free(d);
+    indexer__detector_free(d);
     return NULL;
 }
 
-void detector_free(struct detector *d)
+void indexer__detector_free(struct detector *d)
 {
     if (d == NULL)
         return;
@@ -230,7 +230,8 @@ void detector_free(struct detector *d)
     free(d);
 }
 
-const char *detector_mime(struct detector *d, const void *buf, size_t len, struct vt_err *err)
+const char *indexer__detector_mime(struct detector *d, const void *buf, size_t len,
+                                   struct vt_err *err)
 {
     const char *mime;
 

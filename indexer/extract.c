@@ -866,6 +866,206 @@ static void h_start_tag(struct html *h, int c, bool end)
     h->name[h->name_len++] = (char)to_lower(c);
 }
 
+/* The states of the HTML consumer, one handler each (or one for a few
+ * close states).  A handler that moves to another state without taking
+ * its byte sets *again, and the byte is read again in the new state. */
+
+/* H_TEXT: the run of text up to the next '<' or '&', then past it.
+ * Returns the index after what it took. */
+static size_t h_in_text(struct xctx *x, const char *p, size_t i, size_t n, int *rc)
+{
+    struct html *h = x->h;
+    size_t j = i;
+
+    while (j < n && p[j] != '<' && p[j] != '&')
+        j++;
+    if (j > i)
+        *rc = h_text(x, p + i, j - i);
+    if (j < n) {
+        h->st = p[j] == '<' ? H_TAG_OPEN : H_ENTITY;
+        h->ent_len = 0;
+        j++;
+    }
+    return j;
+}
+
+/* H_RAW: the contents of <script> and friends, skipped to the next '<'.
+ * Returns the index after it, or n. */
+static size_t h_in_raw(struct html *h, const char *p, size_t i, size_t n)
+{
+    const char *lt = memchr(p + i, '<', n - i);
+
+    if (lt == NULL)
+        return n;
+    h->st = H_RAW_LT;
+    return (size_t)(lt - p) + 1;
+}
+
+/* H_ENTITY: the name after '&', to a ';' or to a byte no name holds
+ * (which is text again). */
+static int h_in_entity(struct xctx *x, int c, bool *again)
+{
+    struct html *h = x->h;
+
+    if (c == ';')
+        return h_entity_end(x, true);
+    if ((is_alnum(c) || (c == '#' && h->ent_len == 0)) && h->ent_len < H_ENT_MAX - 1) {
+        h->ent[h->ent_len++] = (char)c;
+        return OUT_OK;
+    }
+    *again = true;
+    return h_entity_end(x, false);
+}
+
+/* H_TAG_OPEN, after '<': a tag, an end tag, markup, or a '<' that is
+ * text. */
+static int h_in_tag_open(struct xctx *x, int c, bool *again)
+{
+    struct html *h = x->h;
+
+    if (is_alpha(c)) {
+        h_start_tag(h, c, false);
+    } else if (c == '/') {
+        h->st = H_END_OPEN;
+    } else if (c == '!') {
+        h->st = H_MARKUP;
+    } else if (c == '?') {
+        h->st = H_BOGUS;
+    } else {
+        h->st = H_TEXT;
+        *again = true;
+        return h_text(x, "<", 1);
+    }
+    return OUT_OK;
+}
+
+/* H_END_OPEN, after "</". */
+static void h_in_end_open(struct html *h, int c)
+{
+    if (is_alpha(c))
+        h_start_tag(h, c, true);
+    else
+        h->st = c == '>' ? H_TEXT : H_BOGUS;
+}
+
+/* H_TAG_NAME: lower-cased; one longer than any tag we know is no tag of
+ * ours. */
+static void h_in_tag_name(struct html *h, int c)
+{
+    if (c == '>')
+        h_tag(h);
+    else if (is_space(c) || c == '/')
+        h->st = H_ATTRS;
+    else if (h->name_len < H_NAME_MAX - 1)
+        h->name[h->name_len++] = (char)to_lower(c);
+    else
+        h->name_long = true;
+}
+
+/* H_ATTRS and its quoted values: kept (capped) for <meta>; a '>' outside
+ * quotes ends the tag. */
+static void h_in_attrs(struct html *h, int c)
+{
+    if (h->st == H_ATTRS) {
+        if (c == '>') {
+            h_tag(h);
+            return;
+        }
+        if ((c == '"' || c == '\'') && h->attr_prev == '=')
+            h->st = c == '"' ? H_ATTR_DQ : H_ATTR_SQ;
+        if (!is_space(c))
+            h->attr_prev = (char)c;
+    } else {
+        if (c == (h->st == H_ATTR_DQ ? '"' : '\''))
+            h->st = H_ATTRS;
+        h->attr_prev = (char)c;
+    }
+    if (h->attrs_len < H_ATTR_MAX)
+        h->attrs[h->attrs_len++] = (char)c;
+}
+
+/* After "<!": a comment ("<!--" to "-->"), or a doctype or other markup
+ * to the next '>' (H_BOGUS, also for "<?"). */
+static void h_in_markup(struct html *h, int c)
+{
+    switch (h->st) {
+    case H_MARKUP: h->st = c == '-' ? H_MARKUP_DASH : c == '>' ? H_TEXT : H_BOGUS; break;
+    case H_MARKUP_DASH:
+        if (c == '-') {
+            h->st = H_COMMENT;
+            h->dashes = 2; /* so "<!-->" is an empty comment, as in HTML5 */
+        } else {
+            h->st = c == '>' ? H_TEXT : H_BOGUS;
+        }
+        break;
+    case H_COMMENT:
+        if (c == '>' && h->dashes >= 2)
+            h->st = H_TEXT;
+        else
+            h->dashes = c == '-' ? h->dashes + 1 : 0;
+        break;
+    default:
+        if (c == '>')
+            h->st = H_TEXT;
+        break;
+    }
+}
+
+/* H_RAW_LT, H_RAW_END: after a '<' in raw text, only "</" and the
+ * element's own name (in any case, as browsers match it) end it. */
+static void h_in_raw_end(struct html *h, int c, bool *again)
+{
+    if (h->st == H_RAW_LT) {
+        if (c == '/') {
+            h->st = H_RAW_END;
+            h->raw_idx = 0;
+        } else if (c != '<') {
+            h->st = H_RAW;
+        }
+    } else if (h->raw_idx < h->raw_len && to_lower(c) == h->raw[h->raw_idx]) {
+        h->raw_idx++;
+    } else if (h->raw_idx == h->raw_len && (is_space(c) || c == '/' || c == '>')) {
+        memcpy(h->name, h->raw, h->raw_len);
+        h->name_len = h->raw_len;
+        h->name_long = false;
+        h->end_tag = true;
+        h->attrs_len = 0;
+        h->attr_prev = 0;
+        if (c == '>')
+            h_tag(h);
+        else
+            h->st = H_ATTRS;
+    } else {
+        h->st = H_RAW;
+        *again = true; /* c may be a '<' */
+    }
+}
+
+/* One byte in a state that reads byte by byte. */
+static int h_byte(struct xctx *x, int c, bool *again)
+{
+    struct html *h = x->h;
+
+    switch (h->st) {
+    case H_ENTITY: return h_in_entity(x, c, again);
+    case H_TAG_OPEN: return h_in_tag_open(x, c, again);
+    case H_END_OPEN: h_in_end_open(h, c); break;
+    case H_TAG_NAME: h_in_tag_name(h, c); break;
+    case H_ATTRS:
+    case H_ATTR_DQ:
+    case H_ATTR_SQ: h_in_attrs(h, c); break;
+    case H_MARKUP:
+    case H_MARKUP_DASH:
+    case H_COMMENT:
+    case H_BOGUS: h_in_markup(h, c); break;
+    case H_RAW_LT:
+    case H_RAW_END: h_in_raw_end(h, c, again); break;
+    case H_TEXT:
+    case H_RAW: break; /* runs, read by html_feed */
+    }
+    return OUT_OK;
+}
+
 static int html_feed(struct xctx *x, const char *p, size_t n)
 {
     struct html *h = x->h;
@@ -873,146 +1073,17 @@ static int html_feed(struct xctx *x, const char *p, size_t n)
     int rc = OUT_OK;
 
     while (i < n && rc == OUT_OK) {
-        int c = (unsigned char)p[i];
+        bool again = false;
 
-        switch (h->st) {
-        case H_TEXT: {
-            size_t j = i;
-
-            while (j < n && p[j] != '<' && p[j] != '&')
-                j++;
-            if (j > i)
-                rc = h_text(x, p + i, j - i);
-            i = j;
-            if (i < n) {
-                h->st = p[i] == '<' ? H_TAG_OPEN : H_ENTITY;
-                h->ent_len = 0;
+        if (h->st == H_TEXT) {
+            i = h_in_text(x, p, i, n, &rc);
+        } else if (h->st == H_RAW) {
+            i = h_in_raw(h, p, i, n);
+        } else {
+            rc = h_byte(x, (unsigned char)p[i], &again);
+            if (!again)
                 i++;
-            }
-            continue;
         }
-        case H_ENTITY:
-            if (c == ';') {
-                rc = h_entity_end(x, true);
-                break;
-            }
-            if ((is_alnum(c) || (c == '#' && h->ent_len == 0)) && h->ent_len < H_ENT_MAX - 1) {
-                h->ent[h->ent_len++] = (char)c;
-                break;
-            }
-            rc = h_entity_end(x, false);
-            continue; /* c is text again */
-        case H_TAG_OPEN:
-            if (is_alpha(c)) {
-                h_start_tag(h, c, false);
-            } else if (c == '/') {
-                h->st = H_END_OPEN;
-            } else if (c == '!') {
-                h->st = H_MARKUP;
-            } else if (c == '?') {
-                h->st = H_BOGUS;
-            } else {
-                h->st = H_TEXT;
-                rc = h_text(x, "<", 1);
-                continue;
-            }
-            break;
-        case H_END_OPEN:
-            if (is_alpha(c))
-                h_start_tag(h, c, true);
-            else
-                h->st = c == '>' ? H_TEXT : H_BOGUS;
-            break;
-        case H_TAG_NAME:
-            if (c == '>') {
-                h_tag(h);
-            } else if (is_space(c) || c == '/') {
-                h->st = H_ATTRS;
-            } else if (h->name_len < H_NAME_MAX - 1) {
-                h->name[h->name_len++] = (char)to_lower(c);
-            } else {
-                h->name_long = true;
-            }
-            break;
-        case H_ATTRS:
-            if (c == '>') {
-                h_tag(h);
-                break;
-            }
-            if ((c == '"' || c == '\'') && h->attr_prev == '=')
-                h->st = c == '"' ? H_ATTR_DQ : H_ATTR_SQ;
-            if (!is_space(c))
-                h->attr_prev = (char)c;
-            if (h->attrs_len < H_ATTR_MAX)
-                h->attrs[h->attrs_len++] = (char)c;
-            break;
-        case H_ATTR_DQ:
-        case H_ATTR_SQ:
-            if (c == (h->st == H_ATTR_DQ ? '"' : '\''))
-                h->st = H_ATTRS;
-            h->attr_prev = (char)c;
-            if (h->attrs_len < H_ATTR_MAX)
-                h->attrs[h->attrs_len++] = (char)c;
-            break;
-        case H_MARKUP: h->st = c == '-' ? H_MARKUP_DASH : c == '>' ? H_TEXT : H_BOGUS; break;
-        case H_MARKUP_DASH:
-            if (c == '-') {
-                h->st = H_COMMENT;
-                h->dashes = 2; /* so "<!-->" is an empty comment, as in HTML5 */
-            } else {
-                h->st = c == '>' ? H_TEXT : H_BOGUS;
-            }
-            break;
-        case H_COMMENT:
-            if (c == '>' && h->dashes >= 2)
-                h->st = H_TEXT;
-            else
-                h->dashes = c == '-' ? h->dashes + 1 : 0;
-            break;
-        case H_BOGUS:
-            if (c == '>')
-                h->st = H_TEXT;
-            break;
-        case H_RAW: {
-            const char *lt = memchr(p + i, '<', n - i);
-
-            if (lt == NULL) {
-                i = n;
-                continue;
-            }
-            i = (size_t)(lt - p);
-            h->st = H_RAW_LT;
-            break;
-        }
-        case H_RAW_LT:
-            if (c == '/') {
-                h->st = H_RAW_END;
-                h->raw_idx = 0;
-            } else if (c != '<') {
-                h->st = H_RAW;
-            }
-            break;
-        case H_RAW_END:
-            if (h->raw_idx < h->raw_len && to_lower(c) == h->raw[h->raw_idx]) {
-                h->raw_idx++;
-            } else if (h->raw_idx == h->raw_len && (is_space(c) || c == '/' || c == '>')) {
-                memcpy(h->name, h->raw, h->raw_len);
-                h->name_len = h->raw_len;
-                h->name_long = false;
-                h->end_tag = true;
-                h->attrs_len = 0;
-                h->attr_prev = 0;
-                if (c == '>')
-                    h_tag(h);
-                else
-                    h->st = H_ATTRS;
-            } else {
-                h->st = H_RAW;
-                continue; /* c may be a '<' */
-            }
-            break;
-        }
-        i++;
     }
     if (rc == OUT_OK)
         rc = stage_flush(x);
@@ -1282,7 +1353,7 @@ struct extractor *extractor_new(const struct extract_config *cfg, struct vt_err 
         vt_err_set(err, VT_ENOMEM, "out of memory");
         goto fail;
     }
-    ex->det = detector_new(cfg != NULL ? cfg->magic_file : NULL, err);
+    ex->det = indexer__detector_new(cfg != NULL ? cfg->magic_file : NULL, err);
     if (ex->det == NULL)
         goto fail;
     return ex;
@@ -1296,23 +1367,15 @@ void extractor_free(struct extractor *ex)
 {
     if (ex == NULL)
         return;
-    detector_free(ex->det);
+    indexer__detector_free(ex->det);
     free(ex->chunk);
     free(ex);
 }
 
-int extractor_run(struct extractor *ex, int fd, const char *path, struct extract_result *res,
-                  struct vt_err *err)
+/* fd must be a regular file; its size goes into res. */
+static int check_file(int fd, const char *path, struct extract_result *res, struct vt_err *err)
 {
-    const char *mime;
     struct stat st;
-    size_t n;
-    int rc;
-
-    if (path == NULL)
-        path = "(unnamed)";
-    extract_result_release(res);
-    buf_init(&res->text, ex->max_text);
 
     if (fstat(fd, &st) != 0)
         return vt_err_set(err, -errno, "cannot stat '%s': %s", path, strerror(errno));
@@ -1323,19 +1386,14 @@ int extractor_run(struct extractor *ex, int fd, const char *path, struct extract
         return vt_err_set(err, VT_EUNSUPPORTED, "'%s' is not a regular file", path);
     }
     res->size = (uint64_t)st.st_size;
+    return 0;
+}
 
-    rc = read_at(fd, ex->chunk, CHUNK, 0, &n);
-    if (rc < 0)
-        return vt_err_set(err, rc, "cannot read '%s': %s", path, strerror(-rc));
-    if (n == 0) {
-        res->mime = xstrdup("application/x-empty");
-        res->kind = EXTRACT_EMPTY;
-        return 0;
-    }
-    mime = detector_mime(ex->det, ex->chunk, n, err);
-    if (mime == NULL)
-        return VT_EINTERNAL;
-    res->mime = xstrdup(mime);
+/* Act on res->mime for the file whose first n bytes are in ex->chunk. */
+static int extract_routed(struct extractor *ex, int fd, const char *path,
+                          struct extract_result *res, size_t n, struct vt_err *err)
+{
+    int rc;
 
     switch (route_of(res->mime, ex->chunk, n)) {
     case R_PDF:
@@ -1374,6 +1432,35 @@ int extractor_run(struct extractor *ex, int fd, const char *path, struct extract
         res->kind = EXTRACT_NONE;
     }
     return rc;
+}
+
+int extractor_run(struct extractor *ex, int fd, const char *path, struct extract_result *res,
+                  struct vt_err *err)
+{
+    const char *mime;
+    size_t n;
+    int rc;
+
+    if (path == NULL)
+        path = "(unnamed)";
+    extract_result_release(res);
+    buf_init(&res->text, ex->max_text);
+    rc = check_file(fd, path, res, err);
+    if (rc < 0)
+        return rc;
+    rc = read_at(fd, ex->chunk, CHUNK, 0, &n);
+    if (rc < 0)
+        return vt_err_set(err, rc, "cannot read '%s': %s", path, strerror(-rc));
+    if (n == 0) {
+        res->mime = xstrdup("application/x-empty");
+        res->kind = EXTRACT_EMPTY;
+        return 0;
+    }
+    mime = indexer__detector_mime(ex->det, ex->chunk, n, err);
+    if (mime == NULL)
+        return VT_EINTERNAL;
+    res->mime = xstrdup(mime);
+    return extract_routed(ex, fd, path, res, n, err);
 }
 
 int extractor_run_path(struct extractor *ex, const char *path, struct extract_result *res,
