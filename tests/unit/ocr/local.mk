@@ -19,6 +19,8 @@ check_PROGRAMS += tests/unit/ocr/test-sandbox
 tests_unit_ocr_test_sandbox_CFLAGS = $(OCR_TEST_CFLAGS)
 tests_unit_ocr_test_sandbox_LDADD = $(OCR_TEST_LIBS)
 TESTS += tests/unit/ocr/test-sandbox
+# Their shared fixture (a worker, a loop, the recorded results).
+EXTRA_DIST += tests/unit/ocr/pool-fixture.h
 
 # Helpers for the integration test and bench/ocr.sh: a CER scorer and a
 # cairo PDF writer (text-layer and image-only PDFs with known text).

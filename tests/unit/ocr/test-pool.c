@@ -22,98 +22,11 @@
 #include "common/xalloc.h"
 #include "ocr/pool.c"
 
-#define MAXR 16
-
-struct got {
-    int n;
-    enum ocr_status status[MAXR];
-    int code[MAXR];
-    char *reason[MAXR];
-    char *text[MAXR];
-    char *path[MAXR];
-};
-
-struct fixture {
-    char dir[64];
-    char *worker;
-    uv_loop_t loop;
-    struct got got;
-};
+#include "tests/unit/ocr/pool-fixture.h"
 
 static int setup(void **state)
 {
-    struct fixture *fx = xcalloc(1, sizeof(*fx));
-    const char *top = getenv("top_builddir");
-
-    snprintf(fx->dir, sizeof(fx->dir), "/tmp/vt-ocr-pool-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    fx->worker = xasprintf("%s/vanthu-ocr-worker", top != NULL ? top : ".");
-    assert_int_equal(access(fx->worker, X_OK), 0);
-    assert_int_equal(uv_loop_init(&fx->loop), 0);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    char *cmd = xasprintf("rm -rf '%s'", fx->dir);
-
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    for (int i = 0; i < fx->got.n; i++) {
-        free(fx->got.reason[i]);
-        free(fx->got.text[i]);
-        free(fx->got.path[i]);
-    }
-    /* Every handle was closed: the loop closes cleanly. */
-    assert_int_equal(uv_loop_close(&fx->loop), 0);
-    free(fx->worker);
-    free(fx);
-    return 0;
-}
-
-static char *mkfile(struct fixture *fx, const char *name, const char *content)
-{
-    char *p = xasprintf("%s/%s", fx->dir, name);
-    FILE *f = fopen(p, "w");
-
-    assert_non_null(f);
-    fputs(content, f);
-    fclose(f);
-    return p;
-}
-
-static void done_cb(const struct ocr_result *r, void *data)
-{
-    struct got *g = data;
-
-    assert_true(g->n < MAXR);
-    g->status[g->n] = r->status;
-    g->code[g->n] = r->code;
-    g->reason[g->n] = xstrdup(r->reason);
-    g->text[g->n] = xstrndup(r->text, r->text_len);
-    g->path[g->n] = xstrdup(r->path);
-    g->n++;
-}
-
-/* Run the loop until n results are in (with a deadline). */
-static void wait_for_ms(struct fixture *fx, int n, uint64_t ms)
-{
-    uint64_t deadline = uv_now(&fx->loop) + ms;
-
-    while (fx->got.n < n && uv_now(&fx->loop) < deadline)
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    assert_int_equal(fx->got.n, n);
-}
-
-static void wait_for(struct fixture *fx, int n)
-{
-    uint64_t deadline = uv_now(&fx->loop) + 20000;
-
-    while (fx->got.n < n && uv_now(&fx->loop) < deadline)
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    assert_int_equal(fx->got.n, n);
+    return fixture_setup(state, "vt-ocr-pool");
 }
 
 static struct ocr_pool *pool_new(struct fixture *fx, unsigned workers, unsigned timeout_ms,

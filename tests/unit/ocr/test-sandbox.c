@@ -27,87 +27,11 @@
 #include "ocr/fdpass.h"
 #include "ocr/pool.h"
 
-#define MAXR 8
-
-struct got {
-    int n;
-    enum ocr_status status[MAXR];
-    int code[MAXR];
-    char *reason[MAXR];
-    char *text[MAXR];
-};
-
-struct fixture {
-    char dir[64];
-    char *worker;
-    uv_loop_t loop;
-    struct got got;
-};
+#include "tests/unit/ocr/pool-fixture.h"
 
 static int setup(void **state)
 {
-    struct fixture *fx = xcalloc(1, sizeof(*fx));
-    const char *top = getenv("top_builddir");
-
-    /* mkdtemp makes it 0700: as root, a worker that switched to nobody
-     * could not open anything in it by path. */
-    snprintf(fx->dir, sizeof(fx->dir), "/tmp/vt-ocr-sandbox-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    fx->worker = xasprintf("%s/vanthu-ocr-worker", top != NULL ? top : ".");
-    assert_int_equal(access(fx->worker, X_OK), 0);
-    assert_int_equal(uv_loop_init(&fx->loop), 0);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    char *cmd = xasprintf("rm -rf '%s'", fx->dir);
-
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    for (int i = 0; i < fx->got.n; i++) {
-        free(fx->got.reason[i]);
-        free(fx->got.text[i]);
-    }
-    assert_int_equal(uv_loop_close(&fx->loop), 0);
-    free(fx->worker);
-    free(fx);
-    return 0;
-}
-
-static char *mkfile(struct fixture *fx, const char *name, const char *content, mode_t mode)
-{
-    char *p = xasprintf("%s/%s", fx->dir, name);
-    FILE *f = fopen(p, "w");
-
-    assert_non_null(f);
-    fputs(content, f);
-    fclose(f);
-    assert_int_equal(chmod(p, mode), 0);
-    return p;
-}
-
-static void done_cb(const struct ocr_result *r, void *data)
-{
-    struct got *g = data;
-
-    assert_true(g->n < MAXR);
-    g->status[g->n] = r->status;
-    g->code[g->n] = r->code;
-    g->reason[g->n] = xstrdup(r->reason);
-    g->text[g->n] = xstrndup(r->text, r->text_len);
-    g->n++;
-}
-
-static void wait_for(struct fixture *fx, int n)
-{
-    uint64_t deadline = uv_now(&fx->loop) + 20000;
-
-    while (fx->got.n < n && uv_now(&fx->loop) < deadline)
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    assert_int_equal(fx->got.n, n);
+    return fixture_setup(state, "vt-ocr-sandbox");
 }
 
 /* Run one job through a fresh pool and return its result index (0). */
@@ -173,7 +97,7 @@ static void test_confined_in_service(void **state)
 {
     struct fixture *fx = *state;
     const char *extra[] = {"--test-sandbox", NULL};
-    char *f = mkfile(fx, "page.png", "x", 0600);
+    char *f = mkfile_mode(fx, "page.png", "x", 0600);
     const char *r, *v;
     long pid = 0, sid = 0;
 
@@ -221,7 +145,7 @@ static void test_reads_what_its_user_cannot_open(void **state)
 {
     struct fixture *fx = *state;
     const char *extra[] = {"--test-echo", NULL};
-    char *f = mkfile(fx, "secret.txt", "for root only", 0600);
+    char *f = mkfile_mode(fx, "secret.txt", "for root only", 0600);
 
     run_one(fx, extra, NULL, 0, f);
     assert_int_equal(fx->got.status[0], OCR_OK);
@@ -249,7 +173,7 @@ static void test_required_step_fails(void **state)
 {
     struct fixture *fx = *state;
     const char *extra[] = {"--test-echo", "--test-sandbox-fail", "seccomp", NULL};
-    char *f = mkfile(fx, "a.txt", "a", 0600);
+    char *f = mkfile_mode(fx, "a.txt", "a", 0600);
 
     run_one(fx, extra, NULL, 0, f);
     assert_int_equal(fx->got.status[0], OCR_FAILED);
@@ -265,7 +189,7 @@ static void test_best_effort(void **state)
 {
     struct fixture *fx = *state;
     const char *extra[] = {"--test-sandbox", "--test-sandbox-fail", "seccomp", NULL};
-    char *f = mkfile(fx, "a.txt", "a", 0600);
+    char *f = mkfile_mode(fx, "a.txt", "a", 0600);
     const char *r;
 
     run_one(fx, extra, NULL, 1, f);
@@ -283,7 +207,7 @@ static void test_unknown_user(void **state)
 {
     struct fixture *fx = *state;
     const char *extra[] = {"--test-echo", NULL};
-    char *f = mkfile(fx, "a.txt", "a", 0600);
+    char *f = mkfile_mode(fx, "a.txt", "a", 0600);
 
     run_one(fx, extra, "no-such-user-vt", 0, f);
     assert_int_equal(fx->got.status[0], OCR_FAILED);
