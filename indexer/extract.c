@@ -866,9 +866,9 @@ static void h_start_tag(struct html *h, int c, bool end)
     h->name[h->name_len++] = (char)to_lower(c);
 }
 
-/* The states of the HTML consumer, one handler each (or one for a few
- * close states).  A handler that moves to another state without taking
- * its byte sets *again, and the byte is read again in the new state. */
+/* The states of the HTML consumer, one handler each.  A handler that
+ * moves to another state without taking its byte returns true, and the
+ * byte is read again in the new state; one that makes text sets *rc. */
 
 /* H_TEXT: the run of text up to the next '<' or '&', then past it.
  * Returns the index after what it took. */
@@ -903,23 +903,25 @@ static size_t h_in_raw(struct html *h, const char *p, size_t i, size_t n)
 
 /* H_ENTITY: the name after '&', to a ';' or to a byte no name holds
  * (which is text again). */
-static int h_in_entity(struct xctx *x, int c, bool *again)
+static bool h_in_entity(struct xctx *x, int c, int *rc)
 {
     struct html *h = x->h;
 
-    if (c == ';')
-        return h_entity_end(x, true);
+    if (c == ';') {
+        *rc = h_entity_end(x, true);
+        return false;
+    }
     if ((is_alnum(c) || (c == '#' && h->ent_len == 0)) && h->ent_len < H_ENT_MAX - 1) {
         h->ent[h->ent_len++] = (char)c;
-        return OUT_OK;
+        return false;
     }
-    *again = true;
-    return h_entity_end(x, false);
+    *rc = h_entity_end(x, false);
+    return true;
 }
 
 /* H_TAG_OPEN, after '<': a tag, an end tag, markup, or a '<' that is
  * text. */
-static int h_in_tag_open(struct xctx *x, int c, bool *again)
+static bool h_in_tag_open(struct xctx *x, int c, int *rc)
 {
     struct html *h = x->h;
 
@@ -933,10 +935,10 @@ static int h_in_tag_open(struct xctx *x, int c, bool *again)
         h->st = H_BOGUS;
     } else {
         h->st = H_TEXT;
-        *again = true;
-        return h_text(x, "<", 1);
+        *rc = h_text(x, "<", 1);
+        return true;
     }
-    return OUT_OK;
+    return false;
 }
 
 /* H_END_OPEN, after "</". */
@@ -962,67 +964,86 @@ static void h_in_tag_name(struct html *h, int c)
         h->name_long = true;
 }
 
-/* H_ATTRS and its quoted values: kept (capped) for <meta>; a '>' outside
- * quotes ends the tag. */
-static void h_in_attrs(struct html *h, int c)
+/* The attributes are kept (capped) for <meta>. */
+static void h_attr_byte(struct html *h, int c)
 {
-    if (h->st == H_ATTRS) {
-        if (c == '>') {
-            h_tag(h);
-            return;
-        }
-        if ((c == '"' || c == '\'') && h->attr_prev == '=')
-            h->st = c == '"' ? H_ATTR_DQ : H_ATTR_SQ;
-        if (!is_space(c))
-            h->attr_prev = (char)c;
-    } else {
-        if (c == (h->st == H_ATTR_DQ ? '"' : '\''))
-            h->st = H_ATTRS;
-        h->attr_prev = (char)c;
-    }
     if (h->attrs_len < H_ATTR_MAX)
         h->attrs[h->attrs_len++] = (char)c;
 }
 
-/* After "<!": a comment ("<!--" to "-->"), or a doctype or other markup
- * to the next '>' (H_BOGUS, also for "<?"). */
+/* H_ATTRS: a '>' outside quotes ends the tag. */
+static void h_in_attrs(struct html *h, int c)
+{
+    if (c == '>') {
+        h_tag(h);
+        return;
+    }
+    if ((c == '"' || c == '\'') && h->attr_prev == '=')
+        h->st = c == '"' ? H_ATTR_DQ : H_ATTR_SQ;
+    if (!is_space(c))
+        h->attr_prev = (char)c;
+    h_attr_byte(h, c);
+}
+
+/* H_ATTR_DQ, H_ATTR_SQ: a quoted value, to its closing quote. */
+static void h_in_attr_value(struct html *h, int c, char quote)
+{
+    if (c == quote)
+        h->st = H_ATTRS;
+    h->attr_prev = (char)c;
+    h_attr_byte(h, c);
+}
+
+/* H_MARKUP, after "<!": a comment, or a doctype or other markup. */
 static void h_in_markup(struct html *h, int c)
 {
-    switch (h->st) {
-    case H_MARKUP: h->st = c == '-' ? H_MARKUP_DASH : c == '>' ? H_TEXT : H_BOGUS; break;
-    case H_MARKUP_DASH:
-        if (c == '-') {
-            h->st = H_COMMENT;
-            h->dashes = 2; /* so "<!-->" is an empty comment, as in HTML5 */
-        } else {
-            h->st = c == '>' ? H_TEXT : H_BOGUS;
-        }
-        break;
-    case H_COMMENT:
-        if (c == '>' && h->dashes >= 2)
-            h->st = H_TEXT;
-        else
-            h->dashes = c == '-' ? h->dashes + 1 : 0;
-        break;
-    default:
-        if (c == '>')
-            h->st = H_TEXT;
-        break;
+    h->st = c == '-' ? H_MARKUP_DASH : c == '>' ? H_TEXT : H_BOGUS;
+}
+
+/* H_MARKUP_DASH, after "<!-". */
+static void h_in_markup_dash(struct html *h, int c)
+{
+    if (c == '-') {
+        h->st = H_COMMENT;
+        h->dashes = 2; /* so "<!-->" is an empty comment, as in HTML5 */
+    } else {
+        h->st = c == '>' ? H_TEXT : H_BOGUS;
     }
 }
 
-/* H_RAW_LT, H_RAW_END: after a '<' in raw text, only "</" and the
- * element's own name (in any case, as browsers match it) end it. */
-static void h_in_raw_end(struct html *h, int c, bool *again)
+/* H_COMMENT: to "-->" (or "--->", ...). */
+static void h_in_comment(struct html *h, int c)
 {
-    if (h->st == H_RAW_LT) {
-        if (c == '/') {
-            h->st = H_RAW_END;
-            h->raw_idx = 0;
-        } else if (c != '<') {
-            h->st = H_RAW;
-        }
-    } else if (h->raw_idx < h->raw_len && to_lower(c) == h->raw[h->raw_idx]) {
+    if (c == '>' && h->dashes >= 2)
+        h->st = H_TEXT;
+    else
+        h->dashes = c == '-' ? h->dashes + 1 : 0;
+}
+
+/* H_BOGUS: markup ("<!DOCTYPE", "<?xml") to the next '>'. */
+static void h_in_bogus(struct html *h, int c)
+{
+    if (c == '>')
+        h->st = H_TEXT;
+}
+
+/* H_RAW_LT: after a '<' in raw text, only "</" and the element's own name
+ * end it. */
+static void h_in_raw_lt(struct html *h, int c)
+{
+    if (c == '/') {
+        h->st = H_RAW_END;
+        h->raw_idx = 0;
+    } else if (c != '<') {
+        h->st = H_RAW;
+    }
+}
+
+/* H_RAW_END: the element's name after "</", in any case (as browsers
+ * match it), then the end of a name. */
+static bool h_in_raw_end(struct html *h, int c)
+{
+    if (h->raw_idx < h->raw_len && to_lower(c) == h->raw[h->raw_idx]) {
         h->raw_idx++;
     } else if (h->raw_idx == h->raw_len && (is_space(c) || c == '/' || c == '>')) {
         memcpy(h->name, h->raw, h->raw_len);
@@ -1037,33 +1058,9 @@ static void h_in_raw_end(struct html *h, int c, bool *again)
             h->st = H_ATTRS;
     } else {
         h->st = H_RAW;
-        *again = true; /* c may be a '<' */
+        return true; /* c may be a '<' */
     }
-}
-
-/* One byte in a state that reads byte by byte. */
-static int h_byte(struct xctx *x, int c, bool *again)
-{
-    struct html *h = x->h;
-
-    switch (h->st) {
-    case H_ENTITY: return h_in_entity(x, c, again);
-    case H_TAG_OPEN: return h_in_tag_open(x, c, again);
-    case H_END_OPEN: h_in_end_open(h, c); break;
-    case H_TAG_NAME: h_in_tag_name(h, c); break;
-    case H_ATTRS:
-    case H_ATTR_DQ:
-    case H_ATTR_SQ: h_in_attrs(h, c); break;
-    case H_MARKUP:
-    case H_MARKUP_DASH:
-    case H_COMMENT:
-    case H_BOGUS: h_in_markup(h, c); break;
-    case H_RAW_LT:
-    case H_RAW_END: h_in_raw_end(h, c, again); break;
-    case H_TEXT:
-    case H_RAW: break; /* runs, read by html_feed */
-    }
-    return OUT_OK;
+    return false;
 }
 
 static int html_feed(struct xctx *x, const char *p, size_t n)
@@ -1073,17 +1070,35 @@ static int html_feed(struct xctx *x, const char *p, size_t n)
     int rc = OUT_OK;
 
     while (i < n && rc == OUT_OK) {
-        bool again = false;
+        int c = (unsigned char)p[i];
 
-        if (h->st == H_TEXT) {
-            i = h_in_text(x, p, i, n, &rc);
-        } else if (h->st == H_RAW) {
-            i = h_in_raw(h, p, i, n);
-        } else {
-            rc = h_byte(x, (unsigned char)p[i], &again);
-            if (!again)
-                i++;
+        switch (h->st) {
+        case H_TEXT: i = h_in_text(x, p, i, n, &rc); continue;
+        case H_RAW: i = h_in_raw(h, p, i, n); continue;
+        case H_ENTITY:
+            if (h_in_entity(x, c, &rc))
+                continue;
+            break;
+        case H_TAG_OPEN:
+            if (h_in_tag_open(x, c, &rc))
+                continue;
+            break;
+        case H_END_OPEN: h_in_end_open(h, c); break;
+        case H_TAG_NAME: h_in_tag_name(h, c); break;
+        case H_ATTRS: h_in_attrs(h, c); break;
+        case H_ATTR_DQ: h_in_attr_value(h, c, '"'); break;
+        case H_ATTR_SQ: h_in_attr_value(h, c, '\''); break;
+        case H_MARKUP: h_in_markup(h, c); break;
+        case H_MARKUP_DASH: h_in_markup_dash(h, c); break;
+        case H_COMMENT: h_in_comment(h, c); break;
+        case H_BOGUS: h_in_bogus(h, c); break;
+        case H_RAW_LT: h_in_raw_lt(h, c); break;
+        case H_RAW_END:
+            if (h_in_raw_end(h, c))
+                continue;
+            break;
         }
+        i++;
     }
     if (rc == OUT_OK)
         rc = stage_flush(x);
