@@ -3,9 +3,13 @@
  * DESIGN
  *
  * A page is loaded once into two parallel arrays of code points: cp, the
- * cleaned NFC text (P1: Ð/Ɖ -> Đ, dashes -> '-', odd slashes -> '/', frame
- * characters dropped, blanks collapsed), and fc, its fold (P2: lowercase,
- * marks stripped, đ -> d).  Folding is one code point to one code point, so
+ * cleaned NFC text, and fc, its fold.  Both come from text/norm's code-point
+ * layer, the one text_clean() and text_fold() use for the index: NFC, then
+ * P1 (Ð/Ɖ -> Đ, dashes -> '-', odd slashes -> '/', spaces -> ' ', invisible
+ * characters dropped), then P2 (lowercase, marks stripped, đ -> d).  On top
+ * of it the extractor reads a few characters its own way (see page_cp()):
+ * OCR's '~', '\\', '[' and ']', and "\r\n" as one line end.  Blanks are
+ * collapsed.  Folding is one code point to one code point, so
  * every match is made on fc with hand-written matchers (no regex engine) and
  * the value is copied from the same range of cp, with its diacritics.  A
  * run of three or more blanks, or a tab, is kept as one GAP: it is where
@@ -50,6 +54,8 @@
 #include "common/err.h"
 #include "common/xalloc.h"
 #include "text/meta.h"
+#include "text/norm.h"
+#include "text/norm_internal.h"
 
 #define NOPOS ((size_t)-1)
 #define GAP 0x09         /* column gap marker inside a loaded line */
@@ -73,69 +79,26 @@ static int is_digit(int32_t c)
     return c >= '0' && c <= '9';
 }
 
-/* Fast path for the letters of Vietnamese (and Latin-1) outside ASCII,
- * which make up most non-ASCII text here: 1 upper case, 2 lower case,
- * 3 not a letter, 0 ask utf8proc.  U+1EA0..U+1EF9 alternate upper/lower. */
-static int vn_case(int32_t c)
-{
-    if (c >= 0x1EA0 && c <= 0x1EF9)
-        return (c & 1) ? 2 : 1;
-    if (c >= 0xC0 && c <= 0xFF)
-        return (c == 0xD7 || c == 0xF7) ? 3 : c < 0xDF ? 1 : 2;
-    switch (c) {
-    case 0x102: case 0x110: case 0x128: case 0x168: case 0x1A0: case 0x1AF:
-        return 1; /* Ă Đ Ĩ Ũ Ơ Ư */
-    case 0x103: case 0x111: case 0x129: case 0x169: case 0x1A1: case 0x1B0:
-        return 2;
-    default:
-        return 0;
-    }
-}
-
+/* Letters and their case, as text/norm classifies them (ASCII inline). */
 static int is_letter(int32_t c)
 {
-    int k;
-
     if (c < 0x80)
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    k = vn_case(c);
-    if (k != 0)
-        return k != 3;
-    switch (utf8proc_category(c)) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-        return 1;
-    default:
-        return 0;
-    }
+    return text__class(c) == TEXT_CLASS_LETTER;
 }
 
 static int is_upper(int32_t c)
 {
-    int k;
-
     if (c < 0x80)
         return c >= 'A' && c <= 'Z';
-    k = vn_case(c);
-    if (k != 0)
-        return k == 1;
-    return utf8proc_category(c) == UTF8PROC_CATEGORY_LU ||
-           utf8proc_category(c) == UTF8PROC_CATEGORY_LT;
+    return text__case(c) == TEXT_CASE_UPPER;
 }
 
 static int is_lower(int32_t c)
 {
-    int k;
-
     if (c < 0x80)
         return c >= 'a' && c <= 'z';
-    k = vn_case(c);
-    if (k != 0)
-        return k == 2;
-    return utf8proc_category(c) == UTF8PROC_CATEGORY_LL;
+    return text__case(c) == TEXT_CASE_LOWER;
 }
 
 static int is_alnum(int32_t c)
@@ -143,90 +106,38 @@ static int is_alnum(int32_t c)
     return is_digit(c) || is_letter(c);
 }
 
-/* fold_cp() through utf8proc: any code point. */
-static int32_t fold_slow(int32_t c)
-{
-    utf8proc_int32_t d[8];
-    utf8proc_ssize_t n;
-    int bc = 0;
-
-    c = utf8proc_tolower(c);
-    n = utf8proc_decompose_char(c, d, 8, UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK, &bc);
-    if (n < 1 || n > 8)
-        return c;
-    return d[0];
-}
-
-/* P2 for one code point: lowercase, marks stripped, đ -> d.  A code point
- * that is itself a mark folds to itself (it is no letter either way). */
+/* P2 for one code point: text_fold()'s, except that a combining mark left
+ * after NFC folds to itself instead of vanishing, so that fc stays parallel
+ * to cp (the mark is no letter either way). */
 static int32_t fold_cp(int32_t c)
 {
-    /* U+00C0..U+00FF, as utf8proc folds them (checked by test_helpers). */
-    static const int32_t latin1[64] = {
-        'a', 'a', 'a', 'a', 'a', 'a', 0xE6, 'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i',
-        0xF0, 'n', 'o', 'o', 'o', 'o', 'o', 0xD7, 0xF8, 'u', 'u', 'u', 'u', 'y', 0xFE, 0xDF,
-        'a', 'a', 'a', 'a', 'a', 'a', 0xE6, 'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i',
-        0xF0, 'n', 'o', 'o', 'o', 'o', 'o', 0xF7, 0xF8, 'u', 'u', 'u', 'u', 'y', 0xFE, 'y',
-    };
+    int32_t f;
 
     if (c < 0x80)
         return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-    if (c >= 0xC0 && c <= 0xFF)
-        return latin1[c - 0xC0];
-    if (c >= 0x1EA0 && c <= 0x1EF9)
-        return c <= 0x1EB7 ? 'a' : c <= 0x1EC7 ? 'e' : c <= 0x1ECB ? 'i' : c <= 0x1EE3 ? 'o' :
-               c <= 0x1EF1 ? 'u' : 'y';
-    switch (c) {
-    case 0x102: case 0x103:
-        return 'a';
-    case 0x110: case 0x111:
-        return 'd';
-    case 0x128: case 0x129:
-        return 'i';
-    case 0x168: case 0x169: case 0x1AF: case 0x1B0:
-        return 'u';
-    case 0x1A0: case 0x1A1:
-        return 'o';
-    default:
-        break;
-    }
-    return fold_slow(c);
+    f = text__fold_cp(c);
+    return f != 0 ? f : c;
 }
 
-/* P1 mapping of one decoded code point.  Returns the replacement, or -1 to
- * drop it.  '\n' ends a line. */
-static int32_t clean_cp(int32_t c)
+/* The extractor's own reading of a code point, before text_clean()'s map
+ * (text__clean_cp()).  OCR reads the thin strokes of a document number
+ * wrongly in two set ways, '~' for '-' and '\\' for '/', and returns the
+ * frame of a boxed header as '[' and ']'.  These are repaired here only:
+ * the index must keep them as written (Markdown links and strikethrough,
+ * paths, query syntax), and text_title_markdown() reads the raw text for
+ * the same reason.  Returns the code point to read, or -1 to drop it. */
+static int32_t page_cp(int32_t c)
 {
     switch (c) {
-    case 0xD0:
-    case 0x189:
-        return 0x110; /* Ð, Ɖ -> Đ */
-    case 0xF0:
-        return 0x111; /* ð -> đ */
-    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014:
-    case 0x2015: case 0x2212: case 0xFE58: case 0xFE63: case 0xFF0D:
     case '~':
         return '-';
-    case 0x2044: case 0x2215: case 0xFF0F: case '\\':
+    case '\\':
         return '/';
     case '[': case ']':
         return ' ';
-    case '\t':
-        return GAP;
-    case '\n': case '\v': case 0x85: case 0x2028: case 0x2029:
-        return '\n';
-    case 0xA0: case 0x202F: case 0x205F: case 0x3000:
-        return ' ';
-    case 0xAD: case 0x200B: case 0x200C: case 0x200D: case 0xFEFF:
-        return -1;
     default:
-        break;
+        return text__clean_cp(c);
     }
-    if (c >= 0x2000 && c <= 0x200A)
-        return ' ';
-    if (c < 0x20 || (c >= 0x7F && c < 0xA0))
-        return -1;
-    return c;
 }
 
 /* ------------------------------------------------------------------ */
@@ -252,16 +163,17 @@ struct mpage {
     size_t n;
     const struct mline *ln;
     size_t nl;
-    struct buf _tmp, _dec, _cp, _fc, _ln; /* storage of the arrays above */
+    struct buf _raw, _tmp, _cp, _fc, _ln; /* storage of the arrays above */
 };
 
 static void page_init(struct mpage *pg)
 {
     memset(pg, 0, sizeof(*pg));
-    /* The arrays are bounded by TEXT_META_PAGE_MAX bytes of input: a code
-     * point decomposes into at most 4, and a line is at least one byte. */
-    buf_init(&pg->_tmp, sizeof(int32_t) * (TEXT_META_PAGE_MAX + 1));
-    buf_init(&pg->_dec, 4 * sizeof(int32_t) * (TEXT_META_PAGE_MAX + 1));
+    /* The arrays are bounded by TEXT_META_PAGE_MAX bytes of input: NFC
+     * makes at most three bytes of one (so at most as many code points),
+     * an invalid byte reads as three, and a line is at least one byte. */
+    buf_init(&pg->_raw, 3 * (TEXT_META_PAGE_MAX + 1));
+    buf_init(&pg->_tmp, 3 * sizeof(int32_t) * (TEXT_META_PAGE_MAX + 1));
     buf_init(&pg->_cp, 4 * sizeof(int32_t) * (TEXT_META_PAGE_MAX + 1));
     buf_init(&pg->_fc, 4 * sizeof(int32_t) * (TEXT_META_PAGE_MAX + 1));
     buf_init(&pg->_ln, sizeof(struct mline) * (MAX_LINES + 1));
@@ -269,126 +181,62 @@ static void page_init(struct mpage *pg)
 
 static void page_release(struct mpage *pg)
 {
+    buf_release(&pg->_raw);
     buf_release(&pg->_tmp);
-    buf_release(&pg->_dec);
     buf_release(&pg->_cp);
     buf_release(&pg->_fc);
     buf_release(&pg->_ln);
     memset(pg, 0, sizeof(*pg));
 }
 
-/* Make room for k more elements of size sz in b; b->len counts bytes. */
+/* Room for k more elements of size sz in b (b->len counts bytes). */
 static void *room(struct buf *b, size_t k, size_t sz, int *rc)
 {
-    if (b->ptr == NULL || b->len + k * sz + 1 > b->_cap) {
-        size_t want = b->len + k * sz;
-        size_t more = want < 4096 ? 4096 : want; /* grow geometrically */
-        if (more > b->_max - b->len)
-            more = b->_max - b->len;
-        if (more < k * sz)
-            more = k * sz;
-        *rc = buf_grow(b, more);
-        if (*rc < 0)
-            return NULL;
-    }
-    return b->ptr + b->len;
-}
-
-/* Stable sort of each run of combining marks by combining class, so that
- * utf8proc's composition sees canonical order (NFD input from elsewhere may
- * have the dot below after the circumflex). */
-static void canonical_order(int32_t *t, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        int cc = utf8proc_get_property(t[i])->combining_class;
-        size_t j = i;
-
-        if (cc == 0)
-            continue;
-        while (j > 0) {
-            int pc = utf8proc_get_property(t[j - 1])->combining_class;
-            int32_t x;
-
-            if (pc == 0 || pc <= cc)
-                break;
-            x = t[j - 1];
-            t[j - 1] = t[j];
-            t[j] = x;
-            j--;
-        }
-    }
+    *rc = buf_grow(b, k * sz);
+    return *rc < 0 ? NULL : b->ptr + b->len;
 }
 
 static void line_stats(struct mpage *pg, struct mline *l, int head);
 static void qh_tails(struct mpage *pg, struct mline *ln, size_t nl);
 
-/* Load (s, n) into pg: decode, P1, NFC, fold, split into lines. */
+/* Load (s, n) into pg: NFC, P1, fold, split into lines. */
 static int page_load(struct mpage *pg, const char *s, size_t n)
 {
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-    const utf8proc_uint8_t *end = p + n;
+    const char *ff = n > 0 ? memchr(s, '\f', n) : NULL, *p;
     int32_t *t, *cp, *fc;
     struct mline *ln;
-    size_t tn = 0, i, lb, nl = 0, m = 0;
-    utf8proc_ssize_t r;
-    int rc = 0, run = 0, marks = 0;
+    size_t tn = 0, i, lb, nl = 0, m = 0, pn;
+    char *nfc;
+    int rc = 0, run = 0;
 
-    /* 1. Decode and clean into _tmp: at most one code point per byte. */
-    t = room(&pg->_tmp, n + 1, sizeof(int32_t), &rc);
+    /* 1. NFC; invalid UTF-8 reads as U+FFFD. */
+    if (ff != NULL)
+        n = (size_t)(ff - s);
+    rc = text__nfc(s, n, &p, &pn, &nfc);
+    if (rc == VT_EENCODING) {
+        buf_reset(&pg->_raw);
+        if ((rc = text__utf8_scrub(s, n, &pg->_raw)) < 0)
+            return rc;
+        rc = text__nfc(pg->_raw.ptr, pg->_raw.len, &p, &pn, &nfc);
+    }
+    if (rc < 0)
+        return rc;
+
+    /* 2. Decode and clean into _tmp: at most one code point per byte. */
+    t = room(&pg->_tmp, pn + 1, sizeof(int32_t), &rc);
+    for (i = 0; t != NULL && i < pn;) {
+        int32_t c;
+
+        i += text__decode_lossy(p + i, pn - i, &c);
+        if (c == '\r' && i < pn && p[i] == '\n')
+            continue; /* "\r\n" ends one line */
+        c = page_cp(c);
+        if (c >= 0)
+            t[tn++] = c;
+    }
+    free(nfc);
     if (t == NULL)
         return rc;
-    while (p < end) {
-        utf8proc_int32_t c;
-        utf8proc_ssize_t k = utf8proc_iterate(p, end - p, &c);
-
-        if (k < 1) {
-            c = 0xFFFD;
-            k = 1;
-        }
-        p += k;
-        if (c == '\r') {
-            if (p < end && *p == '\n')
-                continue;
-            c = '\n';
-        }
-        if (c == '\f')
-            break;
-        c = clean_cp(c);
-        if (c < 0)
-            continue;
-        t[tn++] = c;
-        if (c >= 0x300 && vn_case(c) == 0 && utf8proc_get_property(c)->combining_class != 0)
-            marks = 1;
-    }
-
-    /* 2. NFC.  Text without a combining mark is already composed (short of
-     * singletons such as U+212B, which no matcher looks at), so the round
-     * trip through NFD runs only when a mark is present. */
-    if (marks) {
-        size_t dn = 0;
-        int32_t *d;
-
-        for (i = 0; i < tn; i++) {
-            int32_t *dst = room(&pg->_dec, 8, sizeof(int32_t), &rc);
-            utf8proc_ssize_t k;
-            int bc = 0;
-
-            if (dst == NULL)
-                return rc;
-            k = utf8proc_decompose_char(t[i], dst, 8, UTF8PROC_DECOMPOSE, &bc);
-            if (k < 1 || k > 8) {
-                dst[0] = t[i];
-                k = 1;
-            }
-            pg->_dec.len += (size_t)k * sizeof(int32_t);
-            dn += (size_t)k;
-        }
-        d = (int32_t *)pg->_dec.ptr;
-        canonical_order(d, dn);
-        r = utf8proc_normalize_utf32(d, (utf8proc_ssize_t)dn, UTF8PROC_COMPOSE);
-        t = d;
-        tn = r > 0 ? (size_t)r : 0;
-    }
 
     /* 3. Lines: trim, collapse blanks (3+ or a tab -> GAP), fold. */
     cp = room(&pg->_cp, tn + 1, sizeof(int32_t), &rc);
@@ -867,17 +715,15 @@ static void sb_reset(struct sbuf *sb)
 /* Append one code point; silently stops at the cap (on a whole character). */
 static void sb_cp(struct sbuf *sb, int32_t c)
 {
-    utf8proc_uint8_t u[4];
-    utf8proc_ssize_t k = utf8proc_encode_char(c, u);
+    char u[4];
+    size_t k = text__encode_cp(c, u);
 
-    if (k < 1)
-        return;
-    if (sb->n + (size_t)k + 1 > sizeof(sb->s)) {
+    if (sb->n + k + 1 > sizeof(sb->s)) {
         sb->cut = 1;
         return;
     }
-    memcpy(sb->s + sb->n, u, (size_t)k);
-    sb->n += (size_t)k;
+    memcpy(sb->s + sb->n, u, k);
+    sb->n += k;
     sb->s[sb->n] = '\0';
 }
 
@@ -923,22 +769,19 @@ static void sb_span(struct sbuf *sb, const struct mpage *pg, size_t b, size_t e)
 /* fold() of a short UTF-8 string into out (which has room for cap bytes). */
 static void fold_str(const char *s, char *out, size_t cap)
 {
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-    size_t k = 0;
+    size_t k = 0, n = strlen(s);
 
-    while (*p) {
-        utf8proc_int32_t c;
-        utf8proc_uint8_t u[4];
-        utf8proc_ssize_t n = utf8proc_iterate(p, -1, &c), w;
+    for (size_t i = 0; i < n;) {
+        int32_t c;
+        char u[4];
+        size_t w;
 
-        if (n < 1)
+        i += text__decode_lossy(s + i, n - i, &c);
+        w = text__encode_cp(fold_cp(c), u);
+        if (k + w + 1 > cap)
             break;
-        p += n;
-        w = utf8proc_encode_char(fold_cp(c), u);
-        if (w < 1 || k + (size_t)w + 1 > cap)
-            break;
-        memcpy(out + k, u, (size_t)w);
-        k += (size_t)w;
+        memcpy(out + k, u, w);
+        k += w;
     }
     out[k] = '\0';
 }
@@ -1813,21 +1656,6 @@ static int is_title_drop(int32_t c)
     return c < 0x20 || (c >= 0x7F && c < 0xA0) || c == 0xFEFF;
 }
 
-/* Decode one code point of (s, n), n > 0; an invalid byte reads as
- * U+FFFD.  Returns the bytes used. */
-static size_t title_decode(const char *s, size_t n, int32_t *c)
-{
-    utf8proc_int32_t d;
-    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &d);
-
-    if (k < 1) {
-        *c = 0xFFFD;
-        return 1;
-    }
-    *c = d;
-    return (size_t)k;
-}
-
 /* A title being cut: its code points and their UTF-8. */
 struct tline {
     int32_t *cp;
@@ -1838,11 +1666,9 @@ struct tline {
 
 static void tl_push(struct tline *t, int32_t c)
 {
-    utf8proc_uint8_t e[4];
-    utf8proc_ssize_t k = utf8proc_encode_char(c, e);
+    char e[4];
+    size_t k = text__encode_cp(c, e);
 
-    if (k < 1)
-        return;
     if (t->n + 1 >= t->cap) {
         t->cap = t->cap > 0 ? 2 * t->cap : 64;
         t->cp = xrealloc(t->cp, t->cap * sizeof(*t->cp));
@@ -1851,8 +1677,8 @@ static void tl_push(struct tline *t, int32_t c)
     }
     t->cp[t->n] = c;
     t->off[t->n] = t->ulen;
-    memcpy(t->u + t->ulen, e, (size_t)k);
-    t->ulen += (size_t)k;
+    memcpy(t->u + t->ulen, e, k);
+    t->ulen += k;
     t->n++;
     t->off[t->n] = t->ulen;
 }
@@ -1925,7 +1751,7 @@ static char *title_fit(const char *s, size_t n, size_t max_chars, size_t max_byt
     while (i < n) {
         int32_t c;
 
-        i += title_decode(s + i, n - i, &c);
+        i += text__decode_lossy(s + i, n - i, &c);
         if (is_title_space(c)) {
             space = t.n > 0;
             continue;
@@ -2066,7 +1892,7 @@ static int32_t md_before(const char *s, size_t i)
         return ' ';
     for (k = i - 1; k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80 && i - k < 4; k--)
         ;
-    if (title_decode(s + k, i - k, &c) != i - k)
+    if (text__decode_lossy(s + k, i - k, &c) != i - k)
         return 0xFFFD;
     return c;
 }
@@ -2077,7 +1903,7 @@ static int32_t md_at(const char *s, size_t n, size_t j)
 
     if (j >= n)
         return ' ';
-    title_decode(s + j, n - j, &c);
+    text__decode_lossy(s + j, n - j, &c);
     return c;
 }
 
@@ -2589,7 +2415,7 @@ static int32_t first_visible(const char *s, size_t b, size_t e)
     while (b < e) {
         int32_t c;
 
-        b += title_decode(s + b, e - b, &c);
+        b += text__decode_lossy(s + b, e - b, &c);
         if (!is_title_space(c))
             return c;
     }
@@ -2610,7 +2436,7 @@ static int has_alnum(const char *s, size_t b, size_t e)
     while (b < e) {
         int32_t c;
 
-        b += title_decode(s + b, e - b, &c);
+        b += text__decode_lossy(s + b, e - b, &c);
         if (is_alnum(c))
             return 1;
     }
@@ -2732,7 +2558,7 @@ static const char *guess_lang(const struct mpage *pg)
 
             letters++;
             nlatin += latin;
-            if (latin && pg->fc[i] != utf8proc_tolower(c))
+            if (latin && pg->fc[i] != text__lower_cp(c))
                 marked++;
             if (k < sizeof(w) - 1 && pg->fc[i] < 0x80)
                 w[k++] = (char)pg->fc[i];
@@ -3176,18 +3002,10 @@ static const char *const ag_sectors[] = {
 /* Decode a short UTF-8 vocabulary string into cp (cap code points). */
 static size_t utf8_cps(const char *s, int32_t *cp, size_t cap)
 {
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-    size_t n = 0;
+    size_t n = 0, len = strlen(s);
 
-    while (*p && n < cap) {
-        utf8proc_int32_t c;
-        utf8proc_ssize_t k = utf8proc_iterate(p, -1, &c);
-
-        if (k < 1)
-            break;
-        cp[n++] = c;
-        p += k;
-    }
+    for (size_t i = 0; i < len && n < cap;)
+        i += text__decode_lossy(s + i, len - i, &cp[n++]);
     return n;
 }
 
@@ -3630,11 +3448,9 @@ static void title_subject(struct sbuf *sb, const char *subject, int cong_van)
     static const char *const verbs[] = {"ve", "ban", "phe", "giao", "thanh", "bo", "trien",
                                         "to", "tang", "thuc", "kien", "sua", "huong", "dieu",
                                         "du", "tong", "quy", "chi", "day", "xay", "dam", NULL};
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)subject;
+    size_t len = strlen(subject), n, k = 0;
     char first[16], f[64];
-    utf8proc_int32_t c0, c1;
-    utf8proc_ssize_t n;
-    size_t k = 0;
+    int32_t c0, c1;
 
     fold_str(subject, f, sizeof(f));
     while (f[k] != '\0' && f[k] != ' ' && k < sizeof(first) - 1) {
@@ -3648,10 +3464,10 @@ static void title_subject(struct sbuf *sb, const char *subject, int cong_van)
         return;
     }
     sb_str(sb, " ");
-    n = utf8proc_iterate(p, -1, &c0);
-    if (n > 0 && in_list(first, verbs) && is_upper(c0) &&
-        utf8proc_iterate(p + n, -1, &c1) > 0 && is_lower(c1)) {
-        sb_cp(sb, utf8proc_tolower(c0));
+    n = len > 0 ? text__decode_lossy(subject, len, &c0) : 0;
+    if (n > 0 && in_list(first, verbs) && is_upper(c0) && n < len &&
+        text__decode_lossy(subject + n, len - n, &c1) > 0 && is_lower(c1)) {
+        sb_cp(sb, text__lower_cp(c0));
         sb_str(sb, subject + n);
     } else {
         sb_str(sb, subject);
@@ -3731,11 +3547,10 @@ static int sym_truncated(const struct numparse *np)
     if (np->party)
         return 0;
     for (int i = 0; i < np->nseg; i++) {
-        const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)np->seg[i];
-        utf8proc_int32_t c;
-        utf8proc_ssize_t k = utf8proc_iterate(p, -1, &c);
+        size_t len = strlen(np->seg[i]);
+        int32_t c;
 
-        if (k > 0 && p[k] == '\0')
+        if (len > 0 && text__decode_lossy(np->seg[i], len, &c) == len)
             return 1;
     }
     return 0;
