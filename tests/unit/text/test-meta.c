@@ -1,9 +1,10 @@
-/* Unit tests for text/meta.c: vietnamese.md §(c) cases 1-15, one page per
- * document type of Phụ lục III (NĐ 30/2020), OCR-damaged variants, merged
- * header columns, and text that is not an official document.
+/* Unit tests for the metadata extractor (text/meta_*.c): vietnamese.md §(c)
+ * cases 1-15, one page per document type of Phụ lục III (NĐ 30/2020),
+ * OCR-damaged variants, merged header columns, and text that is not an
+ * official document.
  *
- * The .c file is included so that the line-level matchers (F1, F4) can be
- * tested on their own, as STYLE §8 allows. */
+ * The internal header is included so that the line-level matchers (F1,
+ * F4) can be tested on their own, as STYLE §8 allows. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -15,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text/meta.c"
+#include <utf8proc.h>
+
+#include "text/meta.h"
+#include "text/meta_internal.h"
 #include "text/norm.h"
 
 /* ------------------------------------------------------------------ */
@@ -76,11 +80,11 @@ static int line_number(const char *line, struct numparse *np)
     struct mpage pg;
     int ok;
 
-    page_init(&pg);
-    assert_int_equal(page_load(&pg, line, strlen(line)), 0);
+    text__page_init(&pg);
+    assert_int_equal(text__page_load(&pg, line, strlen(line)), 0);
     assert_true(pg.nl >= 1);
-    ok = parse_number(&pg, &pg.ln[0], np);
-    page_release(&pg);
+    ok = text__parse_number(&pg, &pg.ln[0], np);
+    text__page_release(&pg);
     return ok;
 }
 
@@ -92,18 +96,18 @@ static int line_date(const char *line, char *place, size_t cap, int *y, int *mo,
     struct sbuf sb;
     int ok;
 
-    page_init(&pg);
-    assert_int_equal(page_load(&pg, line, strlen(line)), 0);
+    text__page_init(&pg);
+    assert_int_equal(text__page_load(&pg, line, strlen(line)), 0);
     memset(&dp, 0, sizeof(dp));
-    ok = find_dateline(&pg, pg.ln[0].b, pg.ln[0].e, 2100, 0, &dp);
+    ok = text__find_dateline(&pg, pg.ln[0].b, pg.ln[0].e, 2100, 0, &dp);
     sb_reset(&sb);
     if (ok && dp.pb != NOPOS)
-        sb_span(&sb, &pg, dp.pb, dp.pe);
+        text__sb_span(&sb, &pg, dp.pb, dp.pe);
     snprintf(place, cap, "%s", sb.s);
     *y = dp.y;
     *mo = dp.m;
     *d = dp.d;
-    page_release(&pg);
+    text__page_release(&pg);
     return ok;
 }
 
@@ -1346,12 +1350,12 @@ static void test_helpers(void **state)
     char f[64];
 
     (void)state;
-    fold_str("Số 5/2020/QĐ-UBND Đà Nẵng", f, sizeof(f));
+    text__fold_str("Số 5/2020/QĐ-UBND Đà Nẵng", f, sizeof(f));
     assert_string_equal(f, "so 5/2020/qd-ubnd da nang");
-    assert_int_equal(edit_distance("quyetdinh", "quyetdinh"), 0);
-    assert_int_equal(edit_distance("quyetdinf", "quyetdinh"), 1);
-    assert_int_equal(edit_distance("thongbao", "thongcao"), 1);
-    assert_int_equal(edit_distance("quydinh", "quyetdinh"), 2);
+    assert_int_equal(text__edit_distance("quyetdinh", "quyetdinh"), 0);
+    assert_int_equal(text__edit_distance("quyetdinf", "quyetdinh"), 1);
+    assert_int_equal(text__edit_distance("thongbao", "thongcao"), 1);
+    assert_int_equal(text__edit_distance("quydinh", "quyetdinh"), 2);
     assert_int_equal(fold_cp(0x1ED8), 'o'); /* Ộ */
     assert_int_equal(fold_cp(0x1B0), 'u');  /* ư */
     assert_int_equal(fold_cp(0x110), 'd');  /* Đ */
