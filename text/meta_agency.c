@@ -223,12 +223,10 @@ static void ag_add(struct agtext *t, const struct mpage *pg, size_t b, size_t e)
     }
 }
 
-/* Words of t, then the repaired text into sb. */
-static void ag_write(struct agtext *t, struct sbuf *sb)
+/* Split t into words (runs of letters, digits and '&'), its trailing
+ * separators cut off. */
+static void ag_words(struct agtext *t)
 {
-    size_t w, prev_end = 0;
-    int after_head = 0, accented = 0;
-
     while (t->n > 0 && (t->cp[t->n - 1] == ' ' || t->cp[t->n - 1] == '-' ||
                         t->cp[t->n - 1] == ','))
         t->n--;
@@ -243,37 +241,54 @@ static void ag_write(struct agtext *t, struct sbuf *sb)
             i++;
         t->we[t->nw++] = i;
     }
+}
+
+/* The vocabulary phrase that words w.. of t are (damaged), or NULL, and
+ * in *k how many words it covers; *after_head says that the word before
+ * was a head phrase, after which a level word may stand mid-line. */
+static const char *ag_phrase(const struct agtext *t, size_t w, int *after_head, size_t *k)
+{
+    int line0 = t->lstart[t->wb[w]] || w == 0, head = *after_head;
+    size_t k2 = 0;
+    const char *ph;
+
+    *after_head = 0;
+    if (line0 && (ph = ag_find(t, w, ag_heads, k)) != NULL) {
+        *after_head = 1;
+        return ph;
+    }
+    if (line0 && (ph = ag_find(t, w, ag_heads1, k)) != NULL && *k == 1 &&
+        ag_find(t, w + 1, ag_sectors, &k2) != NULL)
+        return ph;
+    if ((line0 || head) && w + 1 < t->nw && (ph = ag_find(t, w, ag_levels, k)) != NULL &&
+        w + *k < t->nw)
+        return ph;
+    return ag_find(t, w, ag_sectors, k);
+}
+
+/* Words of t, then the repaired text into sb. */
+static void ag_write(struct agtext *t, struct sbuf *sb)
+{
+    size_t w, prev_end = 0;
+    int after_head = 0, accented = 0;
+
+    ag_words(t);
     /* Text written without marks at all is left so: only some words
      * without their marks are damage. */
     for (size_t i = 0; i < t->n && !accented; i++)
         accented = t->cp[i] >= 0x80;
     for (w = 0; w < t->nw;) {
         const char *ph = NULL;
-        size_t k = 0, k2 = 0, b = t->wb[w];
-        int line0 = t->lstart[b] || w == 0;
+        size_t k = 0, b = t->wb[w];
 
         /* What lies between the previous word and this one. */
         for (size_t i = prev_end; i < b; i++)
             if (w > 0 && (t->cp[i] != ' ' || t->cp[i - 1] != ' '))
                 text__sb_cp(sb, t->cp[i]);
-        if (line0 && w > 0 && (sb->n == 0 || sb->s[sb->n - 1] != ' '))
+        if ((t->lstart[b] || w == 0) && w > 0 && (sb->n == 0 || sb->s[sb->n - 1] != ' '))
             text__sb_cp(sb, ' ');
-        if (!accented) {
-            ph = NULL;
-        } else if (line0 && (ph = ag_find(t, w, ag_heads, &k)) != NULL) {
-            after_head = 1;
-        } else if (line0 && (ph = ag_find(t, w, ag_heads1, &k)) != NULL && k == 1 &&
-                   ag_find(t, w + 1, ag_sectors, &k2) != NULL) {
-            after_head = 0;
-        } else if ((line0 || after_head) && w + 1 < t->nw &&
-                   (ph = ag_find(t, w, ag_levels, &k)) != NULL && w + k < t->nw) {
-            after_head = 0;
-        } else if ((ph = ag_find(t, w, ag_sectors, &k)) != NULL) {
-            after_head = 0;
-        } else {
-            ph = NULL;
-            after_head = 0;
-        }
+        if (accented)
+            ph = ag_phrase(t, w, &after_head, &k);
         if (ph != NULL) {
             ag_put(sb, t, w, k, ph);
             w += k;
@@ -314,11 +329,43 @@ static int agency_junk(const struct mpage *pg, size_t b, size_t e)
     return 0;
 }
 
-/* F3: capital lines of the left column above the number (or the date). */
-void text__find_agency(struct mctx *c, struct text_meta *m)
+/* The agency lines: up to four capital lines of the left column going up
+ * from the anchor line, skipping rules, stamps, date lines, draft and copy
+ * marks and OCR noise, and ending at the first other line after one was
+ * taken.  Fills take[] bottom-up; returns how many. */
+static size_t agency_lines(const struct mctx *c, size_t anchor, size_t take[4])
 {
     static const char *const skip[] = {"du thao", "mau so", "ban sao", "sao y", "trich sao",
                                        "sao luc", "cong bao", "phu luc", NULL};
+    const struct mpage *pg = &c->p1;
+    size_t nt = 0;
+
+    for (size_t i = anchor; i-- > 0 && nt < 4;) {
+        const struct mline *l = &pg->ln[i];
+        struct dateparse dp;
+
+        if (l->b == l->le || l->fl & L_RULE || !has_letters(pg, l->b, l->le) ||
+            is_mark_line(pg, l) || text__starts_with_any(pg, l->b, l->le, skip))
+            continue;
+        memset(&dp, 0, sizeof(dp));
+        if (text__find_dateline(pg, l->b, l->e, c->ymax, 0, &dp))
+            continue;
+        if (text__span_upper(pg, l->b, l->le) && text__vv_at(pg, l, l->b) == NOPOS) {
+            if (!agency_junk(pg, l->b, l->le))
+                take[nt++] = i;
+            continue;
+        }
+        if (nt > 0)
+            break;
+    }
+    return nt;
+}
+
+/* How many of the nt agency lines (take[], bottom-up) name the parent
+ * agency: those above the first unit line, when the top line opens like a
+ * parent ("UBND TỈNH ..." over "SỞ ..."); else 0. */
+static size_t agency_split(const struct mpage *pg, const size_t *take, size_t nt)
+{
     static const char *const parents[] = {
         "ubnd", "uy ban nhan dan", "hdnd", "hoi dong nhan dan", "bo", "tinh uy", "huyen uy",
         "thanh uy", "quan uy", "dang uy", "tong cuc", "so", "dai hoc", "tap doan",
@@ -326,50 +373,32 @@ void text__find_agency(struct mctx *c, struct text_meta *m)
     static const char *const units[] = {
         "so", "ban", "phong", "chi cuc", "trung tam", "van phong", "thanh tra", "cuc", "vu",
         "truong", "cong an", "benh vien", "chi nhanh", "vien", "khoa", "cong ty", NULL};
+    const struct mline *top = &pg->ln[take[nt - 1]];
+
+    if (nt < 2 || !text__starts_with_any(pg, top->b, top->le, parents))
+        return 0;
+    for (size_t k = nt - 1; k-- > 0;)
+        if (text__starts_with_any(pg, pg->ln[take[k]].b, pg->ln[take[k]].le, units))
+            return nt - 1 - k;
+    return 0;
+}
+
+/* F3: capital lines of the left column above the number (or the date). */
+void text__find_agency(struct mctx *c, struct text_meta *m)
+{
     const struct mpage *pg = &c->p1;
-    size_t anchor, take[4], nt = 0, split = 0;
+    size_t take[4], nt, split;
     struct sbuf parent, organ;
     struct agtext at;
     int conf;
 
-    if (c->has_num) {
-        anchor = c->numline;
-        conf = 85;
-    } else if (c->has_date) {
-        anchor = c->dateline;
-        conf = 65;
-    } else {
+    if (!c->has_num && !c->has_date)
         return;
-    }
-    for (size_t i = anchor; i-- > 0 && nt < 4;) {
-        const struct mline *l = &pg->ln[i];
-        struct dateparse dp;
-
-        if (l->b == l->le || l->fl & L_RULE || !has_letters(pg, l->b, l->le) ||
-            is_mark_line(pg, l) ||
-            text__starts_with_any(pg, l->b, l->le, skip))
-            continue;
-        memset(&dp, 0, sizeof(dp));
-        if (text__find_dateline(pg, l->b, l->e, c->ymax, 0, &dp))
-            continue;
-        if (text__span_upper(pg, l->b, l->le) && text__vv_at(pg, l, l->b) == NOPOS) {
-            if (agency_junk(pg, l->b, l->le))
-                continue;
-            take[nt++] = i;
-            continue;
-        }
-        if (nt > 0)
-            break;
-    }
+    conf = c->has_num ? 85 : 65;
+    nt = agency_lines(c, c->has_num ? c->numline : c->dateline, take);
     if (nt == 0)
         return;
-    /* take[] is bottom-up; parent = lines before the first unit line. */
-    if (nt >= 2 && text__starts_with_any(pg, pg->ln[take[nt - 1]].b, pg->ln[take[nt - 1]].le, parents))
-        for (size_t k = nt - 1; k-- > 0;)
-            if (text__starts_with_any(pg, pg->ln[take[k]].b, pg->ln[take[k]].le, units)) {
-                split = nt - 1 - k;
-                break;
-            }
+    split = agency_split(pg, take, nt);
     sb_reset(&parent);
     sb_reset(&organ);
     memset(&at, 0, sizeof(at));

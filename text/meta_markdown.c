@@ -193,119 +193,158 @@ static void md_emphasis(struct md_run *run, size_t nrun, unsigned char *fl)
     free(stack);
 }
 
+/* One line of inline content being read: a flag per byte (MD_DROP,
+ * MD_LIT; 0 for what is still to read) and the delimiter runs found. */
+struct md_scan {
+    const char *s;
+    size_t n;
+    unsigned char *fl;
+    struct md_run *run;
+    size_t nrun, cap;
+};
+
+/* A code span at s[i], "`x`" or "``x``": the backticks go, the text is
+ * literal.  Returns where reading goes on. */
+static size_t md_code(struct md_scan *m, size_t i)
+{
+    const char *s = m->s;
+    size_t n = m->n, j, k;
+
+    for (k = i; k < n && s[k] == '`'; k++)
+        ;
+    /* The closing run has exactly as many backticks. */
+    for (j = k; j < n; j++) {
+        size_t e = j;
+
+        if (s[j] != '`')
+            continue;
+        while (e < n && s[e] == '`')
+            e++;
+        if (e - j == k - i)
+            break;
+        j = e;
+    }
+    if (j >= n) {
+        md_mark(m->fl, i, k, MD_LIT);
+        return k;
+    }
+    md_mark(m->fl, i, k, MD_DROP);
+    md_mark(m->fl, k, j, MD_LIT);
+    md_mark(m->fl, j, j + (k - i), MD_DROP);
+    return j + (k - i);
+}
+
+/* A link or image at s[i], "[text](url)", "[text][ref]", "![alt](src)",
+ * whose text stays and is read on, or a footnote mark "[^1]", which goes.
+ * Returns where reading goes on. */
+static size_t md_link(struct md_scan *m, size_t i)
+{
+    const char *s = m->s;
+    size_t n = m->n, lb = s[i] == '!' ? i + 1 : i, rb = md_bracket(s, n, lb), end = NOPOS;
+
+    if (rb != NOPOS && lb + 1 < n && s[lb + 1] == '^' && s[i] == '[') {
+        md_mark(m->fl, lb, rb + 1, MD_DROP); /* footnote reference */
+        return rb + 1;
+    }
+    if (rb != NOPOS && rb + 1 < n && s[rb + 1] == '(')
+        end = md_paren(s, n, rb + 1);
+    else if (rb != NOPOS && rb + 1 < n && s[rb + 1] == '[')
+        end = md_bracket(s, n, rb + 1);
+    if (end == NOPOS) {
+        m->fl[i] |= MD_LIT;
+        return i + 1;
+    }
+    md_mark(m->fl, i, lb + 1, MD_DROP);
+    md_mark(m->fl, rb, end + 1, MD_DROP);
+    return lb + 1;
+}
+
+/* The autolink or tag of k bytes at s[i] (md_angle()): an autolink keeps
+ * its URL, a tag goes. */
+static size_t md_tag(struct md_scan *m, size_t i, size_t k, int keep)
+{
+    if (keep) {
+        m->fl[i] |= MD_DROP;
+        md_mark(m->fl, i + 1, i + k - 1, MD_LIT);
+        m->fl[i + k - 1] |= MD_DROP;
+    } else {
+        md_mark(m->fl, i, i + k, MD_DROP);
+    }
+    return i + k;
+}
+
+/* A run of '*', '_' or '~' at s[i], noted with whether it may open or
+ * close emphasis (CommonMark's flanking rules; '_' is stricter inside a
+ * word).  Returns the end of the run. */
+static size_t md_delims(struct md_scan *m, size_t i)
+{
+    const char *s = m->s;
+    char c = s[i];
+    size_t k;
+    int32_t before, after;
+    int bs, as, bp, ap, left, right;
+    struct md_run *r;
+
+    for (k = i; k < m->n && s[k] == c && m->fl[k] == 0; k++)
+        ;
+    before = text__cp_before(s, i);
+    after = md_at(s, m->n, k);
+    bs = is_title_space(before);
+    as = is_title_space(after);
+    bp = is_md_punct(before);
+    ap = is_md_punct(after);
+    left = !as && (!ap || bs || bp);
+    right = !bs && (!bp || as || ap);
+    if (m->nrun == m->cap) {
+        m->cap = m->cap > 0 ? 2 * m->cap : 16;
+        m->run = xrealloc(m->run, m->cap * sizeof(*m->run));
+    }
+    r = &m->run[m->nrun++];
+    r->b = i;
+    r->len = k - i;
+    r->e = k;
+    r->ch = c;
+    r->open = (unsigned char)(c == '_' ? left && (!right || bp) : left);
+    r->close = (unsigned char)(c == '_' ? right && (!left || ap) : right);
+    return k;
+}
+
 /* Append (s, n), one line of Markdown inline content, to out without its
  * syntax: "**Nghị định** [30/2020](url) `NĐ-CP`" -> "Nghị định 30/2020
  * NĐ-CP".  n is at most MD_LINE_MAX. */
 static void md_inline(const char *s, size_t n, struct buf *out)
 {
-    unsigned char *fl = xcalloc(n + 1, 1);
-    struct md_run *run = NULL;
-    size_t nrun = 0, cap = 0, i = 0;
+    struct md_scan m = {s, n, xcalloc(n + 1, 1), NULL, 0, 0};
+    size_t i = 0, k;
+    int keep;
 
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        size_t j, k;
-        int keep;
 
-        if (fl[i] != 0) {
+        if (m.fl[i] != 0) {
             i++;
-            continue;
-        }
-        if (c == '\\' && i + 1 < n && is_ascii_punct((unsigned char)s[i + 1])) {
-            fl[i] |= MD_DROP;
-            fl[i + 1] |= MD_LIT;
+        } else if (c == '\\' && i + 1 < n && is_ascii_punct((unsigned char)s[i + 1])) {
+            m.fl[i] |= MD_DROP;
+            m.fl[i + 1] |= MD_LIT;
             i += 2;
         } else if (c == '`') {
-            for (k = i; k < n && s[k] == '`'; k++)
-                ;
-            /* The closing run has exactly as many backticks. */
-            for (j = k; j < n; j++) {
-                size_t e = j;
-
-                if (s[j] != '`')
-                    continue;
-                while (e < n && s[e] == '`')
-                    e++;
-                if (e - j == k - i)
-                    break;
-                j = e;
-            }
-            if (j >= n) {
-                md_mark(fl, i, k, MD_LIT);
-                i = k;
-                continue;
-            }
-            md_mark(fl, i, k, MD_DROP);
-            md_mark(fl, k, j, MD_LIT);
-            md_mark(fl, j, j + (k - i), MD_DROP);
-            i = j + (k - i);
+            i = md_code(&m, i);
         } else if (c == '[' || (c == '!' && i + 1 < n && s[i + 1] == '[')) {
-            size_t lb = c == '!' ? i + 1 : i, rb = md_bracket(s, n, lb), end = NOPOS;
-
-            if (rb != NOPOS && lb + 1 < n && s[lb + 1] == '^' && c == '[') {
-                md_mark(fl, lb, rb + 1, MD_DROP); /* footnote reference */
-                i = rb + 1;
-                continue;
-            }
-            if (rb != NOPOS && rb + 1 < n && s[rb + 1] == '(')
-                end = md_paren(s, n, rb + 1);
-            else if (rb != NOPOS && rb + 1 < n && s[rb + 1] == '[')
-                end = md_bracket(s, n, rb + 1);
-            if (end == NOPOS) {
-                fl[i] |= MD_LIT;
-                i++;
-                continue;
-            }
-            /* The link text stays and is read on; the rest goes. */
-            md_mark(fl, i, lb + 1, MD_DROP);
-            md_mark(fl, rb, end + 1, MD_DROP);
-            i = lb + 1;
+            i = md_link(&m, i);
         } else if (c == '<' && (k = md_angle(s, n, i, &keep)) > 0) {
-            if (keep) {
-                fl[i] |= MD_DROP;
-                md_mark(fl, i + 1, i + k - 1, MD_LIT);
-                fl[i + k - 1] |= MD_DROP;
-            } else {
-                md_mark(fl, i, i + k, MD_DROP);
-            }
-            i += k;
+            i = md_tag(&m, i, k, keep);
         } else if (c == '*' || c == '_' || c == '~') {
-            int32_t before, after;
-            int bs, as, bp, ap, left, right;
-            struct md_run *m;
-
-            for (k = i; k < n && s[k] == (char)c && fl[k] == 0; k++)
-                ;
-            before = text__cp_before(s, i);
-            after = md_at(s, n, k);
-            bs = is_title_space(before);
-            as = is_title_space(after);
-            bp = is_md_punct(before);
-            ap = is_md_punct(after);
-            left = !as && (!ap || bs || bp);
-            right = !bs && (!bp || as || ap);
-            if (nrun == cap) {
-                cap = cap > 0 ? 2 * cap : 16;
-                run = xrealloc(run, cap * sizeof(*run));
-            }
-            m = &run[nrun++];
-            m->b = i;
-            m->len = k - i;
-            m->e = k;
-            m->ch = (char)c;
-            m->open = (unsigned char)(c == '_' ? left && (!right || bp) : left);
-            m->close = (unsigned char)(c == '_' ? right && (!left || ap) : right);
-            i = k;
+            i = md_delims(&m, i);
         } else {
             i++;
         }
     }
-    md_emphasis(run, nrun, fl);
+    md_emphasis(m.run, m.nrun, m.fl);
     for (i = 0; i < n; i++)
-        if (!(fl[i] & MD_DROP))
+        if (!(m.fl[i] & MD_DROP))
             (void)buf_addc(out, s[i]);
-    free(run);
-    free(fl);
+    free(m.run);
+    free(m.fl);
 }
 
 /* [b, e) of the line at i and the start of the next; e is before "\r\n". */
@@ -466,6 +505,49 @@ static int md_line_heading(const char *s, size_t b, size_t e, size_t max_chars, 
     return 0;
 }
 
+/* The title of a front-matter line [b, e) of s that is its "title:" (YAML)
+ * or "title =" (TOML) key; NULL for another line or a block scalar. */
+static char *fm_title(const char *s, size_t b, size_t e, size_t max_chars, size_t max_bytes)
+{
+    size_t v = b + 5, ve = e;
+    char *r = NULL;
+
+    if (e - b <= 5 || memcmp(s + b, "title", 5) != 0)
+        return NULL;
+    while (v < e && (s[v] == ' ' || s[v] == '\t'))
+        v++;
+    if (v >= e || (s[v] != ':' && s[v] != '='))
+        return NULL;
+    v++;
+    while (v < e && (s[v] == ' ' || s[v] == '\t'))
+        v++;
+    if (v < e && (s[v] == '"' || s[v] == '\'')) {
+        /* A quoted string; escapes other than the quote stay as written. */
+        char q = s[v++];
+        struct buf val;
+
+        buf_init(&val, BUF_NOLIMIT);
+        for (; v < e; v++) {
+            if (s[v] == q && !(q == '\'' && v + 1 < e && s[v + 1] == '\''))
+                break;
+            if ((q == '"' && s[v] == '\\' && v + 1 < e) || (q == '\'' && s[v] == q))
+                v++; /* \" in YAML and TOML, '' in YAML */
+            (void)buf_addc(&val, s[v]);
+        }
+        r = text__title_fit(buf_str(&val), val.len, max_chars, max_bytes, 0);
+        buf_release(&val);
+    } else if (v < e && s[v] != '|' && s[v] != '>') {
+        /* A plain scalar ends at a comment. */
+        for (size_t k = v + 1; k < e; k++)
+            if (s[k] == '#' && (s[k - 1] == ' ' || s[k - 1] == '\t')) {
+                ve = k;
+                break;
+            }
+        r = text__title_fit(s + v, ve - v, max_chars, max_bytes, 0);
+    }
+    return r;
+}
+
 /* YAML or TOML front matter at the start of s: 1 when there is some, with
  * *next after its closing fence and *title its title (new, or NULL). */
 static int md_front_matter(const char *s, size_t n, size_t max_chars, size_t max_bytes,
@@ -490,41 +572,8 @@ static int md_front_matter(const char *s, size_t n, size_t max_chars, size_t max
             *next = i;
             return 1;
         }
-        if (*title == NULL && e - b > 5 && memcmp(s + b, "title", 5) == 0) {
-            size_t v = b + 5, ve = e;
-
-            while (v < e && (s[v] == ' ' || s[v] == '\t'))
-                v++;
-            if (v >= e || (s[v] != ':' && s[v] != '='))
-                continue;
-            v++;
-            while (v < e && (s[v] == ' ' || s[v] == '\t'))
-                v++;
-            if (v < e && (s[v] == '"' || s[v] == '\'')) {
-                /* A quoted string; escapes other than the quote stay as written. */
-                char q = s[v++];
-                struct buf val;
-
-                buf_init(&val, BUF_NOLIMIT);
-                for (; v < e; v++) {
-                    if (s[v] == q && !(q == '\'' && v + 1 < e && s[v + 1] == '\''))
-                        break;
-                    if ((q == '"' && s[v] == '\\' && v + 1 < e) || (q == '\'' && s[v] == q))
-                        v++; /* \" in YAML and TOML, '' in YAML */
-                    (void)buf_addc(&val, s[v]);
-                }
-                *title = text__title_fit(buf_str(&val), val.len, max_chars, max_bytes, 0);
-                buf_release(&val);
-            } else if (v < e && s[v] != '|' && s[v] != '>') {
-                /* A plain scalar ends at a comment. */
-                for (size_t k = v + 1; k < e; k++)
-                    if (s[k] == '#' && (s[k - 1] == ' ' || s[k - 1] == '\t')) {
-                        ve = k;
-                        break;
-                    }
-                *title = text__title_fit(s + v, ve - v, max_chars, max_bytes, 0);
-            }
-        }
+        if (*title == NULL)
+            *title = fm_title(s, b, e, max_chars, max_bytes);
     }
     free(*title);
     *title = NULL;

@@ -138,15 +138,18 @@ static int party_at(const struct mpage *pg, size_t i, size_t e, struct numparse 
     return 1;
 }
 
-/* ADMIN at i: [num] '/' [year ('/' or '-')] SEG ('-' SEG){0,4}, blanks
- * allowed around the separators. */
-static int admin_at(const struct mpage *pg, size_t i, size_t e, struct numparse *np)
+/* ADMIN's number at i and the '/' after it: up to five digits, letters
+ * OCR confuses with digits allowed beside a real one, or a blank number
+ * (spaces, dots, an ellipsis).  Returns the position after the slash and
+ * its blanks, or NOPOS; *val gets the number (-1 when blank), np->numtext
+ * its digits. */
+static size_t admin_num(const struct mpage *pg, size_t j, size_t e, struct numparse *np,
+                        int *val, int *rep)
 {
-    size_t j = i;
-    int v = 0, nd = 0, real = 0, rep = 0;
+    int v = 0, nd = 0, real = 0;
 
     while (j < e && nd < 6) {
-        int d = ocr_digit(pg->cp[j], &rep);
+        int d = ocr_digit(pg->cp[j], rep);
 
         if (d < 0)
             break;
@@ -158,50 +161,62 @@ static int admin_at(const struct mpage *pg, size_t i, size_t e, struct numparse 
         j++;
     }
     if (nd > 5 || (j < e && is_letter(pg->cp[j])))
-        return 0;
+        return NOPOS;
     np->numtext[nd] = '\0';
     if (nd > 0 && real == 0)
-        return 0; /* "Số: lO/..." reads nothing for sure */
+        return NOPOS; /* "Số: lO/..." reads nothing for sure */
     if (nd == 0) {
-        /* A blank number: spaces, dots or an ellipsis before the slash. */
         while (j < e && (is_blank(pg->cp[j]) || pg->cp[j] == '.' || pg->cp[j] == '_' ||
                          pg->cp[j] == 0x2026))
             j++;
     }
     j = skip_blanks(pg, j, e);
     if (j >= e || pg->cp[j] != '/')
-        return 0;
-    j = skip_blanks(pg, j + 1, e);
-    /* The year of a QPPL number. */
-    if (j + 4 < e && (pg->cp[j] == '1' || pg->cp[j] == '2')) {
-        int yr = 0, ok = 1, r2 = 0;
+        return NOPOS;
+    *val = nd > 0 ? v : -1;
+    return skip_blanks(pg, j + 1, e);
+}
 
-        for (size_t k = j; k < j + 4; k++) {
-            int d = ocr_digit(pg->cp[k], &r2);
+/* The year of a QPPL number at j ("2020/" or "2005-" before a capital):
+ * sets np->year and returns the position after it, else returns j. */
+static size_t admin_year(const struct mpage *pg, size_t j, size_t e, struct numparse *np,
+                         int *rep)
+{
+    int yr = 0, ok = 1, r2 = 0;
+    size_t k;
 
-            if (d < 0 || (k < j + 2 && !is_digit(pg->cp[k])))
-                ok = 0;
-            yr = yr * 10 + (d < 0 ? 0 : d);
-        }
-        if (ok && (yr / 100 == 19 || yr / 100 == 20) && !is_alnum(pg->cp[j + 4])) {
-            size_t k = skip_blanks(pg, j + 4, e);
+    if (!(j + 4 < e && (pg->cp[j] == '1' || pg->cp[j] == '2')))
+        return j;
+    for (k = j; k < j + 4; k++) {
+        int d = ocr_digit(pg->cp[k], &r2);
 
-            if (k < e && (pg->cp[k] == '/' || pg->cp[k] == '-')) {
-                k = skip_blanks(pg, k + 1, e);
-                if (k < e && is_upper(pg->cp[k])) {
-                    np->year = yr;
-                    rep |= r2;
-                    j = k;
-                }
-            }
-        }
+        if (d < 0 || (k < j + 2 && !is_digit(pg->cp[k])))
+            ok = 0;
+        yr = yr * 10 + (d < 0 ? 0 : d);
     }
+    if (!ok || (yr / 100 != 19 && yr / 100 != 20) || is_alnum(pg->cp[j + 4]))
+        return j;
+    k = skip_blanks(pg, j + 4, e);
+    if (k >= e || (pg->cp[k] != '/' && pg->cp[k] != '-'))
+        return j;
+    k = skip_blanks(pg, k + 1, e);
+    if (k >= e || !is_upper(pg->cp[k]))
+        return j;
+    np->year = yr;
+    *rep |= r2;
+    return k;
+}
+
+/* ADMIN's symbol at j: SEG ('-' SEG){0,4} into np->seg, each repaired by
+ * seg_fix(); returns its end, or NOPOS. */
+static size_t admin_segs(const struct mpage *pg, size_t j, size_t e, struct numparse *np)
+{
     np->nseg = 0;
     for (;;) {
         size_t k = seg_at(pg, j, e, np->seg[np->nseg]);
 
         if (k == NOPOS)
-            return 0;
+            return NOPOS;
         seg_fix(np->seg[np->nseg]);
         np->nseg++;
         j = k;
@@ -214,15 +229,30 @@ static int admin_at(const struct mpage *pg, size_t i, size_t e, struct numparse 
                 continue;
             }
         }
-        break;
+        return j;
     }
+}
+
+/* ADMIN at i: [num] '/' [year ('/' or '-')] SEG ('-' SEG){0,4}, blanks
+ * allowed around the separators. */
+static int admin_at(const struct mpage *pg, size_t i, size_t e, struct numparse *np)
+{
+    size_t j;
+    int v = -1, rep = 0;
+
+    j = admin_num(pg, i, e, np, &v, &rep);
+    if (j == NOPOS)
+        return 0;
+    j = admin_segs(pg, admin_year(pg, j, e, np, &rep), e, np);
+    if (j == NOPOS)
+        return 0;
     /* "123/HD/NN": an extra slash is damage we cannot undo. */
     if (j < e && (pg->cp[j] == '/' || is_alnum(pg->cp[j])))
         return 0;
     /* A type code with no agency after it ("27/QĐ") is no symbol. */
     if (np->nseg == 1 && text__dtype_by_code(np->seg[0], 1) != NULL)
         return 0;
-    np->num = nd > 0 ? v : -1;
+    np->num = v;
     np->repaired |= rep;
     np->e = j;
     return 1;

@@ -64,17 +64,16 @@ static void *room(struct buf *b, size_t k, size_t sz, int *rc)
     return *rc < 0 ? NULL : b->ptr + b->len;
 }
 
-/* Load (s, n) into pg: NFC, P1, fold, split into lines. */
-int text__page_load(struct mpage *pg, const char *s, size_t n)
+/* The page (s, n) up to its first '\f', in NFC (invalid UTF-8 reading as
+ * U+FFFD) and cleaned, into _tmp as code points; *tn gets their count. */
+static int page_clean(struct mpage *pg, const char *s, size_t n, size_t *tn)
 {
     const char *ff = n > 0 ? memchr(s, '\f', n) : NULL, *p;
-    int32_t *t, *cp, *fc;
-    struct mline *ln;
-    size_t tn = 0, i, lb, nl = 0, m = 0, pn;
+    size_t pn, k = 0;
+    int32_t *t;
     char *nfc;
-    int rc = 0, run = 0;
+    int rc;
 
-    /* 1. NFC; invalid UTF-8 reads as U+FFFD. */
     if (ff != NULL)
         n = (size_t)(ff - s);
     rc = text__nfc(s, n, &p, &pn, &nfc);
@@ -86,10 +85,9 @@ int text__page_load(struct mpage *pg, const char *s, size_t n)
     }
     if (rc < 0)
         return rc;
-
-    /* 2. Decode and clean into _tmp: at most one code point per byte. */
+    /* At most one code point per byte. */
     t = room(&pg->_tmp, pn + 1, sizeof(int32_t), &rc);
-    for (i = 0; t != NULL && i < pn;) {
+    for (size_t i = 0; t != NULL && i < pn;) {
         int32_t c;
 
         i += text__decode_lossy(p + i, pn - i, &c);
@@ -97,17 +95,33 @@ int text__page_load(struct mpage *pg, const char *s, size_t n)
             continue; /* "\r\n" ends one line */
         c = text__clean_cp(ocr_punct(c));
         if (c >= 0)
-            t[tn++] = c;
+            t[k++] = c;
     }
     free(nfc);
-    if (t == NULL)
-        return rc;
+    *tn = k;
+    return t != NULL ? 0 : rc;
+}
 
-    /* 3. Lines: trim, collapse blanks (3+ or a tab -> GAP), fold. */
+/* '|' is a frame or column rule unless it touches a letter or a digit,
+ * where it is probably a misread 1 or l. */
+static int32_t frame_bar(const int32_t *t, size_t tn, size_t i)
+{
+    if (t[i] == '|' && !(i > 0 && is_alnum(t[i - 1])) && !(i + 1 < tn && is_alnum(t[i + 1])))
+        return ' ';
+    return t[i];
+}
+
+/* The lines of t[0, tn) into pg's arrays: trimmed, blanks collapsed (3+
+ * or a tab -> GAP), folded; *lnp gets the lines, for their statistics. */
+static int page_lines(struct mpage *pg, const int32_t *t, size_t tn, struct mline **lnp)
+{
+    int32_t *cp, *fc;
+    struct mline *ln;
+    size_t i, lb = 0, nl, m = 0;
+    int rc = 0, run = 0;
+
     cp = room(&pg->_cp, tn + 1, sizeof(int32_t), &rc);
-    if (cp == NULL)
-        return rc;
-    fc = room(&pg->_fc, tn + 1, sizeof(int32_t), &rc);
+    fc = cp != NULL ? room(&pg->_fc, tn + 1, sizeof(int32_t), &rc) : NULL;
     if (fc == NULL)
         return rc;
     for (i = 0, nl = 1; i < tn; i++)
@@ -115,10 +129,8 @@ int text__page_load(struct mpage *pg, const char *s, size_t n)
     ln = room(&pg->_ln, nl < MAX_LINES ? nl : MAX_LINES, sizeof(struct mline), &rc);
     if (ln == NULL)
         return rc;
-    nl = 0;
-    lb = 0;
-    for (i = 0; i <= tn && nl < MAX_LINES; i++) {
-        int32_t c = i < tn ? t[i] : '\n';
+    for (i = 0, nl = 0; i <= tn && nl < MAX_LINES; i++) {
+        int32_t c = i < tn ? frame_bar(t, tn, i) : '\n';
 
         if (c == '\n') {
             memset(&ln[nl], 0, sizeof(ln[nl]));
@@ -128,40 +140,39 @@ int text__page_load(struct mpage *pg, const char *s, size_t n)
             /* Lines stay apart in the arrays, so that scans over the whole
              * page (dates, words) see a boundary. */
             cp[m] = fc[m] = '\n';
-            m++;
-            lb = m;
+            lb = ++m;
             run = 0;
-            continue;
-        }
-        /* '|' is a frame or column rule unless it touches a letter or a
-         * digit, where it is probably a misread 1 or l. */
-        if (c == '|' && !(i > 0 && is_alnum(t[i - 1])) && !(i + 1 < tn && is_alnum(t[i + 1])))
-            c = ' ';
-        if (c == ' ') {
-            run++;
-            continue;
-        }
-        if (c == GAP) {
-            run += 3;
-            continue;
-        }
-        if (run > 0 && m > lb) {
-            cp[m] = run >= 3 ? GAP : ' ';
-            fc[m] = cp[m];
+        } else if (c == ' ' || c == GAP) {
+            run += c == GAP ? 3 : 1;
+        } else {
+            if (run > 0 && m > lb) {
+                cp[m] = fc[m] = run >= 3 ? GAP : ' ';
+                m++;
+            }
+            run = 0;
+            cp[m] = c;
+            fc[m] = fold_cp(c);
             m++;
         }
-        run = 0;
-        cp[m] = c;
-        fc[m] = fold_cp(c);
-        m++;
     }
     pg->cp = cp;
     pg->fc = fc;
     pg->n = m;
-    pg->ln = ln;
+    pg->ln = *lnp = ln;
     pg->nl = nl;
-    for (i = 0; i < nl; i++)
+    return 0;
+}
+
+int text__page_load(struct mpage *pg, const char *s, size_t n)
+{
+    struct mline *ln = NULL;
+    size_t tn;
+    int rc = page_clean(pg, s, n, &tn);
+
+    if (rc < 0 || (rc = page_lines(pg, (const int32_t *)(void *)pg->_tmp.ptr, tn, &ln)) < 0)
+        return rc;
+    for (size_t i = 0; i < pg->nl; i++)
         text__line_stats(pg, &ln[i], i < SCAN_LINES);
-    text__qh_tails(pg, ln, nl < SCAN_LINES ? nl : SCAN_LINES);
+    text__qh_tails(pg, ln, pg->nl < SCAN_LINES ? pg->nl : SCAN_LINES);
     return 0;
 }

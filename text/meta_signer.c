@@ -146,6 +146,62 @@ static int sig_cell(const struct mpage *pg, const struct mline *l, size_t *cb, s
     return 0;
 }
 
+/* The signer's title from the authority cell [cb, ce) of line i (words
+ * from r on after a prefix) and up to two more title lines under it ("KT.
+ * CHỦ TỊCH / PHÓ CHỦ TỊCH"); returns how many more lines it took. */
+static unsigned signer_title(const struct mpage *pg, size_t i, size_t cb, size_t ce, size_t r,
+                             struct sbuf *title)
+{
+    unsigned ntitle = 0;
+
+    if (r > cb) {
+        /* "KT.CHỦ TỊCH" -> "KT. CHỦ TỊCH" */
+        size_t d = cb;
+
+        while (d < r && is_letter(pg->cp[d]))
+            text__sb_cp(title, pg->cp[d++]);
+        text__sb_str(title, ".");
+        text__sb_span(title, pg, r, ce);
+    } else {
+        text__sb_span(title, pg, cb, ce);
+    }
+    for (size_t j = i + 1; j < pg->nl && ntitle < 2; j++) {
+        const struct mline *t = &pg->ln[j];
+
+        if (t->b == t->e || !sig_cell(pg, t, &cb, &ce))
+            break;
+        if (is_name(pg, cb, ce) || is_sign_note(pg, cb, ce) || !text__span_upper(pg, cb, ce))
+            break;
+        text__sb_str(title, " /");
+        text__sb_span(title, pg, cb, ce);
+        ntitle++;
+    }
+    return ntitle;
+}
+
+/* The signer's name: the first name-like line among the eight non-empty
+ * lines from j on, unless another authority line comes first. */
+static void signer_name(const struct mpage *pg, size_t j, struct sbuf *name)
+{
+    size_t cb, ce, r;
+
+    for (size_t seen = 0; j < pg->nl && seen < 8; j++) {
+        const struct mline *t = &pg->ln[j];
+
+        if (t->b == t->e)
+            continue;
+        seen++;
+        if (!sig_cell(pg, t, &cb, &ce))
+            continue;
+        if (authority_at(pg, cb, ce, &r))
+            return; /* the next signature block */
+        if (is_name(pg, cb, ce)) {
+            text__sb_span(name, pg, cb, ce);
+            return;
+        }
+    }
+}
+
 /* F6 on page pg: the last authority line followed by a name. */
 int text__find_signer(const struct mpage *pg, struct signer *out)
 {
@@ -154,52 +210,15 @@ int text__find_signer(const struct mpage *pg, struct signer *out)
     for (size_t i = 0; i < pg->nl; i++) {
         const struct mline *l = &pg->ln[i];
         struct signer cur;
-        size_t cb, ce, r, j, seen;
-        unsigned ntitle = 0;
+        size_t cb, ce, r;
+        unsigned ntitle;
 
         if (l->b == l->e || !sig_cell(pg, l, &cb, &ce) || !authority_at(pg, cb, ce, &r))
             continue;
         sb_reset(&cur.title);
         sb_reset(&cur.name);
-        if (r > cb) {
-            /* "KT.CHỦ TỊCH" -> "KT. CHỦ TỊCH" */
-            size_t d = cb;
-
-            while (d < r && is_letter(pg->cp[d]))
-                text__sb_cp(&cur.title, pg->cp[d++]);
-            text__sb_str(&cur.title, ".");
-            text__sb_span(&cur.title, pg, r, ce);
-        } else {
-            text__sb_span(&cur.title, pg, cb, ce);
-        }
-        /* Up to two more title lines: "PHÓ CHỦ TỊCH". */
-        for (j = i + 1; j < pg->nl && ntitle < 2; j++) {
-            const struct mline *t = &pg->ln[j];
-
-            if (t->b == t->e || !sig_cell(pg, t, &cb, &ce))
-                break;
-            if (is_name(pg, cb, ce) || is_sign_note(pg, cb, ce) || !text__span_upper(pg, cb, ce))
-                break;
-            text__sb_str(&cur.title, " /");
-            text__sb_span(&cur.title, pg, cb, ce);
-            ntitle++;
-        }
-        /* The name: the first name-like line among the next eight. */
-        for (seen = 0; j < pg->nl && seen < 8; j++) {
-            const struct mline *t = &pg->ln[j];
-
-            if (t->b == t->e)
-                continue;
-            seen++;
-            if (!sig_cell(pg, t, &cb, &ce))
-                continue;
-            if (authority_at(pg, cb, ce, &r))
-                break; /* the next signature block */
-            if (is_name(pg, cb, ce)) {
-                text__sb_span(&cur.name, pg, cb, ce);
-                break;
-            }
-        }
+        ntitle = signer_title(pg, i, cb, ce, r, &cur.title);
+        signer_name(pg, i + 1 + ntitle, &cur.name);
         if (cur.name.n > 0) {
             *out = cur;
             found = 1;

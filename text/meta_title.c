@@ -105,80 +105,98 @@ static int is_cut_trim(int32_t c)
            c == '[' || c == '{' || c == 0x201C || c == 0x2018 || c == 0xAB || c == '/';
 }
 
-/* text_title_fit(); more: (s, n) is itself cut off, so it counts as longer
- * than the room even when it fits, and what followed it is unknown. */
-char *text__title_fit(const char *s, size_t n, size_t max_chars, size_t max_bytes, int more)
+/* (s, n) into t as one line: white space runs as one space, the ends
+ * trimmed, controls dropped.  No more is read than the limits need: one
+ * character past the room tells whether the cut falls before a space. */
+static void tl_read(struct tline *t, const char *s, size_t n, size_t max_chars, size_t max_bytes)
 {
-    struct tline t;
-    size_t i = 0, room_c, room_b, room, cut = 0, word = 0, sentence = 0, clause = 0;
+    size_t i = 0;
     int space = 0;
-    char *r = NULL;
 
-    memset(&t, 0, sizeof(t));
-    /* Read no more than the limits need: one character past the room
-     * tells whether the cut falls before a space. */
     while (i < n) {
         int32_t c;
 
         i += text__decode_lossy(s + i, n - i, &c);
         if (is_title_space(c)) {
-            space = t.n > 0;
+            space = t->n > 0;
             continue;
         }
         if (is_title_drop(c))
             continue;
         if (space)
-            tl_push(&t, ' ');
+            tl_push(t, ' ');
         space = 0;
-        tl_push(&t, c);
-        if ((max_chars > 0 && t.n > max_chars + 1) || (max_bytes > 0 && t.ulen > max_bytes + 4))
+        tl_push(t, c);
+        if ((max_chars > 0 && t->n > max_chars + 1) || (max_bytes > 0 && t->ulen > max_bytes + 4))
             break;
     }
-    if (t.n == 0)
-        goto out;
-    if (!more && (max_chars == 0 || t.n <= max_chars) && (max_bytes == 0 || t.ulen <= max_bytes)) {
-        r = xstrndup(t.u, t.ulen);
-        goto out;
-    }
+}
 
-    /* Room for the text before the ellipsis (one character, three bytes). */
-    room_c = max_chars > 0 ? max_chars - 1 : (size_t)-1;
-    room_b = max_bytes > 0 ? (max_bytes > 3 ? max_bytes - 3 : 0) : (size_t)-1;
-    for (room = 0; room < t.n && room + 1 <= room_c && t.off[room + 1] <= room_b; room++)
-        ;
+/* Where to cut t so that its first room code points stay: the last
+ * sentence end in the last third of the room, else the last clause end
+ * there, else the last word boundary, else (one word longer than the
+ * room) the last cluster boundary; 0 when nothing fits. */
+static size_t tl_cut(const struct tline *t, size_t room)
+{
+    size_t cut, word = 0, sentence = 0, clause = 0;
+
     /* Cuts before a space, or before the ',' ';' ':' '.' that ends a word
      * ahead of a space (the mark goes too).  A cut before cp[c] with c ==
-     * t.n (all of a text that was itself cut off) is never taken: what came
-     * next is unknown. */
-    for (size_t c = 1; c <= room && c < t.n; c++) {
+     * t->n (all of a text that was itself cut off) is never taken: what
+     * came next is unknown. */
+    for (size_t c = 1; c <= room && c < t->n; c++) {
         size_t sp = c;
 
-        if (t.cp[c] != ' ') {
-            if (c + 1 >= t.n || t.cp[c + 1] != ' ' ||
-                (t.cp[c] != ',' && t.cp[c] != ';' && t.cp[c] != ':' && t.cp[c] != '.'))
+        if (t->cp[c] != ' ') {
+            if (c + 1 >= t->n || t->cp[c + 1] != ' ' ||
+                (t->cp[c] != ',' && t->cp[c] != ';' && t->cp[c] != ':' && t->cp[c] != '.'))
                 continue;
             sp = c + 1;
         }
         word = c;
         if (3 * c < 2 * room)
             continue;
-        if (sentence_end(&t, sp))
+        if (sentence_end(t, sp))
             sentence = c;
-        else if (clause_end(&t, sp) ||
-                 (sp + 2 < t.n && is_dash(t.cp[sp + 1]) && t.cp[sp + 2] == ' '))
+        else if (clause_end(t, sp) ||
+                 (sp + 2 < t->n && is_dash(t->cp[sp + 1]) && t->cp[sp + 2] == ' '))
             clause = c;
     }
     cut = sentence > 0 ? sentence : clause > 0 ? clause : word;
     if (cut == 0) {
-        /* One word longer than the room: cut between two clusters. */
         utf8proc_int32_t state = 0;
 
-        for (size_t c = 1; c <= room && c < t.n; c++)
-            if (utf8proc_grapheme_break_stateful(t.cp[c - 1], t.cp[c], &state))
+        for (size_t c = 1; c <= room && c < t->n; c++)
+            if (utf8proc_grapheme_break_stateful(t->cp[c - 1], t->cp[c], &state))
                 cut = c;
     }
-    while (cut > 0 && is_cut_trim(t.cp[cut - 1]))
+    while (cut > 0 && is_cut_trim(t->cp[cut - 1]))
         cut--;
+    return cut;
+}
+
+/* text_title_fit(); more: (s, n) is itself cut off, so it counts as longer
+ * than the room even when it fits, and what followed it is unknown. */
+char *text__title_fit(const char *s, size_t n, size_t max_chars, size_t max_bytes, int more)
+{
+    struct tline t;
+    size_t room_c, room_b, room, cut;
+    char *r = NULL;
+
+    memset(&t, 0, sizeof(t));
+    tl_read(&t, s, n, max_chars, max_bytes);
+    if (t.n == 0)
+        goto out;
+    if (!more && (max_chars == 0 || t.n <= max_chars) && (max_bytes == 0 || t.ulen <= max_bytes)) {
+        r = xstrndup(t.u, t.ulen);
+        goto out;
+    }
+    /* Room for the text before the ellipsis (one character, three bytes). */
+    room_c = max_chars > 0 ? max_chars - 1 : (size_t)-1;
+    room_b = max_bytes > 0 ? (max_bytes > 3 ? max_bytes - 3 : 0) : (size_t)-1;
+    for (room = 0; room < t.n && room + 1 <= room_c && t.off[room + 1] <= room_b; room++)
+        ;
+    cut = tl_cut(&t, room);
     if (cut == 0)
         goto out;
     r = xmalloc(t.off[cut] + sizeof(ELLIPSIS));
