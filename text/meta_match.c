@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "text/meta_internal.h"
-#include "text/norm_internal.h"
+#include "text/norm.h"
 
 /* The first occurrence of lit as whole words in [b, e); *endp gets its end. */
 size_t text__find_word(const struct mpage *pg, size_t b, size_t e, const char *lit, size_t *endp)
@@ -136,7 +136,7 @@ int text__in_list(const char *w, const char *const *list)
 void text__sb_cp(struct sbuf *sb, int32_t c)
 {
     char u[4];
-    size_t k = text__encode_cp(c, u);
+    size_t k = text_utf8_encode(c, u);
 
     if (sb->n + k + 1 > sizeof(sb->s)) {
         sb->cut = 1;
@@ -212,7 +212,7 @@ void text__fold_str(const char *s, char *out, size_t cap)
         size_t w;
 
         i += text__decode_lossy(s + i, n - i, &c);
-        w = text__encode_cp(fold_cp(c), u);
+        w = text_utf8_encode(fold_cp(c), u);
         if (k + w + 1 > cap)
             break;
         memcpy(out + k, u, w);

@@ -87,6 +87,17 @@ static size_t label_at(const struct mpage *pg, size_t i, size_t e, int *repaired
     return i;
 }
 
+/* Past one of the separators seps at j to the capital after it, blanks
+ * allowed around the separator: the capital's position, or NOPOS. */
+static size_t sep_upper(const struct mpage *pg, size_t j, size_t e, const char *seps)
+{
+    j = skip_blanks(pg, j, e);
+    if (j >= e || pg->cp[j] == 0 || pg->cp[j] >= 0x80 || strchr(seps, (int)pg->cp[j]) == NULL)
+        return NOPOS;
+    j = skip_blanks(pg, j + 1, e);
+    return j < e && is_upper(pg->cp[j]) ? j : NOPOS;
+}
+
 /* PARTY at i: digits, '-', a type of up to 5 letters, '/', ORG(-ORG). */
 static int party_at(const struct mpage *pg, size_t i, size_t e, struct numparse *np)
 {
@@ -99,11 +110,7 @@ static int party_at(const struct mpage *pg, size_t i, size_t e, struct numparse 
     if (j == i || (j < e && is_digit(pg->cp[j])))
         return 0;
     snprintf(np->numtext, sizeof(np->numtext), "%.*d", (int)(j - i), v);
-    j = skip_blanks(pg, j, e);
-    if (j >= e || pg->cp[j] != '-')
-        return 0;
-    j = skip_blanks(pg, j + 1, e);
-    if (j >= e || !is_upper(pg->cp[j]))
+    if ((j = sep_upper(pg, j, e, "-")) == NOPOS)
         return 0;
     sb_reset(&sb);
     for (k = j; k < e && is_letter(pg->cp[k]) && k - j < 5; k++)
@@ -111,12 +118,8 @@ static int party_at(const struct mpage *pg, size_t i, size_t e, struct numparse 
     if (k < e && is_alnum(pg->cp[k]))
         return 0;
     memcpy(np->seg[0], sb.s, sb.n + 1);
-    j = skip_blanks(pg, k, e);
-    if (j >= e || pg->cp[j] != '/')
-        return 0;
-    j = skip_blanks(pg, j + 1, e);
     /* ORG = \p{Lu}[\p{Lu}\d]{1,10}(-[\p{Lu}\d]{1,10})? */
-    if (j >= e || !is_upper(pg->cp[j]))
+    if ((j = sep_upper(pg, k, e, "/")) == NOPOS)
         return 0;
     sb_reset(&sb);
     for (k = j; j < e && (is_upper(pg->cp[j]) || is_digit(pg->cp[j])) && j - k < 11; j++)
@@ -196,11 +199,7 @@ static size_t admin_year(const struct mpage *pg, size_t j, size_t e, struct nump
     }
     if (!ok || (yr / 100 != 19 && yr / 100 != 20) || is_alnum(pg->cp[j + 4]))
         return j;
-    k = skip_blanks(pg, j + 4, e);
-    if (k >= e || (pg->cp[k] != '/' && pg->cp[k] != '-'))
-        return j;
-    k = skip_blanks(pg, k + 1, e);
-    if (k >= e || !is_upper(pg->cp[k]))
+    if ((k = sep_upper(pg, j + 4, e, "/-")) == NOPOS)
         return j;
     np->year = yr;
     *rep |= r2;
@@ -220,16 +219,9 @@ static size_t admin_segs(const struct mpage *pg, size_t j, size_t e, struct nump
         seg_fix(np->seg[np->nseg]);
         np->nseg++;
         j = k;
-        k = skip_blanks(pg, j, e);
-        if (np->nseg < SEG_MAX && k < e && pg->cp[k] == '-') {
-            size_t s = skip_blanks(pg, k + 1, e);
-
-            if (s < e && is_upper(pg->cp[s])) {
-                j = s;
-                continue;
-            }
-        }
-        return j;
+        if (np->nseg == SEG_MAX || (k = sep_upper(pg, j, e, "-")) == NOPOS)
+            return j;
+        j = k;
     }
 }
 

@@ -17,7 +17,7 @@
 
 #include "common/xalloc.h"
 #include "text/meta_internal.h"
-#include "text/norm_internal.h"
+#include "text/norm.h"
 
 /* Left out of a title: controls and a stray byte-order mark. */
 static int is_title_drop(int32_t c)
@@ -36,7 +36,7 @@ struct tline {
 static void tl_push(struct tline *t, int32_t c)
 {
     char e[4];
-    size_t k = text__encode_cp(c, e);
+    size_t k = text_utf8_encode(c, e);
 
     if (t->n + 1 >= t->cap) {
         t->cap = t->cap > 0 ? 2 * t->cap : 64;

@@ -195,7 +195,7 @@ int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
     return len;
 }
 
-size_t text__encode_cp(int32_t cp, char u[4])
+size_t text_utf8_encode(int32_t cp, char u[4])
 {
     if (cp < 0x80) {
         u[0] = (char)cp;
@@ -225,7 +225,7 @@ int text__put_cp(struct buf *out, int32_t cp)
 
     if (cp < 0x80)
         return buf_addc(out, (char)cp);
-    return buf_add(out, tmp, text__encode_cp(cp, tmp));
+    return buf_add(out, tmp, text_utf8_encode(cp, tmp));
 }
 
 size_t text__decode_lossy(const char *s, size_t n, int32_t *cp)

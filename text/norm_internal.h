@@ -26,8 +26,6 @@ int32_t text__lower_cp(int32_t cp);
  * to drop cp. */
 int32_t text__clean_cp(int32_t cp);
 
-/* UTF-8 of cp into u; returns its length (1..4). */
-size_t text__encode_cp(int32_t cp, char u[4]);
 int text__put_cp(struct buf *out, int32_t cp);
 /* Decode one code point of (s, n), n > 0, an invalid sequence reading as
  * U+FFFD; returns the bytes used (1..4). */

@@ -1073,6 +1073,65 @@ static void test_ocr_confusions(void **state)
     text_meta_release(&m);
 }
 
+/* Pages are read through text/norm's cleanup, the index's, with OCR's
+ * punctuation repaired on top: '\\' read for '/', '~' for '-', box
+ * frames "[ ]". */
+static void test_page_ocr_punctuation(void **state)
+{
+    struct numparse np;
+    struct text_meta m;
+
+    (void)state;
+    run(&m, "Số: 123\\QĐ~UBND", NULL);
+    FIELD(&m, NUMBER, "123/QĐ-UBND");
+    text_meta_release(&m);
+    assert_true(line_number("[Số: 45/KH-UBND]", &np));
+    assert_int_equal(np.num, 45);
+    assert_string_equal(np.seg[1], "UBND");
+}
+
+/* Every space separator is a space (U+2000-200A, U+205F, U+1680 ...) and
+ * every line separator a line end (\v, NEL, U+2028, U+2029), for the
+ * extractor as for the index. */
+static void test_page_separators(void **state)
+{
+    char place[64];
+    int y, mo, d;
+    struct text_meta m;
+
+    (void)state;
+    run(&m, "Số:\u2003" "512/QĐ\u2009-\u2009UBND", NULL);
+    FIELD(&m, NUMBER, "512/QĐ-UBND");
+    text_meta_release(&m);
+    assert_true(line_date("Nam\u2002Định,\u200a" "ngày\u2000" "10 tháng\u205f" "3 năm\u1680" "2021",
+                          place, sizeof(place), &y, &mo, &d));
+    assert_string_equal(place, "Nam Định");
+    assert_int_equal(y, 2021);
+    assert_int_equal(mo, 3);
+    assert_int_equal(d, 10);
+    run(&m,
+        "ỦY BAN NHÂN DÂN\u2028TỈNH NAM ĐỊNH\v___\xc2\x85Số: 512/QĐ-UBND\u2029"
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n",
+        NULL);
+    FIELD(&m, AGENCY, "ỦY BAN NHÂN DÂN TỈNH NAM ĐỊNH");
+    FIELD(&m, NUMBER, "512/QĐ-UBND");
+    text_meta_release(&m);
+}
+
+/* A control character reads as a space, as in the index: a Word table's
+ * cell mark between the header columns must not glue them. */
+static void test_page_controls(void **state)
+{
+    struct text_meta m;
+
+    (void)state;
+    run(&m, "Số: 12/QĐ-UBND\aHà Nội, ngày 5 tháng 3 năm 2021\x01", NULL);
+    FIELD(&m, NUMBER, "12/QĐ-UBND");
+    FIELD(&m, PLACE, "Hà Nội");
+    FIELD(&m, ISSUED, "2021-03-05");
+    text_meta_release(&m);
+}
+
 static void test_nfd_crlf(void **state)
 {
     struct text_meta m;
@@ -2165,6 +2224,9 @@ int main(void)
         cmocka_unit_test(test_lost_diacritics),
         cmocka_unit_test(test_ocr_confusions),
         cmocka_unit_test(test_nfd_crlf),
+        cmocka_unit_test(test_page_ocr_punctuation),
+        cmocka_unit_test(test_page_separators),
+        cmocka_unit_test(test_page_controls),
         cmocka_unit_test(test_form_feed_pages),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_seed_article),

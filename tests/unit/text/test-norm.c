@@ -133,6 +133,20 @@ static void test_code_points(void **state)
     assert_int_equal(text__fold_cp(0x0301), 0);
     assert_int_equal(text__clean_cp(0x2009), ' ');
     assert_int_equal(text__clean_cp('~'), '~');
+    /* Encoding, the other way. */
+    {
+        char u[4];
+
+        assert_int_equal(text_utf8_encode('a', u), 1);
+        assert_int_equal(u[0], 'a');
+        assert_int_equal(text_utf8_encode(0x0111, u), 2);
+        assert_memory_equal(u, "đ", 2);
+        assert_int_equal(text_utf8_encode(0x1EC7, u), 3);
+        assert_memory_equal(u, "ệ", 3);
+        assert_int_equal(text_utf8_encode(0x1F600, u), 4);
+        assert_int_equal(text_utf8_decode((const unsigned char *)u, 4, &cp), 4);
+        assert_int_equal(cp, 0x1F600);
+    }
 }
 
 static void test_exact_tone(void **state)
