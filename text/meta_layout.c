@@ -98,7 +98,8 @@ static size_t find_qh(const struct mpage *pg, size_t b, size_t e, int *next)
         q = we;
     *next = j;
     /* Backwards to "Cộng hòa". */
-    for (j = k; j > 0 && text__word_before(pg, b, p, &wb, &we) && word_like(pg, wb, we, qh_words[j - 1]);
+    for (j = k; j > 0 && text__word_before(pg, b, p, &wb, &we) &&
+                word_like(pg, wb, we, qh_words[j - 1]);
          j--)
         p = wb;
     return p;
@@ -206,8 +207,8 @@ void text__qh_tails(struct mpage *pg, struct mline *ln, size_t nl)
                 static const char *const names[] = {"ha", "quang", "mien", NULL};
                 size_t wb, we;
 
-                if (j != i + 1 ||
-                    (text__word_before(pg, t->b, a, &wb, &we) && text__starts_with_any(pg, wb, we, names)))
+                if (j != i + 1 || (text__word_before(pg, t->b, a, &wb, &we) &&
+                                   text__starts_with_any(pg, wb, we, names)))
                     a = NOPOS;
             }
             if (a == NOPOS) {

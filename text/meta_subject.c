@@ -78,7 +78,8 @@ void text__subject_after_type(struct mctx *c, struct sbuf *out)
                 break;
             continue;
         }
-        if (l->fl & (L_RULE | L_QH | L_TN) || text__starts_with_any(pg, l->b, l->e, text__body_starts) ||
+        if (l->fl & (L_RULE | L_QH | L_TN) ||
+            text__starts_with_any(pg, l->b, l->e, text__body_starts) ||
             text__starts_with_any(pg, l->b, l->e, stops))
             break;
         while (e > l->b && is_blank(pg->cp[e - 1]))
@@ -153,7 +154,8 @@ void text__subject_vv(struct mctx *c, struct sbuf *out)
             }
         }
         if (t->b == e || t->fl & L_RULE || text__span_upper(pg, t->b, e) ||
-            text__starts_with_any(pg, t->b, e, text__body_starts) || text__parse_number(pg, t, &np) ||
+            text__starts_with_any(pg, t->b, e, text__body_starts) ||
+            text__parse_number(pg, t, &np) ||
             (!(c->has_date && c->dateline == j) &&
              text__find_dateline(pg, t->b, t->e, c->ymax, 0, &dp)) ||
             text__type_line(pg, t, &conf) != NULL || text__is_list_line(pg, t->b, e) ||

@@ -4,8 +4,8 @@
  * so the common case must be cheap.  ASCII is handled inline; for code
  * points below 0x2000 (all of Latin, and every Vietnamese letter) the fold
  * and the word-character class come from tables built once; utf8proc is
- * consulted only for the rest and for NFC of chunks that contain
- * non-ASCII bytes.  Large inputs are normalised chunk by chunk (split at
+ * consulted only for the rest and for NFC of the few stretches that NFC
+ * may change (text__nfc()).  Large inputs are normalised chunk by chunk (split at
  * line ends) so memory stays proportional to the chunk, not the file. */
 #include "config.h"
 
@@ -325,52 +325,100 @@ int32_t text__clean_cp(int32_t cp)
     }
 }
 
-/* 1 if NFC leaves (s, n) unchanged for certain: every character is ASCII
- * or in a block whose characters all have NFC_Quick_Check=Yes and combine
- * with nothing before them (Latin-1 to Latin Extended-B, the precomposed
- * letters of Latin Extended Additional, which hold every Vietnamese
- * letter, and general punctuation from U+2010).  Most text, Vietnamese
- * included, then skips utf8proc's decompose-and-recompose pass. */
-static int nfc_stable(const char *str, size_t n)
+/* 1 if cp is NFC as it stands and nothing before it can combine with it
+ * (NFC_Quick_Check=Yes, combining class 0), so that NFC may start anew
+ * there, for certain: ASCII and blocks whose characters all are so
+ * (Latin-1 to Latin Extended-B, the precomposed letters of Latin Extended
+ * Additional, which hold every Vietnamese letter, and general punctuation
+ * from U+2010). */
+static int nfc_safe(int32_t cp)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
+    return cp < 0x300 || (cp >= 0x1E00 && cp < 0x1F00) || (cp >= 0x2010 && cp < 0x2070);
+}
+
+/* The end of the run of characters that are not nfc_safe() starting at i;
+ * -1 for invalid UTF-8. */
+static long unsafe_end(const unsigned char *p, size_t n, size_t i)
+{
     int32_t cp;
     int k;
 
-    while (i < n) {
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        k = text_utf8_decode(s + i, n - i, &cp);
-        if (k < 0)
-            return 0;
-        if (!(cp < 0x300 || (cp >= 0x1E00 && cp < 0x1F00) || (cp >= 0x2010 && cp < 0x2070)))
-            return 0;
+    while (i < n && p[i] >= 0x80) {
+        if ((k = text_utf8_decode(p + i, n - i, &cp)) < 0)
+            return -1;
+        if (nfc_safe(cp))
+            break;
         i += (size_t)k;
     }
-    return 1;
+    return (long)i;
 }
 
-int text__nfc(const char *s, size_t n, const char **res, size_t *nres, char **owned)
+/* Append the NFC of (s, n) to out. */
+static int nfc_append(const char *s, size_t n, struct buf *out)
 {
     utf8proc_uint8_t *nfc = NULL;
     utf8proc_ssize_t m;
+    int rc;
 
-    *owned = NULL;
-    if (nfc_stable(s, n)) {
-        *res = s;
-        *nres = n;
-        return 0;
-    }
     m = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &nfc,
                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     if (m < 0)
         return m == UTF8PROC_ERROR_NOMEM ? VT_ENOMEM : VT_EENCODING;
-    *owned = (char *)nfc;
+    rc = buf_add(out, nfc, (size_t)m);
+    free(nfc);
+    return rc;
+}
+
+/* Most text, Vietnamese included, is NFC already and comes back as it is.
+ * Elsewhere only the stretches that NFC may change go through utf8proc's
+ * decompose-and-recompose pass: each run of characters that are not
+ * nfc_safe(), with the character before it, which a mark may compose
+ * with; NFC starts anew at the safe character after the run.  A stray
+ * arrow in a long page so costs a few bytes' work, not the page's. */
+int text__nfc(const char *s, size_t n, const char **res, size_t *nres, char **owned)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, prev = 0, copied = 0;
+    struct buf out;
+    int32_t cp;
+    int k, rc = 0, changed = 0;
+
+    *owned = NULL;
+    buf_init(&out, BUF_NOLIMIT);
+    while (i < n && rc == 0) {
+        long e;
+
+        if (p[i] < 0x80) {
+            prev = i++;
+        } else if ((k = text_utf8_decode(p + i, n - i, &cp)) < 0) {
+            rc = VT_EENCODING;
+        } else if (nfc_safe(cp)) {
+            prev = i;
+            i += (size_t)k;
+        } else if ((e = unsafe_end(p, n, i)) < 0) {
+            rc = VT_EENCODING;
+        } else {
+            /* prev: the character before the run (0 for a run at 0). */
+            if ((rc = buf_add(&out, s + copied, prev - copied)) == 0)
+                rc = nfc_append(s + prev, (size_t)e - prev, &out);
+            copied = i = prev = (size_t)e;
+            changed = 1;
+        }
+    }
+    if (rc == 0 && !changed) {
+        buf_release(&out);
+        *res = s;
+        *nres = n;
+        return 0;
+    }
+    if (rc == 0)
+        rc = buf_add(&out, s + copied, n - copied);
+    if (rc < 0) {
+        buf_release(&out);
+        return rc;
+    }
+    *owned = buf_detach(&out, nres);
     *res = *owned;
-    *nres = (size_t)m;
     return 0;
 }
 

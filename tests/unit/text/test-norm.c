@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "common/err.h"
 #include "text/norm.h"
 #include "text/norm_internal.h"
@@ -91,6 +93,51 @@ static void test_clean_keeps_punctuation(void **state)
     (void)state;
     expect_conv(text_clean, "[link](x) ~~del~~ C:\\tmp ~/a", "[link](x) ~~del~~ C:\\tmp ~/a");
     expect_conv(text_clean, "Việt [Nam] ~ \\", "Việt [Nam] ~ \\");
+}
+
+/* text__nfc() normalises only the stretches that NFC may change: on text
+ * mixing what it passes over with marks, jamo, singletons and symbols, it
+ * agrees with utf8proc's NFC of the whole. */
+static void test_nfc_stretches(void **state)
+{
+    static const char *const parts[] = {
+        "a", "e", " ", "\n", "Việt", "ệ", "đ", "\xcc\x81", "\xcc\xa3", "\xcc\x82", /* U+0301 U+0323 U+0302 */
+        "\xe2\x86\x92", "\xe2\x84\xab", "\xe2\x84\xa6",   /* U+2192 U+212B U+2126 */
+        "\xe1\x84\x80", "\xe1\x85\xa1", "\xe1\x86\xa8",   /* jamo L V T */
+        "\xea\xb0\x80", "\xe0\xa4\x95", "\xe0\xa4\xbc",   /* U+AC00 U+0915 U+093C */
+        "\xe0\xad\x87", "\xe0\xac\xbe", "\xcd\x82", "\xce\xb1", /* U+0B47 U+0B3E U+0342 α */
+        "\xe2\x89\xa0", "=", "\xcc\xb8", "\xe4\xb8\xad", "\xef\xbf\xbd", "-", "\xc3\xa5",
+    };
+    unsigned seed = 11;
+
+    (void)state;
+    for (int round = 0; round < 2000; round++) {
+        char in[256];
+        size_t n = 0, len = (size_t)(seed % 24);
+        const char *res;
+        size_t nres;
+        char *owned;
+        utf8proc_uint8_t *want = NULL;
+        utf8proc_ssize_t m;
+
+        for (size_t k = 0; k < len; k++) {
+            const char *p;
+
+            seed = seed * 1103515245u + 12345u;
+            p = parts[(seed >> 8) % (sizeof(parts) / sizeof(parts[0]))];
+            memcpy(in + n, p, strlen(p));
+            n += strlen(p);
+        }
+        seed = seed * 1103515245u + 12345u;
+        m = utf8proc_map((const utf8proc_uint8_t *)in, (utf8proc_ssize_t)n, &want,
+                         UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        assert_true(m >= 0);
+        assert_int_equal(text__nfc(in, n, &res, &nres, &owned), 0);
+        if (nres != (size_t)m || memcmp(res, want, nres) != 0)
+            fail_msg("round %d: text__nfc differs from utf8proc_map on '%.*s'", round, (int)n, in);
+        free(owned);
+        free(want);
+    }
 }
 
 /* The code-point layer the extractor reads pages through. */
@@ -246,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_clean_separators),
         cmocka_unit_test(test_clean_keeps_punctuation),
         cmocka_unit_test(test_code_points),
+        cmocka_unit_test(test_nfc_stretches),
         cmocka_unit_test(test_exact_tone), cmocka_unit_test(test_marks),
         cmocka_unit_test(test_utf8),       cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_number_key),
