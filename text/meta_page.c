@@ -88,12 +88,19 @@ static int page_clean(struct mpage *pg, const char *s, size_t n, size_t *tn)
     /* At most one code point per byte. */
     t = room(&pg->_tmp, pn + 1, sizeof(int32_t), &rc);
     for (size_t i = 0; t != NULL && i < pn;) {
+        unsigned char b = (unsigned char)p[i];
         int32_t c;
 
+        if (b >= 0x20 && b < 0x7F) {
+            /* Printable ASCII, most of any page: text_clean() keeps it. */
+            t[k++] = ocr_punct(b);
+            i++;
+            continue;
+        }
         i += text__decode_lossy(p + i, pn - i, &c);
         if (c == '\r' && i < pn && p[i] == '\n')
             continue; /* "\r\n" ends one line */
-        c = text__clean_cp(ocr_punct(c));
+        c = text__clean_cp(c);
         if (c >= 0)
             t[k++] = c;
     }
