@@ -46,7 +46,7 @@ static size_t key_at(const struct mpage *pg, size_t i, size_t e, const char *a, 
 }
 
 /* "ngày d tháng m năm y" at i (the day may be blank). */
-int text__date_at(const struct mpage *pg, size_t i, size_t e, struct dateparse *dp)
+static int date_at(const struct mpage *pg, size_t i, size_t e, struct dateparse *dp)
 {
     size_t j = key_at(pg, i, e, "ng", "y"), k;
 
@@ -86,7 +86,7 @@ static int days_in_month(int y, int m)
     return dm[m - 1];
 }
 
-int text__date_valid(int y, int m, int d, int ymax)
+static int date_valid(int y, int m, int d, int ymax)
 {
     return y >= 1945 && y <= ymax && m >= 1 && m <= 12 && d >= 0 && d <= days_in_month(y, m);
 }
@@ -134,16 +134,16 @@ int text__find_dateline(const struct mpage *pg, size_t from, size_t e, int ymax,
         size_t q, pb, t;
         unsigned nw;
 
-        if (p == from && text__date_at(pg, p, e, dp)) {
+        if (p == from && date_at(pg, p, e, dp)) {
             q = p;
             dp->sep = NOPOS;
         } else if ((f == ',' || f == '.' || f == ';') && (q = skip_blanks(pg, p + 1, e)) < e &&
-                   text__date_at(pg, q, e, dp)) {
+                   date_at(pg, q, e, dp)) {
             dp->sep = p;
         } else {
             continue;
         }
-        if (!text__date_valid(dp->y, dp->m, dp->d, ymax))
+        if (!date_valid(dp->y, dp->m, dp->d, ymax))
             return 0;
         dp->pb = NOPOS;
         dp->cb = q;
@@ -205,7 +205,7 @@ void text__find_dates(const struct mpage *pg, int ymax, struct text_meta *m)
             continue;
         if (pg->fc[i] == 'n') {
             memset(&dp, 0, sizeof(dp));
-            if (text__date_at(pg, i, pg->n, &dp) && text__date_valid(dp.y, dp.m, dp.d, ymax))
+            if (date_at(pg, i, pg->n, &dp) && date_valid(dp.y, dp.m, dp.d, ymax))
                 add_date(m, dp.y, dp.m, dp.d);
             continue;
         }
@@ -232,7 +232,7 @@ void text__find_dates(const struct mpage *pg, int ymax, struct text_meta *m)
                 y = y * 10 + (pg->fc[j] - '0');
             if (j - k - 1 != 4 || (j < pg->n && is_alnum(pg->fc[j])))
                 continue;
-            if (d >= 1 && text__date_valid(y, mo, d, ymax))
+            if (d >= 1 && date_valid(y, mo, d, ymax))
                 add_date(m, y, mo, d);
         }
     }

@@ -10,12 +10,11 @@
  * characters dropped), then P2 (lowercase, marks stripped, đ -> d).  Only
  * OCR's '~', '\\', '[' and ']' (meta_page.c's ocr_punct()) and "\r\n", one
  * line end, are read the extractor's own way.  Blanks are collapsed.
- * Folding is one code point to one code point, so
- * every match is made on fc with hand-written matchers (no regex engine) and
- * the value is copied from the same range of cp, with its diacritics.  A
- * run of three or more blanks, or a tab, is kept as one GAP: it is where
- * pdftotext -layout or Tesseract --psm 6 glued two header columns onto one
- * line.  Lines are further split at the national motto (Quốc hiệu,
+ * Folding is one code point to one code point, so every match is made on
+ * fc with hand-written matchers (no regex engine) and the value is copied
+ * from the same range of cp, with its diacritics.  A run of three or more
+ * blanks, or a tab, is kept as one GAP: it is where pdftotext -layout or
+ * Tesseract --psm 6 glued two header columns onto one line.  Lines are further split at the national motto (Quốc hiệu,
  * Tiêu ngữ), which always opens the right column; its words are matched
  * one edit apart ("GỘNG HÒA"), and the tail of a Quốc hiệu that wrapped
  * ("VIỆT NAM") is cut off the left-column line OCR glued it to.
@@ -46,9 +45,10 @@
  * point, meta_result.c the result.  meta_title.c and meta_markdown.c are
  * the title helpers of text/meta.h.
  *
- * Cost: one pass to decode and normalise, then a few passes over the first
- * forty lines and the signature block; no allocation besides the page
- * arrays and the result strings. */
+ * Cost: a pass that finds what NFC may change (mostly nothing), one to
+ * decode and clean, then a few passes over the first forty lines and the
+ * signature block; no allocation besides the page arrays, the stretches
+ * NFC changes and the result strings. */
 #ifndef VT_TEXT_META_INTERNAL_H
 #define VT_TEXT_META_INTERNAL_H
 
@@ -271,7 +271,6 @@ struct dtype {
     unsigned fl;
 };
 
-const struct dtype *text__dtype_cong_van(void);
 const struct dtype *text__dtype_by_code(const char *code, int qppl);
 const struct dtype *text__type_line(const struct mpage *pg, const struct mline *l, int *conf);
 
@@ -301,8 +300,6 @@ struct dateparse {
     size_t e;        /* end of the match */
 };
 
-int text__date_at(const struct mpage *pg, size_t i, size_t e, struct dateparse *dp);
-int text__date_valid(int y, int m, int d, int ymax);
 int text__find_dateline(const struct mpage *pg, size_t from, size_t e, int ymax, int mid,
                         struct dateparse *dp);
 void text__find_dates(const struct mpage *pg, int ymax, struct text_meta *m);

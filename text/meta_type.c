@@ -52,7 +52,7 @@ static const struct dtype dtypes[] = {
 
 #define NDTYPES (sizeof(dtypes) / sizeof(dtypes[0]))
 
-const struct dtype *text__dtype_cong_van(void)
+static const struct dtype *dtype_cong_van(void)
 {
     for (size_t i = 0; i < NDTYPES; i++)
         if (dtypes[i].fold != NULL && strcmp(dtypes[i].fold, "cong van") == 0)
@@ -172,16 +172,16 @@ void text__resolve_type(struct mctx *c, struct text_meta *m)
         type = c->ltype;
         conf = c->ltype_conf;
     } else if (c->has_vv) {
-        type = text__dtype_cong_van();
+        type = dtype_cong_van();
         conf = 85;
     } else if (code != NULL) {
         type = code;
         conf = 75;
     } else if (c->has_num && !c->np.party && c->np.year == 0) {
-        type = text__dtype_cong_van();
+        type = dtype_cong_van();
         conf = 70;
     } else if (c->has_kg) {
-        type = text__dtype_cong_van();
+        type = dtype_cong_van();
         conf = 60;
     }
     if (c->has_num && !c->np.party) {
