@@ -7,7 +7,8 @@
  * (trích yếu), signer and the secrecy/urgency stamps.  Input is plain page
  * text, one text line per line; header columns merged onto one line (as
  * pdftotext -layout or Tesseract --psm 6 produce) are split again at the
- * national motto and at wide gaps.  OCR damage is tolerated (see meta.c).
+ * national motto and at wide gaps.  OCR damage is tolerated (see
+ * meta_internal.h).
  *
  * Every field is optional.  A field the extractor is unsure of stays NULL,
  * because a wrong field is worse than a missing one; text that is not an

@@ -1,6 +1,6 @@
-# text/meta.c: the official-document metadata extractor (issue 6).
-libtext_a_SOURCES += text/meta.c text/meta.h
-
+# Programs around the official-document metadata extractor (issue 6,
+# text/meta_*.c, listed in text/local.mk).
+#
 # A micro-benchmark, built on request only (`make bench/meta-bench`), never
 # by `make` or `make check`.
 EXTRA_PROGRAMS += bench/meta-bench

@@ -4,8 +4,8 @@
  * so the common case must be cheap.  ASCII is handled inline; for code
  * points below 0x2000 (all of Latin, and every Vietnamese letter) the fold
  * and the word-character class come from tables built once; utf8proc is
- * consulted only for the rest and for NFC of chunks that contain
- * non-ASCII bytes.  Large inputs are normalised chunk by chunk (split at
+ * consulted only for the rest and for NFC of the few stretches that NFC
+ * may change (text__nfc()).  Large inputs are normalised chunk by chunk (split at
  * line ends) so memory stays proportional to the chunk, not the file. */
 #include "config.h"
 
@@ -13,6 +13,7 @@
 #include "text/norm_internal.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -24,8 +25,11 @@
 
 static int32_t fold_tab[TAB_MAX];  /* folded code point, 0 = drop */
 static int32_t lower_tab[TAB_MAX]; /* lowercase code point */
-static unsigned char class_tab[TAB_MAX];
+static unsigned char class_tab[TAB_MAX]; /* TEXT_CLASS_* | TEXT_CASE_* << 4 */
 static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
+/* Set once the tables are built: the per-character lookups test it with a
+ * plain load instead of entering pthread_once() each time. */
+static atomic_int tab_ready;
 
 static int classify(int32_t cp)
 {
@@ -46,6 +50,19 @@ static int classify(int32_t cp)
         return TEXT_CLASS_MARK;
     default:
         return TEXT_CLASS_OTHER;
+    }
+}
+
+static int case_of(int32_t cp)
+{
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LT:
+        return TEXT_CASE_UPPER;
+    case UTF8PROC_CATEGORY_LL:
+        return TEXT_CASE_LOWER;
+    default:
+        return 0;
     }
 }
 
@@ -73,15 +90,22 @@ static int32_t fold_slow(int32_t cp)
 static void build_tables(void)
 {
     for (int32_t cp = 0; cp < TAB_MAX; cp++) {
-        class_tab[cp] = (unsigned char)classify(cp);
+        class_tab[cp] = (unsigned char)(classify(cp) | case_of(cp) << 4);
         lower_tab[cp] = utf8proc_tolower(cp);
         fold_tab[cp] = fold_slow(cp);
     }
+    atomic_store_explicit(&tab_ready, 1, memory_order_release);
+}
+
+static inline void tables(void)
+{
+    if (!atomic_load_explicit(&tab_ready, memory_order_acquire))
+        pthread_once(&tab_once, build_tables);
 }
 
 void text__tables(void)
 {
-    pthread_once(&tab_once, build_tables);
+    tables();
 }
 
 int text__class(int32_t cp)
@@ -94,10 +118,22 @@ int text__class(int32_t cp)
         return TEXT_CLASS_OTHER;
     }
     if (cp < TAB_MAX) {
-        text__tables();
-        return class_tab[cp];
+        tables();
+        return class_tab[cp] & 0x0F;
     }
     return classify(cp);
+}
+
+int text__case(int32_t cp)
+{
+    if (cp < 0x80)
+        return cp >= 'A' && cp <= 'Z' ? TEXT_CASE_UPPER
+                                      : cp >= 'a' && cp <= 'z' ? TEXT_CASE_LOWER : 0;
+    if (cp < TAB_MAX) {
+        tables();
+        return class_tab[cp] >> 4;
+    }
+    return case_of(cp);
 }
 
 /* ASCII inline, the tables below TAB_MAX, utf8proc's lowercase beyond
@@ -107,7 +143,7 @@ static int32_t map_cp(int32_t cp, const int32_t *tab)
     if (cp < 0x80)
         return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
     if (cp < TAB_MAX) {
-        text__tables();
+        tables();
         return tab[cp];
     }
     return utf8proc_tolower(cp);
@@ -159,30 +195,78 @@ int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
     return len;
 }
 
+size_t text_utf8_encode(int32_t cp, char u[4])
+{
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    u[0] = (char)(0xF0 | (cp >> 18));
+    u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    u[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 int text__put_cp(struct buf *out, int32_t cp)
 {
     char tmp[4];
-    size_t n;
 
     if (cp < 0x80)
         return buf_addc(out, (char)cp);
-    if (cp < 0x800) {
-        tmp[0] = (char)(0xC0 | (cp >> 6));
-        tmp[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        tmp[0] = (char)(0xE0 | (cp >> 12));
-        tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        tmp[0] = (char)(0xF0 | (cp >> 18));
-        tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
+    return buf_add(out, tmp, text_utf8_encode(cp, tmp));
+}
+
+size_t text__decode_lossy(const char *s, size_t n, int32_t *cp)
+{
+    int k;
+
+    if ((unsigned char)s[0] < 0x80) {
+        *cp = (unsigned char)s[0];
+        return 1;
     }
-    return buf_add(out, tmp, n);
+    k = text_utf8_decode((const unsigned char *)s, n, cp);
+    if (k < 0) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    return (size_t)k;
+}
+
+int text__utf8_scrub(const char *s, size_t n, struct buf *out)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, start = 0;
+    int32_t cp;
+    int k, rc;
+
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        k = text_utf8_decode(p + i, n - i, &cp);
+        if (k > 0) {
+            i += (size_t)k;
+            continue;
+        }
+        if ((rc = buf_add(out, s + start, i - start)) < 0 ||
+            (rc = buf_add(out, "\xEF\xBF\xBD", 3)) < 0)
+            return rc;
+        start = ++i;
+    }
+    return buf_add(out, s + start, n - start);
 }
 
 int text_utf8_valid(const char *s, size_t n)
@@ -205,9 +289,13 @@ int text_utf8_valid(const char *s, size_t n)
     return 1;
 }
 
-/* The P1 character map applied after NFC: returns the replacement code
- * point, or -1 to drop the character. */
-static int32_t clean_cp(int32_t cp)
+/* The P1 character map.  Every space separator (Zs: no-break, en, em,
+ * thin, hair, ideographic ...) is a plain space, so that a number typeset
+ * "05/2020/NĐ\u2009-\u2009CP" reads as one, and the line and paragraph
+ * separators (\v, which word processors write for a manual line break,
+ * NEL, U+2028, U+2029) end a line as '\n' does.  Other controls become a
+ * space rather than nothing: between two words they must not glue them. */
+int32_t text__clean_cp(int32_t cp)
 {
     switch (cp) {
     case 0x00D0:
@@ -220,11 +308,15 @@ static int32_t clean_cp(int32_t cp)
         return '-';
     case 0x2044: case 0x2215: case 0xFF0F:
         return '/';
-    case 0x00A0: case 0x2007: case 0x202F: case 0x3000:
+    case 0x00A0: case 0x1680: case 0x202F: case 0x205F: case 0x3000:
         return ' ';
+    case 0x000B: case 0x0085: case 0x2028: case 0x2029:
+        return '\n';
     case 0xFEFF: case 0x200B: case 0x200C: case 0x200D: case 0x00AD:
         return -1;
     default:
+        if (cp >= 0x2000 && cp <= 0x200A)
+            return ' ';
         if (cp < 0x20 && cp != '\n' && cp != '\t' && cp != '\f')
             return cp == '\r' ? '\n' : ' ';
         if (cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
@@ -233,80 +325,148 @@ static int32_t clean_cp(int32_t cp)
     }
 }
 
-/* 1 if NFC leaves (s, n) unchanged for certain: every character is ASCII
- * or in a block whose characters all have NFC_Quick_Check=Yes and combine
- * with nothing before them (Latin-1 to Latin Extended-B, the precomposed
- * letters of Latin Extended Additional, which hold every Vietnamese
- * letter, and general punctuation from U+2010).  Most text, Vietnamese
- * included, then skips utf8proc's decompose-and-recompose pass. */
-static int nfc_stable(const char *str, size_t n)
+/* 1 if cp is NFC as it stands and nothing before it can combine with it
+ * (NFC_Quick_Check=Yes, combining class 0), so that NFC may start anew
+ * there, for certain: ASCII and blocks whose characters all are so
+ * (Latin-1 to Latin Extended-B, the precomposed letters of Latin Extended
+ * Additional, which hold every Vietnamese letter, and general punctuation
+ * from U+2010). */
+static int nfc_safe(int32_t cp)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
+    return cp < 0x300 || (cp >= 0x1E00 && cp < 0x1F00) || (cp >= 0x2010 && cp < 0x2070);
+}
+
+/* The end of the run of characters that are not nfc_safe() starting at i;
+ * -1 for invalid UTF-8. */
+static long unsafe_end(const unsigned char *p, size_t n, size_t i)
+{
     int32_t cp;
     int k;
 
-    while (i < n) {
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        k = text_utf8_decode(s + i, n - i, &cp);
-        if (k < 0)
-            return 0;
-        if (!(cp < 0x300 || (cp >= 0x1E00 && cp < 0x1F00) || (cp >= 0x2010 && cp < 0x2070)))
-            return 0;
+    while (i < n && p[i] >= 0x80) {
+        if ((k = text_utf8_decode(p + i, n - i, &cp)) < 0)
+            return -1;
+        if (nfc_safe(cp))
+            break;
         i += (size_t)k;
     }
-    return 1;
+    return (long)i;
+}
+
+/* Append the NFC of (s, n) to out. */
+static int nfc_append(const char *s, size_t n, struct buf *out)
+{
+    utf8proc_uint8_t *nfc = NULL;
+    utf8proc_ssize_t m;
+    int rc;
+
+    m = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &nfc,
+                     UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (m < 0)
+        return m == UTF8PROC_ERROR_NOMEM ? VT_ENOMEM : VT_EENCODING;
+    rc = buf_add(out, nfc, (size_t)m);
+    free(nfc);
+    return rc;
+}
+
+/* Most text, Vietnamese included, is NFC already and comes back as it is.
+ * Elsewhere only the stretches that NFC may change go through utf8proc's
+ * decompose-and-recompose pass: each run of characters that are not
+ * nfc_safe(), with the character before it, which a mark may compose
+ * with; NFC starts anew at the safe character after the run.  A stray
+ * arrow in a long page so costs a few bytes' work, not the page's. */
+int text__nfc(const char *s, size_t n, const char **res, size_t *nres, char **owned)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, prev = 0, copied = 0;
+    struct buf out;
+    int32_t cp;
+    int k, rc = 0, changed = 0;
+
+    *owned = NULL;
+    buf_init(&out, BUF_NOLIMIT);
+    while (i < n && rc == 0) {
+        long e;
+
+        if (p[i] < 0x80) {
+            prev = i++;
+        } else if ((k = text_utf8_decode(p + i, n - i, &cp)) < 0) {
+            rc = VT_EENCODING;
+        } else if (nfc_safe(cp)) {
+            prev = i;
+            i += (size_t)k;
+        } else if ((e = unsafe_end(p, n, i)) < 0) {
+            rc = VT_EENCODING;
+        } else {
+            /* prev: the character before the run (0 for a run at 0). */
+            if ((rc = buf_add(&out, s + copied, prev - copied)) == 0)
+                rc = nfc_append(s + prev, (size_t)e - prev, &out);
+            copied = i = prev = (size_t)e;
+            changed = 1;
+        }
+    }
+    if (rc == 0 && !changed) {
+        buf_release(&out);
+        *res = s;
+        *nres = n;
+        return 0;
+    }
+    if (rc == 0)
+        rc = buf_add(&out, s + copied, n - copied);
+    if (rc < 0) {
+        buf_release(&out);
+        return rc;
+    }
+    *owned = buf_detach(&out, nres);
+    *res = *owned;
+    return 0;
+}
+
+/* ASCII text: control characters are the only thing to fix. */
+static int clean_ascii(const char *s, size_t n, struct buf *out)
+{
+    size_t start = 0;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int32_t r;
+
+        if (c >= 0x20 && c != 0x7F)
+            continue;
+        r = text__clean_cp(c);
+        if (r == c)
+            continue;
+        if ((rc = buf_add(out, s + start, i - start)) < 0)
+            return rc;
+        if (r >= 0 && (rc = buf_addc(out, (char)r)) < 0)
+            return rc;
+        start = i + 1;
+    }
+    return buf_add(out, s + start, n - start);
 }
 
 static int clean_chunk(const char *s, size_t n, struct buf *out)
 {
-    const unsigned char *p;
-    utf8proc_uint8_t *nfc = NULL;
-    utf8proc_ssize_t m;
-    size_t i;
+    const char *p;
+    char *nfc;
+    size_t i, m;
     int32_t cp;
-    int k, rc = 0, ascii = 1;
+    int k, rc;
 
-    for (i = 0; i < n; i++)
-        if ((unsigned char)s[i] >= 0x80) {
-            ascii = 0;
-            break;
-        }
-    if (ascii) {
-        /* Control characters are the only thing to fix in ASCII text. */
-        size_t start = 0;
-        for (i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if ((c < 0x20 && c != '\n' && c != '\t' && c != '\f') || c == 0x7F) {
-                if ((rc = buf_add(out, s + start, i - start)) < 0)
-                    return rc;
-                if (c != 0x7F && (rc = buf_addc(out, c == '\r' ? '\n' : ' ')) < 0)
-                    return rc;
-                start = i + 1;
-            }
-        }
-        return buf_add(out, s + start, n - start);
-    }
-    if (nfc_stable(s, n)) {
-        p = (const unsigned char *)s;
-        m = (utf8proc_ssize_t)n;
-    } else {
-        m = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &nfc,
-                         UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-        if (m < 0)
-            return m == UTF8PROC_ERROR_NOMEM ? VT_ENOMEM : VT_EENCODING;
-        p = nfc;
-    }
-    for (i = 0; i < (size_t)m; i += (size_t)k) {
-        k = text_utf8_decode(p + i, (size_t)m - i, &cp);
+    for (i = 0; i < n && (unsigned char)s[i] < 0x80; i++)
+        ;
+    if (i == n)
+        return clean_ascii(s, n, out);
+    if ((rc = text__nfc(s, n, &p, &m, &nfc)) < 0)
+        return rc;
+    for (i = 0; i < m; i += (size_t)k) {
+        k = text_utf8_decode((const unsigned char *)p + i, m - i, &cp);
         if (k < 0) {
             rc = VT_EENCODING;
             break;
         }
-        cp = clean_cp(cp);
+        cp = text__clean_cp(cp);
         if (cp < 0)
             continue;
         if ((rc = text__put_cp(out, cp)) < 0)
@@ -433,95 +593,105 @@ static utf8proc_ssize_t to_nfd(const char *s, size_t n, utf8proc_int32_t *d, siz
 
 #define SYL_MAX 16
 
-/* Re-place the tone of one lowercase NFC syllable; returns 1 and fills out
- * when (s, n) parses as a Vietnamese syllable with one tone mark, else 0. */
-static int replace_tone(const char *s, size_t n, struct buf *out)
+/* Split one lowercase NFC token into its toneless letters (NFC again, so
+ * that ă â ê ô ơ ư come back whole) and its one tone mark; returns the
+ * letter count, or 0 when the token has no tone, two, or too many
+ * letters to be a syllable. */
+static int strip_tone(const char *s, size_t n, utf8proc_int32_t base[SYL_MAX],
+                      utf8proc_int32_t *tone)
 {
-    utf8proc_int32_t d[64], base[SYL_MAX], tone = 0;
+    utf8proc_int32_t d[64], rest[64];
     utf8proc_ssize_t nd;
-    int nb = 0, onset, nuc_end, target = -1, nv, i;
+    int nr = 0;
 
+    *tone = 0;
     if (n > 48)
         return 0;
     nd = to_nfd(s, n, d, 64);
     if (nd <= 0 || nd > 64)
         return 0;
-    /* Strip the tone, recompose the rest (ă â ê ô ơ ư come back whole). */
-    {
-        utf8proc_int32_t rest[64];
-        int nr = 0;
-        for (i = 0; i < nd; i++) {
-            if (is_tone(d[i])) {
-                if (tone)
-                    return 0;
-                tone = d[i];
-            } else {
-                rest[nr++] = d[i];
-            }
+    for (int i = 0; i < nd; i++) {
+        if (!is_tone(d[i])) {
+            rest[nr++] = d[i];
+        } else if (*tone) {
+            return 0;
+        } else {
+            *tone = d[i];
         }
-        if (!tone)
-            return 0;
-        nr = (int)utf8proc_normalize_utf32(rest, nr, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-        if (nr <= 0 || nr > SYL_MAX)
-            return 0;
-        memcpy(base, rest, (size_t)nr * sizeof(base[0]));
-        nb = nr;
     }
-    /* Onset: ngh ng nh ch gh gi kh ph th tr qu, or one consonant. */
-    onset = 0;
+    if (!*tone)
+        return 0;
+    nr = (int)utf8proc_normalize_utf32(rest, nr, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (nr <= 0 || nr > SYL_MAX)
+        return 0;
+    memcpy(base, rest, (size_t)nr * sizeof(base[0]));
+    return nr;
+}
+
+/* Length of the onset: ngh ng nh ch gh gi kh ph th tr qu, or one consonant. */
+static int onset_len(const utf8proc_int32_t *base, int nb)
+{
     if (nb >= 3 && base[0] == 'n' && base[1] == 'g' && base[2] == 'h')
-        onset = 3;
-    else if (nb >= 2 && base[0] == 'q' && base[1] == 'u')
-        onset = 2;
-    else if (nb >= 2 && base[0] == 'g' && base[1] == 'i')
-        onset = nb >= 3 && is_vowel(base[2]) ? 2 : 1;
-    else if (nb >= 2 && ((base[0] == 'n' && (base[1] == 'g' || base[1] == 'h')) ||
-                         (base[1] == 'h' && strchr("cgkpt", (int)base[0]) && base[0] < 128) ||
-                         (base[0] == 't' && base[1] == 'r')))
-        onset = 2;
-    else if (nb >= 1 && is_consonant(base[0]))
-        onset = 1;
+        return 3;
+    if (nb >= 2 && base[0] == 'q' && base[1] == 'u')
+        return 2;
+    if (nb >= 2 && base[0] == 'g' && base[1] == 'i')
+        return nb >= 3 && is_vowel(base[2]) ? 2 : 1;
+    if (nb >= 2 && ((base[0] == 'n' && (base[1] == 'g' || base[1] == 'h')) ||
+                    (base[1] == 'h' && strchr("cgkpt", (int)base[0]) && base[0] < 128) ||
+                    (base[0] == 't' && base[1] == 'r')))
+        return 2;
+    return nb >= 1 && is_consonant(base[0]) ? 1 : 0;
+}
+
+/* Where the tone goes in base[0, nb): the index of the vowel that carries
+ * it, or -1 when base is no syllable (no vowel nucleus of one to three
+ * vowels, or something else than consonants after it). */
+static int tone_target(const utf8proc_int32_t *base, int nb)
+{
+    int onset = onset_len(base, nb), nuc_end, nv, i;
+
     for (nuc_end = onset; nuc_end < nb && is_vowel(base[nuc_end]); nuc_end++)
         ;
     nv = nuc_end - onset;
     if (nv < 1 || nv > 3)
-        return 0;
+        return -1;
     for (i = nuc_end; i < nb; i++)
         if (!is_consonant(base[i]))
-            return 0;
+            return -1;
     for (i = nuc_end - 1; i >= onset; i--)
-        if (is_modified_vowel(base[i])) {
-            target = i;
-            break;
-        }
-    if (target < 0) {
-        if (nv == 1)
-            target = onset;
-        else if (nuc_end < nb)
-            target = nuc_end - 1;
-        else if (nv == 2 && ((base[onset] == 'o' && (base[onset + 1] == 'a' || base[onset + 1] == 'e')) ||
-                             (base[onset] == 'u' && base[onset + 1] == 'y')))
-            target = onset + 1;
-        else if (nv == 3)
-            target = onset + 1;
-        else
-            target = onset;
+        if (is_modified_vowel(base[i]))
+            return i;
+    if (nv == 1)
+        return onset;
+    if (nuc_end < nb)
+        return nuc_end - 1;
+    if (nv == 2 && ((base[onset] == 'o' && (base[onset + 1] == 'a' || base[onset + 1] == 'e')) ||
+                    (base[onset] == 'u' && base[onset + 1] == 'y')))
+        return onset + 1;
+    return nv == 3 ? onset + 1 : onset;
+}
+
+/* Re-place the tone of one lowercase NFC syllable; returns 1 and fills out
+ * when (s, n) parses as a Vietnamese syllable with one tone mark, else 0. */
+static int replace_tone(const char *s, size_t n, struct buf *out)
+{
+    utf8proc_int32_t base[SYL_MAX], res[SYL_MAX + 2], tone;
+    int nb = strip_tone(s, n, base, &tone), target, nr = 0, rc = 0;
+
+    if (nb == 0 || (target = tone_target(base, nb)) < 0)
+        return 0;
+    for (int i = 0; i < nb; i++) {
+        res[nr++] = base[i];
+        if (i == target)
+            res[nr++] = tone;
     }
-    {
-        utf8proc_int32_t res[SYL_MAX + 2];
-        int nr = 0, rc = 0;
-        for (i = 0; i < nb; i++) {
-            res[nr++] = base[i];
-            if (i == target)
-                res[nr++] = tone;
-        }
-        nr = (int)utf8proc_normalize_utf32(res, nr, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-        if (nr <= 0)
-            return 0;
-        for (i = 0; i < nr && rc == 0; i++)
-            rc = text__put_cp(out, res[i]);
-        return rc == 0;
-    }
+    nr = (int)utf8proc_normalize_utf32(res, nr, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (nr <= 0)
+        return 0;
+    for (int i = 0; i < nr && rc == 0; i++)
+        rc = text__put_cp(out, res[i]);
+    return rc == 0;
 }
 
 int text_exact(const char *s, size_t n, struct buf *out)

@@ -35,6 +35,10 @@ int text_has_marks(const char *s, size_t n);
  * stores it in *cp, or returns -1 for an invalid sequence. */
 int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp);
 
+/* The UTF-8 of cp (a Unicode scalar value) into u; returns its length
+ * (1..4). */
+size_t text_utf8_encode(int32_t cp, char u[4]);
+
 /* 1 if (s, n) is valid UTF-8, else 0. */
 int text_utf8_valid(const char *s, size_t n);
 

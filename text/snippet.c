@@ -112,14 +112,129 @@ static size_t advance_chars(const char *t, size_t n, size_t start, size_t max_ch
     return i;
 }
 
+/* An accented query word matches other forms too (OCR loses marks), but
+ * where the text has the form the user typed, highlight only that: a
+ * search for "phủ" should not light up "phù". */
+static void keep_exact(struct scan *s)
+{
+    unsigned has_exact = 0;
+    size_t k = 0;
+
+    for (size_t i = 0; i < s->nm; i++)
+        if (s->m[i].exact)
+            has_exact |= 1u << (s->m[i].term % 32);
+    for (size_t i = 0; i < s->nm; i++)
+        if (s->m[i].exact || s->terms[s->m[i].term].exact == NULL ||
+            !(has_exact & (1u << (s->m[i].term % 32))))
+            s->m[k++] = s->m[i];
+    s->nm = k;
+}
+
+/* The match that opens the best window of SNIPPET_WINDOW words: most
+ * distinct query words, then exact forms, then words side by side. */
+static size_t best_window(const struct scan *s)
+{
+    size_t best = 0;
+    long best_score = -1;
+
+    for (size_t i = 0; i < s->nm; i++) {
+        unsigned seen = 0;
+        long score = 0;
+
+        for (size_t j = i; j < s->nm && s->m[j].pos < s->m[i].pos + SNIPPET_WINDOW; j++) {
+            unsigned bit = 1u << (s->m[j].term % 32);
+
+            if (!(seen & bit))
+                score += 100;
+            seen |= bit;
+            score += s->m[j].exact ? 10 : 1;
+            if (j > i && s->m[j].pos == s->m[j - 1].pos + 1 && s->m[j].term != s->m[j - 1].term)
+                score += 20;
+        }
+        if (score > best_score) {
+            best_score = score;
+            best = i;
+        }
+    }
+    return best;
+}
+
+/* Where the snippet of a match at off starts: a few words before it, at a
+ * word boundary, not across a line or sentence end. */
+static size_t snippet_start(const char *text, size_t n, size_t off)
+{
+    size_t back = off, start;
+    int words = 0;
+
+    while (back > 0 && words < 6 && off - back < 60) {
+        back--;
+        if (text[back] == '\n' || text[back] == '.' || text[back] == '\f') {
+            back++;
+            break;
+        }
+        if (text[back] == ' ' && back + 1 < n && text[back + 1] != ' ')
+            words++;
+    }
+    start = char_start(text, back);
+    while (start < off && (text[start] == ' ' || text[start] == '\n'))
+        start++;
+    return start;
+}
+
+/* Where the snippet from start ends: about max_chars characters on, cut
+ * at a space so that no word is split. */
+static size_t snippet_end(const char *text, size_t n, size_t start, size_t max_chars)
+{
+    size_t end = advance_chars(text, n, start, max_chars), e = end;
+
+    if (end >= n)
+        return end;
+    while (e > start + max_chars / 2 && text[e] != ' ' && text[e] != '\n')
+        e--;
+    return e > start + max_chars / 2 ? e : end;
+}
+
+/* text[start, end) escaped, its matches in <b>, with "…" where words were
+ * left out before or after. */
+static int write_snippet(const char *text, size_t n, size_t start, size_t end,
+                         const struct scan *s, struct buf *out)
+{
+    size_t cur = start;
+    int rc = 0;
+
+    /* "…" only where words were left out, not leading blanks. */
+    for (size_t i = 0; i < start; i++)
+        if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\f') {
+            rc = buf_adds(out, "…");
+            break;
+        }
+    for (size_t i = 0; i < s->nm && rc == 0; i++) {
+        const struct match *m = &s->m[i];
+
+        if (m->off < cur)
+            continue;
+        if (m->off + m->len > end)
+            break;
+        if ((rc = add_escaped(out, text + cur, m->off - cur)) < 0)
+            break;
+        if ((rc = buf_adds(out, "<b>")) < 0 || (rc = add_escaped(out, text + m->off, m->len)) < 0 ||
+            (rc = buf_adds(out, "</b>")) < 0)
+            break;
+        cur = m->off + m->len;
+    }
+    if (rc == 0)
+        rc = add_escaped(out, text + cur, end > cur ? end - cur : 0);
+    if (rc == 0 && end < n)
+        rc = buf_adds(out, "…");
+    return rc;
+}
+
 int text_snippet(const char *text, size_t n, const struct text_snippet_term *terms,
                  size_t nterms, size_t max_chars, struct buf *out)
 {
     struct scan s = {0};
-    size_t scan_n = n < SNIPPET_SCAN ? n : SNIPPET_SCAN;
-    size_t best = 0, start, end, i, j;
-    long best_score = -1;
-    int rc = 0;
+    size_t scan_n = n < SNIPPET_SCAN ? n : SNIPPET_SCAN, start;
+    int rc;
 
     s.terms = terms;
     s.nterms = nterms;
@@ -128,92 +243,12 @@ int text_snippet(const char *text, size_t n, const struct text_snippet_term *ter
     buf_init(&s.exact, 1024);
     if (text_tokenize(text, scan_n, 1, scan_cb, &s) < 0)
         s.nm = 0;
-    /* An accented query word matches other forms too (OCR loses marks),
-     * but where the text has the form the user typed, highlight only that:
-     * a search for "phủ" should not light up "phù". */
-    {
-        unsigned has_exact = 0;
-        size_t k = 0;
-        for (i = 0; i < s.nm; i++)
-            if (s.m[i].exact)
-                has_exact |= 1u << (s.m[i].term % 32);
-        for (i = 0; i < s.nm; i++)
-            if (s.m[i].exact || terms[s.m[i].term].exact == NULL ||
-                !(has_exact & (1u << (s.m[i].term % 32))))
-                s.m[k++] = s.m[i];
-        s.nm = k;
-    }
-    for (i = 0; i < s.nm; i++) {
-        unsigned seen = 0;
-        long score = 0;
-        for (j = i; j < s.nm && s.m[j].pos < s.m[i].pos + SNIPPET_WINDOW; j++) {
-            unsigned bit = 1u << (s.m[j].term % 32);
-            if (!(seen & bit))
-                score += 100;
-            seen |= bit;
-            score += s.m[j].exact ? 10 : 1;
-            if (j > i && s.m[j].pos == s.m[j - 1].pos + 1 && s.m[j].term != s.m[j - 1].term)
-                score += 20;
-        }
-        if (score > best_score) {
-            best_score = score;
-            best = i;
-        }
-    }
-    if (s.nm > 0) {
-        /* Start a few words before the first match, at a word boundary. */
-        size_t back = s.m[best].off;
-        int words = 0;
-        while (back > 0 && words < 6 && s.m[best].off - back < 60) {
-            back--;
-            if (text[back] == '\n' || text[back] == '.' || text[back] == '\f') {
-                back++;
-                break;
-            }
-            if (text[back] == ' ' && back + 1 < n && text[back + 1] != ' ')
-                words++;
-        }
-        start = char_start(text, back);
-        while (start < s.m[best].off && (text[start] == ' ' || text[start] == '\n'))
-            start++;
-    } else {
+    keep_exact(&s);
+    if (s.nm > 0)
+        start = snippet_start(text, n, s.m[best_window(&s)].off);
+    else
         start = s.have_first ? s.first_off : 0;
-    }
-    end = advance_chars(text, n, start, max_chars);
-    if (end < n) {
-        /* Cut at a space so no word is split. */
-        size_t e = end;
-        while (e > start + max_chars / 2 && text[e] != ' ' && text[e] != '\n')
-            e--;
-        if (e > start + max_chars / 2)
-            end = e;
-    }
-    /* "…" only where words were left out, not leading blanks. */
-    for (i = 0; i < start; i++)
-        if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\f') {
-            rc = buf_adds(out, "…");
-            break;
-        }
-    {
-        size_t cur = start;
-        for (i = 0; i < s.nm && rc == 0; i++) {
-            const struct match *m = &s.m[i];
-            if (m->off < cur)
-                continue;
-            if (m->off + m->len > end)
-                break;
-            if ((rc = add_escaped(out, text + cur, m->off - cur)) < 0)
-                break;
-            if ((rc = buf_adds(out, "<b>")) < 0 || (rc = add_escaped(out, text + m->off, m->len)) < 0 ||
-                (rc = buf_adds(out, "</b>")) < 0)
-                break;
-            cur = m->off + m->len;
-        }
-        if (rc == 0)
-            rc = add_escaped(out, text + cur, end > cur ? end - cur : 0);
-    }
-    if (rc == 0 && end < n)
-        rc = buf_adds(out, "…");
+    rc = write_snippet(text, n, start, snippet_end(text, n, start, max_chars), &s, out);
     free(s.m);
     buf_release(&s.fold);
     buf_release(&s.exact);

@@ -118,6 +118,37 @@ static size_t number_at(const unsigned char *s, size_t n, size_t i, size_t digit
     return 0;
 }
 
+/* The end of the word that starts at i: letters, digits and marks.
+ * *digits_only: all of it is digits; *marked: it has a non-ASCII letter
+ * (text_has_marks() then tells whether it carries marks). */
+static size_t word_end(const unsigned char *s, size_t n, size_t i, int *digits_only, int *marked)
+{
+    int len, cls;
+
+    *digits_only = 1;
+    *marked = 0;
+    while (i < n) {
+        if (s[i] < 0x80) {
+            unsigned char c = s[i];
+
+            if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+                *digits_only = 0;
+            else if (!(c >= '0' && c <= '9'))
+                break;
+            i++;
+            continue;
+        }
+        cls = class_at(s, n, i, &len);
+        if (cls == TEXT_CLASS_OTHER)
+            break;
+        if (cls != TEXT_CLASS_DIGIT)
+            *digits_only = 0;
+        *marked = 1;
+        i += (size_t)len;
+    }
+    return i;
+}
+
 long text_tokenize(const char *str, size_t n, unsigned first_pos, text_token_cb cb, void *data)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -133,26 +164,7 @@ long text_tokenize(const char *str, size_t n, unsigned first_pos, text_token_cb 
             continue;
         }
         start = i;
-        marked = 0;
-        digits_only = 1;
-        while (i < n) {
-            if (s[i] < 0x80) {
-                unsigned char c = s[i];
-                if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-                    digits_only = 0;
-                else if (!(c >= '0' && c <= '9'))
-                    break;
-                i++;
-                continue;
-            }
-            cls = class_at(s, n, i, &len);
-            if (cls == TEXT_CLASS_OTHER)
-                break;
-            if (cls != TEXT_CLASS_DIGIT)
-                digits_only = 0;
-            marked = 1; /* refined below */
-            i += (size_t)len;
-        }
+        i = word_end(s, n, i, &digits_only, &marked);
         /* A number's own parts (the year in 05/2020/NĐ-CP) start no new one. */
         if (digits_only && start >= number_end) {
             size_t e = number_at(s, n, start, i);
