@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/meta-e2e.sh - issue 6's end-to-end measurement: official-format pages
 # rendered to images (clean and degraded) and non-official pages, OCR'd by
-# `vanthu ocr`, metadata extracted by text/meta.c (bench/meta-e2e), fields
+# `vanthu ocr`, metadata extracted by text/meta_*.c (bench/meta-e2e), fields
 # compared with the ground truth.  Run by hand, never by `make check`.
 #
 #   bench/meta-e2e.sh [pages|ocr|score|all]        (default: all)
