@@ -64,30 +64,29 @@ static void put_one(const char *dir, const char *path, const char *text)
 {
     struct storage *st = NULL;
     struct storage_doc *doc = NULL;
-    struct storage_input in;
+    struct storage_record rec;
     struct vt_err e;
     char id[STORAGE_ID_LEN + 1];
-    json_t *rec;
 
     storage_id_of(path, id);
-    rec = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:i,s:s,s:{s:s}}", "id", id, "path", path,
-                    "name", strrchr(path, '/') + 1, "mime", "text/plain", "size",
-                    (json_int_t)strlen(text), "mtime_ns", (json_int_t)1700000000000000000,
-                    "sha256", "aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11",
-                    "status", "indexed", "pages", 1, "title", "Quyết định 512/QĐ-UBND", "meta",
-                    "type", "Quyết định");
-    assert_non_null(rec);
-    in.id = id;
-    in.record = rec;
-    in.text = text;
-    in.text_len = strlen(text);
+    storage_record_init(&rec);
+    rec.id = id;
+    rec.path = path;
+    rec.name = strrchr(path, '/') + 1;
+    rec.mime = "text/plain";
+    rec.size = (long long)strlen(text);
+    rec.mtime_ns = 1700000000000000000LL;
+    rec.sha256 = "aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11";
+    rec.status = "indexed";
+    rec.pages = 1;
+    rec.title = "Quyết định 512/QĐ-UBND";
+    rec.meta.type = "Quyết định";
     assert_int_equal(storage_open(dir, 1, &st, &e), 0);
-    assert_int_equal(storage_doc_build(&in, &doc, &e), 0);
+    assert_int_equal(storage_doc_build(&rec, text, strlen(text), &doc, &e), 0);
     assert_int_equal(storage_put(st, doc, &e), 0);
     assert_int_equal(storage_commit(st, &e), 0);
     storage_doc_free(doc);
     storage_close(st);
-    json_decref(rec);
 }
 
 static void test_round_trip(void **state)
