@@ -18,6 +18,7 @@
 #include "common/xalloc.h"
 #include "storage/internal.h"
 #include "storage/schema.h"
+#include "storage/xap.h"
 #include "text/norm.h"
 
 struct storage_doc {

@@ -5,7 +5,10 @@
 #define VT_STORAGE_INTERNAL_H
 
 #include "storage/storage.h"
-#include "storage/xap.h"
+
+/* The shim's handles (storage/xap.h, which only the C files include). */
+struct xap_db;
+struct xap_query;
 
 /* How many times a read reopens the index and tries again after Xapian
  * said the commit it was reading had been overwritten. */

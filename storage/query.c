@@ -13,6 +13,7 @@
 #include "common/xalloc.h"
 #include "storage/internal.h"
 #include "storage/schema.h"
+#include "storage/xap.h"
 
 static struct storage_query *sq(struct xap_query *q)
 {

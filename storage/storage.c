@@ -21,6 +21,7 @@
 #include "common/xalloc.h"
 #include "storage/internal.h"
 #include "storage/schema.h"
+#include "storage/xap.h"
 
 #define SHARD_FMT "%s/shard-%u"
 #define STORAGE_LOCK_WAIT_MS 10000

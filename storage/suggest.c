@@ -25,6 +25,7 @@
 
 #include "common/xalloc.h"
 #include "storage/internal.h"
+#include "storage/xap.h"
 
 struct suggest {
     struct storage_suggestion *s;
