@@ -37,36 +37,34 @@ struct storage_query *storage_q_none(void)
     return sq(r);
 }
 
-/* The query of one term made in out: none when no term was made. */
-static struct storage_query *term_query(int made, const struct buf *term)
+/* The query of the term a conversion made in term (released here):
+ * made is its result, 1, 0 for none (matches nothing), or an error. */
+static struct storage_query *made_query(int made, struct buf *term)
 {
-    if (made < 0)
-        return NULL;
-    if (made == 0)
-        return storage_q_none();
-    return sq(xap_q_term(term->ptr, term->len, 1));
+    struct storage_query *q = NULL;
+
+    if (made > 0)
+        q = sq(xap_q_term(term->ptr, term->len, 1));
+    else if (made == 0)
+        q = storage_q_none();
+    buf_release(term);
+    return q;
 }
 
 static struct storage_query *token_term(const struct text_token *t, enum schema_form f)
 {
     struct buf term;
-    struct storage_query *q;
 
     buf_init(&term, 1024);
-    q = term_query(schema_token_term(t, f, &term), &term);
-    buf_release(&term);
-    return q;
+    return made_query(schema_token_term(t, f, &term), &term);
 }
 
 static struct storage_query *filter_term(enum storage_field f, const char *v)
 {
     struct buf term;
-    struct storage_query *q;
 
     buf_init(&term, 1024);
-    q = term_query(schema_filter_term(f, v, &term), &term);
-    buf_release(&term);
-    return q;
+    return made_query(schema_filter_term(f, v, &term), &term);
 }
 
 /* A document number: cited in the text, or the document's own number. */

@@ -109,6 +109,18 @@ static void put(const struct storage_record *r, const char *text)
     storage_close(w);
 }
 
+/* The full record indexed, and a reader on it. */
+static struct storage *index_full(struct storage_record *r, char id[STORAGE_ID_LEN + 1])
+{
+    struct storage *st = NULL;
+    struct vt_err e;
+
+    full_record(r, id);
+    put(r, TEXT);
+    assert_int_equal(storage_open(dir, 0, &st, &e), 0);
+    return st;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -128,16 +140,14 @@ static int teardown(void **state)
 static void test_stored_json(void **state)
 {
     struct storage_record r;
-    struct storage *st = NULL;
+    struct storage *st;
     char id[STORAGE_ID_LEN + 1], *got;
     struct vt_err e;
     struct buf text;
     json_t *rec = NULL;
 
     (void)state;
-    full_record(&r, id);
-    put(&r, TEXT);
-    assert_int_equal(storage_open(dir, 0, &st, &e), 0);
+    st = index_full(&r, id);
     buf_init(&text, BUF_NOLIMIT);
     assert_int_equal(storage_get(st, id, &rec, &text, &e), 0);
     got = json_dumps(rec, JSON_COMPACT);
@@ -153,14 +163,12 @@ static void test_stored_json(void **state)
 static void test_typed_round_trip(void **state)
 {
     struct storage_record r, b;
-    struct storage *st = NULL;
+    struct storage *st;
     char id[STORAGE_ID_LEN + 1];
     struct vt_err e;
 
     (void)state;
-    full_record(&r, id);
-    put(&r, TEXT);
-    assert_int_equal(storage_open(dir, 0, &st, &e), 0);
+    st = index_full(&r, id);
     assert_int_equal(storage_get_record(st, id, &b, NULL, &e), 0);
 #define SAME_STR(f) assert_string_equal(b.f, r.f)
 #define SAME_NUM(f) assert_true(b.f == r.f)
@@ -248,14 +256,12 @@ static long count(struct storage *st, enum storage_field f, const char *v)
 static void test_filter_terms(void **state)
 {
     struct storage_record r;
-    struct storage *st = NULL;
+    struct storage *st;
     char id[STORAGE_ID_LEN + 1];
     struct vt_err e;
 
     (void)state;
-    full_record(&r, id);
-    put(&r, TEXT);
-    assert_int_equal(storage_open(dir, 0, &st, &e), 0);
+    st = index_full(&r, id);
     assert_int_equal(count(st, STORAGE_FIELD_TYPE, "Quyết định"), 1);
     assert_int_equal(count(st, STORAGE_FIELD_TYPE, "quyet dinh"), 1); /* folded */
     assert_int_equal(count(st, STORAGE_FIELD_TYPE, "Công văn"), 0);
