@@ -524,6 +524,17 @@ int storage_find_sha256(struct storage *st, const char *sha256, json_t **record,
     return (int)(rc < 0 ? rc : 0);
 }
 
+int storage_find_sha256_record(struct storage *st, const char *sha256,
+                               struct storage_record *rec, struct buf *text, struct vt_err *err)
+{
+    json_t *json = NULL;
+    int rc;
+
+    storage_record_init(rec);
+    rc = storage_find_sha256(st, sha256, &json, text, err);
+    return typed(rc, json, rec);
+}
+
 /* ---- counts ----------------------------------------------------------------- */
 
 long storage_termfreq(struct storage *st, const char *term, struct vt_err *err)

@@ -190,6 +190,9 @@ int storage_get_record_docid(struct storage *st, unsigned docid, struct storage_
  * index it looks in each shard (call it on a thread that may use them). */
 int storage_find_sha256(struct storage *st, const char *sha256, json_t **record,
                         struct buf *text, struct vt_err *err);
+/* The same, typed (as storage_get_record). */
+int storage_find_sha256_record(struct storage *st, const char *sha256,
+                               struct storage_record *rec, struct buf *text, struct vt_err *err);
 
 /* ---- queries ------------------------------------------------------------ */
 

@@ -406,6 +406,28 @@ static void test_sort_and_facets(void **state)
     }
 }
 
+/* A copy's text is found by its sha256, typed. */
+static void test_find_sha256(void **state)
+{
+    struct storage_record r;
+    struct vt_err e;
+    struct buf text;
+
+    (void)state;
+    buf_init(&text, BUF_NOLIMIT);
+    assert_int_equal(storage_find_sha256_record(st, SHA_B, &r, &text, &e), 0);
+    assert_string_equal(r.name, "d2.pdf");
+    assert_string_equal(r.sha256, SHA_B);
+    assert_non_null(strstr(buf_str(&text), "chữ ký số"));
+    storage_record_release(&r);
+    assert_int_equal(storage_find_sha256_record(st, SHA_A "0", &r, NULL, &e), VT_ENOTFOUND);
+    assert_int_equal(storage_find_sha256_record(st, "cccccccccccccccccccccccccccccccccccccccccccccccc"
+                                                    "cccccccccccccccc", &r, NULL, &e),
+                     VT_ENOTFOUND);
+    storage_record_release(&r);
+    buf_release(&text);
+}
+
 /* A writer's handle does not search. */
 static void test_run_needs_reader(void **state)
 {
@@ -431,7 +453,8 @@ int main(void)
         cmocka_unit_test(test_dates),             cmocka_unit_test(test_word_forms),
         cmocka_unit_test(test_numbers),           cmocka_unit_test(test_phrases),
         cmocka_unit_test(test_combinators),       cmocka_unit_test(test_scale_and_dup),
-        cmocka_unit_test(test_sort_and_facets),   cmocka_unit_test(test_run_needs_reader),
+        cmocka_unit_test(test_sort_and_facets),   cmocka_unit_test(test_find_sha256),
+        cmocka_unit_test(test_run_needs_reader),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
