@@ -764,7 +764,7 @@ static int hit_cb(void *data, unsigned docid, double weight, unsigned rank)
     set_string(r, "title", rec.title);
     json_object_set_new(r, "score", json_real(weight));
     json_object_set_new(r, "snippet", json_string(buf_str(&snip)));
-    json_object_set_new(r, "meta", storage_meta_json(&rec.meta));
+    json_object_set_new(r, "meta", storage_record_meta_json(&rec));
     set_string(r, "mime", rec.mime);
     set_string(r, "status", rec.status);
     json_array_append_new(c->results, r);

@@ -187,7 +187,7 @@ static json_t *confidences_json(const double *v, size_t n)
     return a;
 }
 
-json_t *storage_meta_json(const struct storage_meta *m)
+static json_t *meta_json(const struct storage_meta *m)
 {
     json_t *o = json_object();
 
@@ -222,12 +222,20 @@ json_t *schema_record_json(const struct storage_record *r)
             if (r->page_confidence != NULL && r->npage_confidence > 0)
                 v = confidences_json(r->page_confidence, r->npage_confidence);
             break;
-        case R_META: v = storage_meta_json(&r->meta); break;
+        case R_META: v = meta_json(&r->meta); break;
         }
         if (v != NULL)
             json_object_set_new(o, k->key, v);
     }
     return o;
+}
+
+json_t *storage_record_meta_json(const struct storage_record *r)
+{
+    json_t *stored = r->_json ? json_object_get(r->_json, "meta") : NULL;
+
+    /* A search page shows ten of them: sharing beats rebuilding. */
+    return json_is_object(stored) ? json_incref(stored) : meta_json(&r->meta);
 }
 
 void storage_record_init(struct storage_record *r)

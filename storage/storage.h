@@ -137,9 +137,10 @@ struct storage_record {
 void storage_record_init(struct storage_record *r);
 /* Free what a record read back owns, and init it again.  NULL-safe. */
 void storage_record_release(struct storage_record *r);
-/* The record's "meta" as JSON (the keys of DESIGN §8, in their order).
- * New reference: json_decref. */
-json_t *storage_meta_json(const struct storage_meta *m);
+/* The record's "meta" as JSON: for a record read back, the object as
+ * stored; else made from r->meta (the keys of DESIGN §8, in their order).
+ * New reference (json_decref); do not modify it. */
+json_t *storage_record_meta_json(const struct storage_record *r);
 
 /* Build the Xapian document of rec and its text (cleaned UTF-8,
  * text_clean; may be NULL): terms, values, data.  Any thread.  rec and

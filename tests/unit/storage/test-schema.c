@@ -183,6 +183,12 @@ static void test_typed_round_trip(void **state)
     SAME_STR(meta.issued), SAME_STR(meta.subject), SAME_STR(meta.signer);
     SAME_STR(meta.signer_title), SAME_STR(meta.secrecy), SAME_STR(meta.urgency);
     SAME_STR(meta.title), SAME_STR(meta.lang);
+    {
+        json_t *stored = storage_record_meta_json(&b), *made = storage_record_meta_json(&r);
+        assert_true(json_equal(stored, made));
+        json_decref(stored);
+        json_decref(made);
+    }
     storage_record_release(&b);
     storage_record_release(&b); /* released twice: harmless */
     storage_close(st);
@@ -234,7 +240,7 @@ static void test_meta_keys_are_design_names(void **state)
 
     (void)state;
     full_record(&r, id);
-    meta = storage_meta_json(&r.meta);
+    meta = storage_record_meta_json(&r);
     assert_int_equal(json_object_size(meta), TEXT_META_NRECORD);
     json_object_foreach(meta, key, v) {
         assert_string_equal(key, text_meta_field_name((enum text_meta_field)i));
