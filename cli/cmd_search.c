@@ -120,74 +120,115 @@ static int search_failed(int json, int rc, const struct vt_err *err)
     return rc == VT_EQUERY ? 2 : 1;
 }
 
+/* One option at argv[*i] into req (consuming its value): 1 if it was
+ * one of the search's, 0 if not, -1 for a bad value (reported). */
+static int parse_option(int argc, char **argv, int *i, struct query_request *req)
+{
+    const char *val;
+    unsigned long v;
+
+    if (strcmp(argv[*i], "--exact") == 0) {
+        req->exact = 1;
+    } else if ((val = args_value(argc, argv, i, "--limit")) != NULL) {
+        if (conf_parse_uint(val, 0, QUERY_MAX_LIMIT, &v) < 0)
+            goto bad;
+        req->limit = (unsigned)v;
+    } else if ((val = args_value(argc, argv, i, "--offset")) != NULL) {
+        if (conf_parse_uint(val, 0, 1000000, &v) < 0)
+            goto bad;
+        req->offset = (unsigned)v;
+    } else if ((val = args_value(argc, argv, i, "--sort")) != NULL) {
+        if (strcmp(val, "relevance") == 0)
+            req->sort = QUERY_SORT_RELEVANCE;
+        else if (strcmp(val, "date") == 0)
+            req->sort = QUERY_SORT_DATE_ASC;
+        else if (strcmp(val, "-date") == 0)
+            req->sort = QUERY_SORT_DATE_DESC;
+        else
+            goto bad;
+    } else if ((val = args_value(argc, argv, i, "--type")) != NULL) {
+        req->type = val;
+    } else if ((val = args_value(argc, argv, i, "--agency")) != NULL) {
+        req->agency = val;
+    } else if ((val = args_value(argc, argv, i, "--year")) != NULL) {
+        if (conf_parse_uint(val, 1000, 9999, &v) < 0)
+            goto bad;
+        req->year = (int)v;
+    } else if ((val = args_value(argc, argv, i, "--from")) != NULL) {
+        req->from = val;
+    } else if ((val = args_value(argc, argv, i, "--to")) != NULL) {
+        req->to = val;
+    } else {
+        return 0;
+    }
+    return 1;
+bad:
+    fprintf(stderr, "vanthu search: bad value for %s\n", argv[*i - 1]);
+    return -1;
+}
+
+/* The words of the query, space-separated, into q: 0, or -1 when too long
+ * (reported). */
+static int add_word(struct buf *q, const char *w)
+{
+    if ((q->len && buf_addc(q, ' ') < 0) || buf_adds(q, w) < 0) {
+        fprintf(stderr, "vanthu search: query longer than %d bytes\n", QUERY_MAX_LEN);
+        return -1;
+    }
+    return 0;
+}
+
+/* The command line into req, data, json and q: 0 to search, 1 when
+ * --help was answered, -1 for a usage error (reported). */
+static int parse_args(int argc, char **argv, struct query_request *req, const char **data,
+                      int *json, struct buf *q)
+{
+    const char *val;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 1;
+        } else if ((val = args_value(argc, argv, &i, "--data")) != NULL) {
+            *data = val;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            *json = 1;
+        } else if ((rc = parse_option(argc, argv, &i, req)) != 0) {
+            if (rc < 0)
+                return -1;
+        } else if (strcmp(argv[i], "--") == 0) {
+            while (++i < argc)
+                if (add_word(q, argv[i]) < 0)
+                    return -1;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            fprintf(stderr, "vanthu search: unknown option '%s'\n", argv[i]);
+            return -1;
+        } else if (add_word(q, argv[i]) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int cmd_search(int argc, char **argv)
 {
     struct query_request req = {0};
     struct storage *st = NULL;
     struct vt_err err;
     struct buf q;
-    const char *data = VANTHU_DEFAULT_DATA, *val;
+    const char *data = VANTHU_DEFAULT_DATA;
     json_t *res = NULL;
-    unsigned long v;
     int json = 0, rc, status = 0;
 
     buf_init(&q, QUERY_MAX_LEN * 4);
     req.limit = 10;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            buf_release(&q);
-            return 0;
-        } else if ((val = args_value(argc, argv, &i, "--data")) != NULL) {
-            data = val;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--exact") == 0) {
-            req.exact = 1;
-        } else if ((val = args_value(argc, argv, &i, "--limit")) != NULL) {
-            if (conf_parse_uint(val, 0, QUERY_MAX_LIMIT, &v) < 0)
-                goto bad;
-            req.limit = (unsigned)v;
-        } else if ((val = args_value(argc, argv, &i, "--offset")) != NULL) {
-            if (conf_parse_uint(val, 0, 1000000, &v) < 0)
-                goto bad;
-            req.offset = (unsigned)v;
-        } else if ((val = args_value(argc, argv, &i, "--sort")) != NULL) {
-            if (strcmp(val, "relevance") == 0)
-                req.sort = QUERY_SORT_RELEVANCE;
-            else if (strcmp(val, "date") == 0)
-                req.sort = QUERY_SORT_DATE_ASC;
-            else if (strcmp(val, "-date") == 0)
-                req.sort = QUERY_SORT_DATE_DESC;
-            else
-                goto bad;
-        } else if ((val = args_value(argc, argv, &i, "--type")) != NULL) {
-            req.type = val;
-        } else if ((val = args_value(argc, argv, &i, "--agency")) != NULL) {
-            req.agency = val;
-        } else if ((val = args_value(argc, argv, &i, "--year")) != NULL) {
-            if (conf_parse_uint(val, 1000, 9999, &v) < 0)
-                goto bad;
-            req.year = (int)v;
-        } else if ((val = args_value(argc, argv, &i, "--from")) != NULL) {
-            req.from = val;
-        } else if ((val = args_value(argc, argv, &i, "--to")) != NULL) {
-            req.to = val;
-        } else if (strcmp(argv[i], "--") == 0) {
-            while (++i < argc)
-                if ((q.len && buf_addc(&q, ' ') < 0) || buf_adds(&q, argv[i]) < 0)
-                    goto too_long;
-        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            fprintf(stderr, "vanthu search: unknown option '%s'\n", argv[i]);
-            goto usage_error;
-        } else {
-            if ((q.len && buf_addc(&q, ' ') < 0) || buf_adds(&q, argv[i]) < 0)
-                goto too_long;
-        }
-        continue;
-bad:
-        fprintf(stderr, "vanthu search: bad value for %s\n", argv[i - 1]);
-        goto usage_error;
+    rc = parse_args(argc, argv, &req, &data, &json, &q);
+    if (rc != 0) {
+        if (rc < 0)
+            usage(stderr);
+        buf_release(&q);
+        return rc < 0 ? 2 : 0;
     }
     req.q = buf_str(&q);
     vt_err_clear(&err);
@@ -197,6 +238,8 @@ bad:
         status = search_failed(json, rc, &err);
         goto out;
     }
+    /* The index may be written while this runs: storage reopens and
+     * retries a read that finds it moved. */
     rc = storage_open(data, 0, &st, &err);
     if (rc < 0) {
         fprintf(stderr, "vanthu search: cannot open the index '%s': %s\n", data,
@@ -220,10 +263,4 @@ out:
     storage_close(st);
     buf_release(&q);
     return status;
-too_long:
-    fprintf(stderr, "vanthu search: query longer than %d bytes\n", QUERY_MAX_LEN);
-usage_error:
-    buf_release(&q);
-    usage(stderr);
-    return 2;
 }

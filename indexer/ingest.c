@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -180,42 +179,30 @@ struct source {
     size_t npage_confidence;
 };
 
-/* Build the record and the document of path from clean text (already
- * through text_clean); out->status and out->code are set by the caller. */
-static int build_doc(const char *root, const char *path, const struct stat *st,
-                     const struct source *src, const struct buf *clean,
-                     struct storage_doc **doc, struct ingest_outcome *out, struct vt_err *err)
+/* The official-document fields (DESIGN §8) of page 1 and the last page
+ * into m, borrowed from tm (the extractor leaves out whatever it
+ * doubts), and the document's title: the official one, the format's own,
+ * the text's first sentence, else the file name.  New string. */
+static char *describe(const struct buf *clean, const struct source *src, const char *name,
+                      struct text_meta *tm, struct storage_meta *m)
 {
-    struct storage_input in;
-    char id[STORAGE_ID_LEN + 1];
-    char *lossy = lossy_utf8(path), *hex = NULL;
-    const char *shown = lossy ? lossy : path, *name = strrchr(shown, '/');
     char *title = NULL;
-    json_t *rec = NULL, *meta = NULL;
-    struct text_meta tm;
-    int rc;
 
-    name = name ? name + 1 : shown;
-    /* The id is of the raw bytes: two names that differ only in their
-     * invalid bytes are two documents. */
-    storage_id_of(path, id);
-    text_meta_init(&tm);
-    out->text_bytes = clean->len;
-    out->truncated = src->truncated;
-    snprintf(out->sha256, sizeof(out->sha256), "%s", src->hex);
-    snprintf(out->mime, sizeof(out->mime), "%s", src->mime ? src->mime : "application/octet-stream");
-    out->pages = src->pages;
-
-    /* Official-document fields (DESIGN §8) from page 1 and the last page;
-     * the extractor leaves out whatever it doubts. */
-    meta = json_object();
-    if (clean->len > 0 && meta_extract(clean, &tm) == 0) {
-        size_t pos = 0;
-        const char *fname, *fvalue;
-        while (text_meta_next(&tm, &pos, &fname, &fvalue))
-            json_object_set_new(meta, fname, json_string(fvalue));
-        if ((tm.flags & TEXT_META_OFFICIAL) && tm.title != NULL)
-            title = xstrdup(tm.title);
+    if (clean->len > 0 && meta_extract(clean, tm) == 0) {
+        m->number = tm->number;
+        m->type = tm->type;
+        m->agency = tm->agency;
+        m->place = tm->place;
+        m->issued = tm->issued;
+        m->subject = tm->subject;
+        m->signer = tm->signer;
+        m->signer_title = tm->signer_title;
+        m->secrecy = tm->secrecy;
+        m->urgency = tm->urgency;
+        m->title = tm->title;
+        m->lang = tm->lang;
+        if ((tm->flags & TEXT_META_OFFICIAL) && tm->title != NULL)
+            title = xstrdup(tm->title);
     }
     if (title != NULL)
         ;
@@ -225,66 +212,73 @@ static int build_doc(const char *root, const char *path, const struct stat *st,
         /* The first sentence, carried over the lines a scan wraps it
          * on, ended at a word (text/meta.h). */
         title = text_title_first_line(clean->ptr, clean->len, TEXT_TITLE_CHARS);
-    if (title == NULL)
-        title = xstrdup(name);
+    return title != NULL ? title : xstrdup(name);
+}
 
-    rec = json_object();
-    json_object_set_new(rec, "id", json_string(id));
+/* What the file is, from the descriptor's fstat and the source. */
+static void describe_file(const struct stat *st, const struct source *src,
+                          const struct ingest_outcome *out, struct storage_record *r)
+{
+    r->dev = (long long)st->st_dev;
+    r->ino = (long long)st->st_ino;
+    r->mime = src->mime ? src->mime : "application/octet-stream";
+    r->size = (long long)st->st_size;
+    r->mtime = (long long)st->st_mtim.tv_sec;
+    r->mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    r->sha256 = src->hex;
+    r->status = out->status;
+    r->error = out->code != 0 ? out->reason : NULL;
+    r->pages = src->pages;
+    r->truncated = src->truncated;
+    r->ocr_confidence = src->ocr_confidence;
+    r->text_source = src->origin;
+    r->page_confidence = src->page_confidence;
+    r->npage_confidence = src->npage_confidence;
+}
+
+/* Build the record and the document of path from clean text (already
+ * through text_clean); out->status and out->code are set by the caller. */
+static int build_doc(const char *root, const char *path, const struct stat *st,
+                     const struct source *src, const struct buf *clean,
+                     struct storage_doc **doc, struct ingest_outcome *out, struct vt_err *err)
+{
+    struct storage_record rec;
+    char id[STORAGE_ID_LEN + 1];
+    char *lossy = lossy_utf8(path), *hex = NULL, *lroot = NULL, *title;
+    const char *shown = lossy ? lossy : path, *name = strrchr(shown, '/');
+    struct text_meta tm;
+    int rc;
+
+    name = name ? name + 1 : shown;
+    out->text_bytes = clean->len;
+    out->truncated = src->truncated;
+    snprintf(out->sha256, sizeof(out->sha256), "%s", src->hex);
+    snprintf(out->mime, sizeof(out->mime), "%s", src->mime ? src->mime : "application/octet-stream");
+    out->pages = src->pages;
+
+    storage_record_init(&rec);
+    text_meta_init(&tm);
+    title = describe(clean, src, name, &tm, &rec.meta);
+    /* The id is of the raw bytes: two names that differ only in their
+     * invalid bytes are two documents. */
+    storage_id_of(path, id);
+    rec.id = id;
     /* A name that is not UTF-8 cannot go into JSON: "path" shows it with
      * U+FFFD, and "path_hex" keeps the bytes that open it. */
-    json_object_set_new(rec, "path", json_string(shown));
-    if (lossy != NULL) {
-        hex = hex_of(path);
-        json_object_set_new(rec, "path_hex", json_string(hex));
-    }
-    json_object_set_new(rec, "name", json_string(name));
-    if (root != NULL) {
-        char *lroot = lossy_utf8(root);
-        json_object_set_new(rec, "root", json_string(lroot ? lroot : root));
-        free(lroot);
-    }
-    json_object_set_new(rec, "dev", json_integer((json_int_t)st->st_dev));
-    json_object_set_new(rec, "ino", json_integer((json_int_t)st->st_ino));
-    json_object_set_new(rec, "title", json_string(title));
-    json_object_set_new(rec, "mime", json_string(src->mime ? src->mime : "application/octet-stream"));
-    json_object_set_new(rec, "size", json_integer((json_int_t)st->st_size));
-    json_object_set_new(rec, "mtime", json_integer((json_int_t)st->st_mtim.tv_sec));
-    json_object_set_new(rec, "mtime_ns",
-                        json_integer((json_int_t)st->st_mtim.tv_sec * 1000000000 +
-                                     st->st_mtim.tv_nsec));
-    json_object_set_new(rec, "sha256", json_string(src->hex));
-    json_object_set_new(rec, "status", json_string(out->status));
-    if (out->code != 0)
-        json_object_set_new(rec, "error", json_string(out->reason));
-    json_object_set_new(rec, "pages", json_integer(src->pages));
-    if (src->truncated)
-        json_object_set_new(rec, "truncated", json_true());
-    if (src->ocr_confidence >= 0)
-        json_object_set_new(rec, "ocr_confidence", json_real(src->ocr_confidence));
-    if (src->origin != NULL)
-        json_object_set_new(rec, "text_source", json_string(src->origin));
-    if (src->page_confidence != NULL && src->npage_confidence > 0) {
-        json_t *pc = json_array();
-        for (size_t i = 0; i < src->npage_confidence; i++)
-            json_array_append_new(pc, src->page_confidence[i] < 0
-                                          ? json_null()
-                                          : json_real(src->page_confidence[i]));
-        json_object_set_new(rec, "page_confidence", pc);
-    }
-    json_object_set_new(rec, "meta", meta);
-    meta = NULL;
+    rec.path = shown;
+    if (lossy != NULL)
+        rec.path_hex = hex = hex_of(path);
+    rec.name = name;
+    if (root != NULL)
+        rec.root = (lroot = lossy_utf8(root)) != NULL ? lroot : root;
+    rec.title = title;
+    describe_file(st, src, out, &rec);
+    rc = storage_doc_build(&rec, clean->len ? clean->ptr : NULL, clean->len, doc, err);
 
-    in.id = id;
-    in.record = rec;
-    in.text = clean->len ? clean->ptr : NULL;
-    in.text_len = clean->len;
-    rc = storage_doc_build(&in, doc, err);
-
-    json_decref(rec);
-    json_decref(meta);
     text_meta_release(&tm);
     free(title);
     free(lossy);
+    free(lroot);
     free(hex);
     return rc;
 }
@@ -443,10 +437,9 @@ int ingest_text(const struct ingest_config *cfg, const char *root, const char *p
     return rc;
 }
 
-/* The raw path of a record from its "path_hex": new string, or NULL. */
-static char *unhex_path(json_t *rec)
+/* The raw path of a record from its path_hex: new string, or NULL. */
+static char *unhex_path(const char *hex)
 {
-    const char *hex = json_string_value(json_object_get(rec, "path_hex"));
     size_t n = hex ? strlen(hex) : 0;
     char *raw;
 
@@ -484,16 +477,16 @@ static int each_raw_cb(void *data, const struct storage_file *f)
 {
     struct each_raw *e = data;
     struct storage_file g = *f;
-    json_t *rec = NULL;
+    struct storage_record rec;
     char *raw = NULL;
     int rc;
 
     /* Only a lossy name has U+FFFD in it (or, rarely, a name that really
      * holds one: then path_hex is absent and the path stays). */
-    if (strstr(f->path, "\xEF\xBF\xBD") != NULL &&
-        storage_get_docid(e->st, f->docid, &rec, NULL, NULL) == 0) {
-        raw = unhex_path(rec);
-        json_decref(rec);
+    if (strstr(f->path, "\xEF\xBF\xBD") != NULL) {
+        if (storage_get_record_docid(e->st, f->docid, &rec, NULL, NULL) == 0)
+            raw = unhex_path(rec.path_hex);
+        storage_record_release(&rec);
         if (raw != NULL)
             g.path = raw;
     }

@@ -4,11 +4,11 @@
  * The file is opened with vt_open_under() beneath the archive folder it
  * was found under (no symlink anywhere below that folder), and the record
  * describes the open descriptor (fstat), never what the path names a
- * moment later.  Every record says where the original is, for the file
- * route and fixity checks: "root" (the archive folder), "path" (absolute;
- * a display string with U+FFFD for bytes that are not UTF-8), "path_hex"
- * (the raw bytes of the absolute path in hex, only when "path" is lossy),
- * "dev", "ino", "size", "mtime_ns".
+ * moment later.  Every record (struct storage_record) says where the
+ * original is, for the file route and fixity checks: root (the archive
+ * folder), path (absolute; a display string with U+FFFD for bytes that
+ * are not UTF-8), path_hex (the raw bytes of the absolute path in hex,
+ * only when path is lossy), dev, ino, size, mtime_ns.
  *
  * Threads: any; the extractor must belong to the calling thread. */
 #ifndef VT_INDEXER_INGEST_H

@@ -1,7 +1,8 @@
 /* Query building, ranking, filters, facets and snippets (see search.h).
  *
  * Design: the query text is cleaned like document text (NFC, dashes), then
- * a recursive-descent parser turns it into a Xapian query.  Each run of
+ * a recursive-descent parser turns it into a query, built with storage's
+ * constructors (storage.h: the terms are storage's business).  Each run of
  * plain words is a "group": its words are all required (the match part),
  * and evidence that they appear as written is added with OP_AND_MAYBE:
  * the words as a phrase, the words near each other, and the exact
@@ -46,11 +47,13 @@ struct item {
 };
 
 struct word {
+    struct text_token tok; /* in the parser's text, for storage_q_token() */
     char *folded;
-    char *exact;  /* "E"-less exact form */
+    char *exact;  /* for snippets */
     int marked;
     int number;   /* a document number: folded holds its key */
     struct word_part {
+        struct text_token tok;
         char *folded;
     } *parts;
     size_t nparts;
@@ -112,6 +115,43 @@ static int boundary_at(const struct parser *p, size_t i, int after_space)
     return keyword_at(p, i, &k) > 0;
 }
 
+/* A quoted phrase from p->i (at its opening quote) to its closing one,
+ * or to the end of the text when it has none. */
+static struct item lex_phrase(struct parser *p)
+{
+    struct item it = {IT_PHRASE, p->i + 1, 0};
+    size_t e = p->i + 1;
+
+    while (e < p->n && p->s[e] != '"')
+        e++;
+    it.len = e - it.start;
+    p->i = e < p->n ? e + 1 : e;
+    return it;
+}
+
+/* A run of plain words from p->i, up to the next operator or boundary. */
+static struct item lex_words(struct parser *p)
+{
+    struct item it = {IT_WORDS, p->i, 0};
+
+    while (p->i < p->n) {
+        if (is_space(p->s[p->i])) {
+            size_t j = p->i;
+            while (j < p->n && is_space(p->s[j]))
+                j++;
+            if (j >= p->n || boundary_at(p, j, 1))
+                break;
+            p->i = j;
+            continue;
+        }
+        if (p->i > it.start && boundary_at(p, p->i, 0))
+            break;
+        p->i++;
+    }
+    it.len = p->i - it.start;
+    return it;
+}
+
 static struct item next_item(struct parser *p)
 {
     struct item it = {IT_END, 0, 0};
@@ -135,16 +175,8 @@ static struct item next_item(struct parser *p)
         p->i++;
         it.kind = IT_RP;
         return it;
-    case '"': {
-        size_t e = p->i + 1;
-        while (e < p->n && p->s[e] != '"')
-            e++;
-        it.kind = IT_PHRASE;
-        it.start = p->i + 1;
-        it.len = e - it.start;
-        p->i = e < p->n ? e + 1 : e;
-        return it;
-    }
+    case '"':
+        return lex_phrase(p);
     case '-':
         if (p->i + 1 < p->n && !is_space(p->s[p->i + 1])) {
             p->i++;
@@ -159,24 +191,17 @@ static struct item next_item(struct parser *p)
             return it;
         }
     }
-    it.kind = IT_WORDS;
-    it.start = p->i;
-    while (p->i < p->n) {
-        if (is_space(p->s[p->i])) {
-            size_t j = p->i;
-            while (j < p->n && is_space(p->s[j]))
-                j++;
-            if (j >= p->n || boundary_at(p, j, 1))
-                break;
-            p->i = j;
-            continue;
-        }
-        if (p->i > it.start && boundary_at(p, p->i, 0))
-            break;
-        p->i++;
-    }
-    it.len = p->i - it.start;
-    return it;
+    return lex_words(p);
+}
+
+/* Nothing but spaces: list every document. */
+static int is_empty(const struct parser *p)
+{
+    size_t k = 0;
+
+    while (k < p->n && is_space(p->s[k]))
+        k++;
+    return k == p->n;
 }
 
 static struct item peek_item(struct parser *p)
@@ -223,6 +248,7 @@ static int word_cb(void *data, const struct text_token *t)
         if (f == NULL)
             return 0;
         num->parts = xrealloc(num->parts, (num->nparts + 1) * sizeof(*num->parts));
+        num->parts[num->nparts].tok = *t;
         num->parts[num->nparts++].folded = f;
         return 0;
     }
@@ -231,6 +257,7 @@ static int word_cb(void *data, const struct text_token *t)
     if (++p->nwords > QUERY_MAX_TERMS)
         return vt_err_set(p->err, VT_EQUERY, "too many words in the query (at most %d)",
                           QUERY_MAX_TERMS);
+    w.tok = *t;
     if (t->kind == TEXT_TOK_NUMBER) {
         w.number = 1;
         w.folded = conv(text_number_key, t->ptr, t->len);
@@ -286,135 +313,141 @@ static void remember_snippet_term(struct parser *p, const char *folded, const ch
 
 /* ---- query construction -------------------------------------------------- */
 
-#define XAP_MAX_TERM 245 /* Xapian's limit on a term's bytes */
-
-/* A query that matches no document. */
-static struct xap_query *nothing(void)
-{
-    struct xap_query *all = xap_q_all(), *r = NULL;
-
-    if (all != NULL) {
-        struct xap_query *v[2] = {all, all};
-        r = xap_q_combine(XAP_AND_NOT, v, 2, 0);
-    }
-    xap_q_free(all);
-    return r;
-}
-
-/* Small helpers that free their inputs, so construction reads top-down.
- * Out-of-memory inside Xapian shows as NULL and is reported once. */
-static struct xap_query *term(const char *prefix, const char *s)
-{
-    char buf[XAP_MAX_TERM + 1];
-    int n = snprintf(buf, sizeof(buf), "%s%s", prefix, s);
-
-    /* Longer terms are never indexed (storage.h); Xapian would throw. */
-    if (n < 0 || (size_t)n >= sizeof(buf))
-        return nothing();
-    return xap_q_term(buf, (size_t)n, 1);
-}
-
-static struct xap_query *combine_free(enum xap_op op, struct xap_query **q, size_t n,
-                                      unsigned window)
-{
-    struct xap_query *r = NULL;
-    int ok = 1;
-
-    for (size_t i = 0; i < n; i++)
-        if (q[i] == NULL)
-            ok = 0;
-    if (ok)
-        r = n == 1 && op != XAP_PHRASE && op != XAP_NEAR ? xap_q_combine(XAP_OR, q, 1, 0)
-                                                         : xap_q_combine(op, q, n, window);
-    for (size_t i = 0; i < n; i++)
-        xap_q_free(q[i]);
-    return r;
-}
-
-static struct xap_query *two(enum xap_op op, struct xap_query *a, struct xap_query *b)
-{
-    struct xap_query *v[2] = {a, b};
-
-    return combine_free(op, v, 2, 0);
-}
-
-static struct xap_query *scale_free(struct xap_query *q, double f)
-{
-    struct xap_query *r = q ? xap_q_scale(q, f) : NULL;
-
-    xap_q_free(q);
-    return r;
-}
-
 /* What a single word must match. */
-static struct xap_query *word_match(const struct parser *p, const struct word *w)
+static struct storage_query *word_match(const struct parser *p, const struct word *w)
 {
-    if (w->number) {
-        struct xap_query *alts[3];
-        size_t n = 0;
-        alts[n++] = term("XN", w->folded);
-        alts[n++] = term("XSH", w->folded);
-        if (w->nparts > 0) {
-            struct xap_query **parts = xmalloc(w->nparts * sizeof(*parts));
-            for (size_t k = 0; k < w->nparts; k++)
-                parts[k] = term("", w->parts[k].folded);
-            alts[n++] = combine_free(XAP_PHRASE, parts, w->nparts, 0);
-            free(parts);
-        }
-        return combine_free(XAP_OR, alts, n, 0);
-    }
-    if (!p->exact)
-        return term("", w->folded);
-    if (w->marked)
-        return term("E", w->exact);
-    /* Strict and typed without marks: the exact form is the folded one; a
-     * document without any accented word stores only folded terms. */
-    return two(XAP_OR, term("E", w->exact), two(XAP_FILTER, term("", w->folded), term("", "XKplain")));
+    struct storage_query *q, **parts;
+
+    if (!w->number)
+        return storage_q_token(&w->tok, p->exact ? STORAGE_MATCH_STRICT : STORAGE_MATCH_FOLDED);
+    q = storage_q_token(&w->tok, STORAGE_MATCH_FOLDED);
+    if (w->nparts == 0)
+        return q;
+    /* Or its parts as a phrase: "512 QĐ UBND". */
+    parts = xmalloc(w->nparts * sizeof(*parts));
+    for (size_t k = 0; k < w->nparts; k++)
+        parts[k] = storage_q_token(&w->parts[k].tok, STORAGE_MATCH_FOLDED);
+    q = storage_q_pair_take(STORAGE_OR, q,
+                            storage_q_combine_take(STORAGE_PHRASE, parts, w->nparts, 0));
+    free(parts);
+    return q;
 }
 
-/* The positional term of a word inside a phrase. */
-static struct xap_query *word_positional(const struct parser *p, const struct word *w, int exact_form)
+/* The words of w (numbers left out) as a phrase or near each other, in
+ * the form typed when exact_form is set (or the search is strict). */
+static struct storage_query *phrase_of(const struct parser *p, const struct word *w, size_t n,
+                                       int exact_form, enum storage_op op, unsigned window)
 {
-    if ((exact_form || p->exact) && w->marked)
-        return term("E", w->exact);
-    return term("", w->folded);
-}
-
-static struct xap_query *phrase_of(const struct parser *p, const struct word *w, size_t n,
-                                   int exact_form, enum xap_op op, unsigned window)
-{
-    struct xap_query **v = xmalloc(n * sizeof(*v));
-    struct xap_query *r;
+    enum storage_match m = exact_form || p->exact ? STORAGE_MATCH_EXACT : STORAGE_MATCH_FOLDED;
+    struct storage_query **v = xmalloc(n * sizeof(*v)), *r = NULL;
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++)
         if (!w[i].number)
-            v[k++] = word_positional(p, &w[i], exact_form);
-    r = k >= 2 ? combine_free(op, v, k, window) : (k == 1 ? combine_free(XAP_OR, v, 1, 0) : NULL);
+            v[k++] = storage_q_token(&w[i].tok, m);
+    if (k >= 2)
+        r = storage_q_combine_take(op, v, k, window);
+    else if (k == 1)
+        r = storage_q_combine_take(STORAGE_OR, v, 1, 0);
     free(v);
     return r;
 }
 
+/* phrase_of() as ranking evidence of this weight. */
+static struct storage_query *evidence(const struct parser *p, const struct word *w, size_t n,
+                                      int exact_form, enum storage_op op, unsigned window,
+                                      double weight)
+{
+    return storage_q_scale_take(phrase_of(p, w, n, exact_form, op, window), weight);
+}
+
+/* A quoted run of two words or more: the phrase must match. */
+static struct storage_query *group_phrase(const struct parser *p, const struct word_list *wl,
+                                          size_t nmarked)
+{
+    struct storage_query *base = phrase_of(p, wl->w, wl->n, 0, STORAGE_PHRASE, 0);
+
+    if (nmarked > 0 && !p->exact)
+        base = storage_q_pair_take(STORAGE_AND_MAYBE, base,
+                                   evidence(p, wl->w, wl->n, 1, STORAGE_PHRASE, 0, W_EXACT_PHRASE));
+    /* Numbers inside quotes still have to match. */
+    for (size_t i = 0; i < wl->n; i++)
+        if (wl->w[i].number)
+            base = storage_q_pair_take(STORAGE_AND, base, word_match(p, &wl->w[i]));
+    return base;
+}
+
+/* The ranking evidence of a run of words into boosts: the number stored. */
+static size_t group_boosts(const struct parser *p, const struct word_list *wl, size_t nplain,
+                           size_t nmarked, struct storage_query **boosts)
+{
+    const struct word *w = wl->w;
+    size_t nb = 0;
+
+    if (nplain >= 2) {
+        boosts[nb++] = evidence(p, w, wl->n, 0, STORAGE_PHRASE, 0, W_PHRASE);
+        boosts[nb++] = evidence(p, w, wl->n, 0, STORAGE_NEAR, (unsigned)(nplain + NEAR_SLACK),
+                                W_NEAR);
+        /* Longer queries rarely appear whole; adjacent pairs of them still
+         * tell the passage that matches from scattered words (like the
+         * longest-common-subsequence proximity of Sphinx's ranker). */
+        for (size_t i = 0; nplain >= 3 && i + 1 < wl->n; i++)
+            if (!w[i].number && !w[i + 1].number)
+                boosts[nb++] = evidence(p, w + i, 2, 0, STORAGE_PHRASE, 0, W_BIGRAM);
+    }
+    if (nmarked > 0 && !p->exact) {
+        struct storage_query **e = xmalloc(nmarked * sizeof(*e));
+        size_t k = 0;
+        for (size_t i = 0; i < wl->n; i++)
+            if (!w[i].number && w[i].marked)
+                e[k++] = storage_q_token(&w[i].tok, STORAGE_MATCH_EXACT);
+        boosts[nb++] = storage_q_scale_take(storage_q_combine_take(STORAGE_OR, e, k, 0), W_EXACT);
+        free(e);
+        if (nplain >= 2)
+            boosts[nb++] = evidence(p, w, wl->n, 1, STORAGE_PHRASE, 0, W_EXACT_PHRASE);
+    }
+    return nb;
+}
+
+/* A run of words: all must match, evidence of them as written ranks. */
+static struct storage_query *group_words(const struct parser *p, const struct word_list *wl,
+                                         size_t nplain, size_t nmarked)
+{
+    struct storage_query *base, *boosts[4 + QUERY_MAX_TERMS], **m = xmalloc(wl->n * sizeof(*m));
+    size_t nb;
+
+    for (size_t i = 0; i < wl->n; i++)
+        m[i] = word_match(p, &wl->w[i]);
+    base = storage_q_combine_take(STORAGE_AND, m, wl->n, 0);
+    free(m);
+    nb = group_boosts(p, wl, nplain, nmarked, boosts);
+    /* Each piece of evidence gets its own OP_AND_MAYBE: under one OP_OR
+     * Xapian 1.4 counted phrase weights for documents whose phrase it had
+     * not verified when it pruned, so the order depended on the page size. */
+    for (size_t i = 0; i < nb; i++)
+        base = storage_q_pair_take(STORAGE_AND_MAYBE, base, boosts[i]);
+    return base;
+}
+
 /* A run of words (quoted = a phrase). */
-static struct xap_query *group(struct parser *p, const char *s, size_t n, int quoted)
+static struct storage_query *group(struct parser *p, const char *s, size_t n, int quoted)
 {
     struct word_list wl = {0};
-    struct xap_query *base = NULL, *boosts[4 + QUERY_MAX_TERMS], **m = NULL;
-    size_t nb = 0, nplain = 0, nmarked = 0, i;
+    struct storage_query *base = NULL;
+    size_t nplain = 0, nmarked = 0;
     long rc;
 
     wl.p = p;
     rc = text_tokenize(s, n, 1, word_cb, &wl);
     if (rc < 0) {
         p->rc = (int)rc;
-        goto out;
+        words_free(&wl);
+        return NULL;
     }
     /* No word that makes a term (emoji, punctuation, a word longer than
      * STORAGE_MAX_TERM): the group constrains nothing and is left out, as
      * NULL with p->rc still 0. */
-    if (wl.n == 0)
-        goto out;
-    for (i = 0; i < wl.n; i++) {
+    for (size_t i = 0; i < wl.n; i++) {
         if (wl.w[i].number) {
             for (size_t k = 0; k < wl.w[i].nparts; k++)
                 remember_snippet_term(p, wl.w[i].parts[k].folded, NULL);
@@ -425,62 +458,22 @@ static struct xap_query *group(struct parser *p, const char *s, size_t n, int qu
             nmarked++;
         remember_snippet_term(p, wl.w[i].folded, wl.w[i].marked ? wl.w[i].exact : NULL);
     }
-    if (quoted && nplain >= 2) {
-        base = phrase_of(p, wl.w, wl.n, 0, XAP_PHRASE, 0);
-        if (nmarked > 0 && !p->exact)
-            base = two(XAP_AND_MAYBE, base,
-                       scale_free(phrase_of(p, wl.w, wl.n, 1, XAP_PHRASE, 0), W_EXACT_PHRASE));
-        /* Numbers inside quotes still have to match. */
-        for (i = 0; i < wl.n; i++)
-            if (wl.w[i].number)
-                base = two(XAP_AND, base, word_match(p, &wl.w[i]));
-        goto out;
+    if (wl.n > 0) {
+        base = quoted && nplain >= 2 ? group_phrase(p, &wl, nmarked)
+                                     : group_words(p, &wl, nplain, nmarked);
+        if (base == NULL && p->rc == 0)
+            p->rc = vt_err_set(p->err, VT_ENOMEM, "out of memory building the query");
     }
-    m = xmalloc(wl.n * sizeof(*m));
-    for (i = 0; i < wl.n; i++)
-        m[i] = word_match(p, &wl.w[i]);
-    base = combine_free(XAP_AND, m, wl.n, 0);
-    if (nplain >= 2) {
-        boosts[nb++] = scale_free(phrase_of(p, wl.w, wl.n, 0, XAP_PHRASE, 0), W_PHRASE);
-        boosts[nb++] = scale_free(phrase_of(p, wl.w, wl.n, 0, XAP_NEAR,
-                                            (unsigned)(nplain + NEAR_SLACK)), W_NEAR);
-        /* Longer queries rarely appear whole; adjacent pairs of them still
-         * tell the passage that matches from scattered words (like the
-         * longest-common-subsequence proximity of Sphinx's ranker). */
-        for (i = 0; nplain >= 3 && i + 1 < wl.n; i++)
-            if (!wl.w[i].number && !wl.w[i + 1].number)
-                boosts[nb++] = scale_free(phrase_of(p, wl.w + i, 2, 0, XAP_PHRASE, 0), W_BIGRAM);
-    }
-    if (nmarked > 0 && !p->exact) {
-        struct xap_query **e = xmalloc(nmarked * sizeof(*e));
-        size_t k = 0;
-        for (i = 0; i < wl.n; i++)
-            if (!wl.w[i].number && wl.w[i].marked)
-                e[k++] = term("E", wl.w[i].exact);
-        boosts[nb++] = scale_free(combine_free(XAP_OR, e, k, 0), W_EXACT);
-        free(e);
-        if (nplain >= 2)
-            boosts[nb++] = scale_free(phrase_of(p, wl.w, wl.n, 1, XAP_PHRASE, 0), W_EXACT_PHRASE);
-    }
-    /* Each piece of evidence gets its own OP_AND_MAYBE: under one OP_OR
-     * Xapian 1.4 counted phrase weights for documents whose phrase it had
-     * not verified when it pruned, so the order depended on the page size. */
-    for (i = 0; i < nb; i++)
-        base = two(XAP_AND_MAYBE, base, boosts[i]);
-out:
-    if (base == NULL && wl.n > 0 && p->rc == 0)
-        p->rc = vt_err_set(p->err, VT_ENOMEM, "out of memory building the query");
-    free(m);
     words_free(&wl);
     return base;
 }
 
-static struct xap_query *or_expr(struct parser *p);
+static struct storage_query *or_expr(struct parser *p);
 
-static struct xap_query *unary(struct parser *p, int *negate)
+static struct storage_query *unary(struct parser *p, int *negate)
 {
     struct item it = next_item(p);
-    struct xap_query *q;
+    struct storage_query *q;
 
     *negate = 0;
     switch (it.kind) {
@@ -498,11 +491,11 @@ static struct xap_query *unary(struct parser *p, int *negate)
         q = or_expr(p);
         p->depth--;
         if (p->rc < 0) {
-            xap_q_free(q);
+            storage_q_free(q);
             return NULL;
         }
         if (next_item(p).kind != IT_RP) {
-            xap_q_free(q);
+            storage_q_free(q);
             p->rc = vt_err_set(p->err, VT_EQUERY, "unbalanced parenthesis in the query");
             return NULL;
         }
@@ -523,9 +516,9 @@ static struct xap_query *unary(struct parser *p, int *negate)
 /* The expression functions return NULL with p->rc == 0 for a part without
  * any searchable word: it is left out of its AND or OR, and a query made
  * only of such parts matches nothing (query_search says why). */
-static struct xap_query *and_expr(struct parser *p)
+static struct storage_query *and_expr(struct parser *p)
 {
-    struct xap_query *pos = NULL, *neg = NULL, *q;
+    struct storage_query *pos = NULL, *neg = NULL, *q;
     int negate, items = 0;
 
     for (;;) {
@@ -538,16 +531,16 @@ static struct xap_query *and_expr(struct parser *p)
         }
         q = unary(p, &negate);
         if (p->rc < 0) {
-            xap_q_free(q);
+            storage_q_free(q);
             break;
         }
         items++;
         if (q == NULL)
             continue;
         if (negate)
-            q = neg = neg ? two(XAP_OR, neg, q) : q;
+            q = neg = neg ? storage_q_pair_take(STORAGE_OR, neg, q) : q;
         else
-            q = pos = pos ? two(XAP_AND, pos, q) : q;
+            q = pos = pos ? storage_q_pair_take(STORAGE_AND, pos, q) : q;
         if (q == NULL) {
             p->rc = vt_err_set(p->err, VT_ENOMEM, "out of memory building the query");
             break;
@@ -557,40 +550,40 @@ static struct xap_query *and_expr(struct parser *p)
         p->rc = vt_err_set(p->err, VT_EQUERY,
                            "an operator is missing its word, or parentheses are empty");
     if (p->rc < 0) {
-        xap_q_free(pos);
-        xap_q_free(neg);
+        storage_q_free(pos);
+        storage_q_free(neg);
         return NULL;
     }
     if (pos == NULL && neg == NULL)
         return NULL;
     if (pos == NULL)
-        pos = xap_q_all();
-    q = neg ? two(XAP_AND_NOT, pos, neg) : pos;
+        pos = storage_q_all();
+    q = neg ? storage_q_pair_take(STORAGE_AND_NOT, pos, neg) : pos;
     if (q == NULL)
         p->rc = vt_err_set(p->err, VT_ENOMEM, "out of memory building the query");
     return q;
 }
 
-static struct xap_query *or_expr(struct parser *p)
+static struct storage_query *or_expr(struct parser *p)
 {
-    struct xap_query *q = and_expr(p);
+    struct storage_query *q = and_expr(p);
 
     while (p->rc == 0 && peek_item(p).kind == IT_OR) {
         next_item(p);
-        struct xap_query *r = and_expr(p);
+        struct storage_query *r = and_expr(p);
         if (p->rc < 0) {
-            xap_q_free(r);
+            storage_q_free(r);
             break;
         }
         if (q != NULL && r != NULL) {
-            if ((q = two(XAP_OR, q, r)) == NULL)
+            if ((q = storage_q_pair_take(STORAGE_OR, q, r)) == NULL)
                 p->rc = vt_err_set(p->err, VT_ENOMEM, "out of memory building the query");
         } else if (r != NULL) {
             q = r;
         }
     }
     if (p->rc < 0) {
-        xap_q_free(q);
+        storage_q_free(q);
         return NULL;
     }
     return q;
@@ -598,7 +591,8 @@ static struct xap_query *or_expr(struct parser *p)
 
 /* ---- filters ---------------------------------------------------------------- */
 
-static int valid_date(const char *s, char key[9])
+/* Is s a calendar date "YYYY-MM-DD"? */
+static int valid_date(const char *s)
 {
     int y, m, d;
     static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -609,14 +603,8 @@ static int valid_date(const char *s, char key[9])
         if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
             return 0;
     y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > days[m - 1] ||
-        (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
-        return 0;
-    memcpy(key, s, 4);
-    memcpy(key + 4, s + 5, 2);
-    memcpy(key + 6, s + 8, 2);
-    key[8] = '\0';
-    return 1;
+    return y >= 1000 && m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1] &&
+           !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
 }
 
 /* Is (s, n) fit to search with: valid UTF-8, at most max bytes, and no
@@ -672,43 +660,32 @@ int query_check_request(const struct query_request *req, struct vt_err *err)
     return 0;
 }
 
-/* The boolean term of a folded metadata value, as storage_doc_build
- * writes it (a value that folds to nothing gives the bare prefix). */
-static struct xap_query *folded_filter(const char *prefix, const char *value)
+static int filled(const char *s)
 {
-    struct buf f;
-    struct xap_query *q;
-
-    buf_init(&f, XAP_MAX_TERM + 1);
-    if (text_fold(value, strlen(value), &f) < 0) {
-        /* Folded beyond any indexed term: no document holds it. */
-        buf_release(&f);
-        return nothing();
-    }
-    q = term(prefix, buf_str(&f));
-    buf_release(&f);
-    return q;
+    return s != NULL && s[0] != '\0';
 }
 
 /* Add the filters of req (checked by query_check_request) to *q. */
-static int add_filters(const struct query_request *req, struct xap_query **q, struct vt_err *err)
+static int add_filters(const struct query_request *req, struct storage_query **q,
+                       struct vt_err *err)
 {
-    char lo[9] = "00000000", hi[9] = "99999999", y[16];
+    char y[16];
 
-    if (req->type && req->type[0])
-        *q = two(XAP_FILTER, *q, folded_filter("XT", req->type));
-    if (req->agency && req->agency[0])
-        *q = two(XAP_FILTER, *q, folded_filter("XA", req->agency));
+    if (filled(req->type))
+        *q = storage_q_pair_take(STORAGE_FILTER, *q, storage_q_filter(STORAGE_FIELD_TYPE, req->type));
+    if (filled(req->agency))
+        *q = storage_q_pair_take(STORAGE_FILTER, *q,
+                                 storage_q_filter(STORAGE_FIELD_AGENCY, req->agency));
     if (req->year) {
         snprintf(y, sizeof(y), "%d", req->year);
-        *q = two(XAP_FILTER, *q, term("XY", y));
+        *q = storage_q_pair_take(STORAGE_FILTER, *q, storage_q_filter(STORAGE_FIELD_YEAR, y));
     }
-    if (req->from && req->from[0] && !valid_date(req->from, lo))
+    if (filled(req->from) && !valid_date(req->from))
         return vt_err_set(err, VT_EQUERY, "'from' must be a date YYYY-MM-DD");
-    if (req->to && req->to[0] && !valid_date(req->to, hi))
+    if (filled(req->to) && !valid_date(req->to))
         return vt_err_set(err, VT_EQUERY, "'to' must be a date YYYY-MM-DD");
-    if ((req->from && req->from[0]) || (req->to && req->to[0]))
-        *q = two(XAP_FILTER, *q, xap_q_range(STORAGE_SLOT_DATE, lo, hi));
+    if (filled(req->from) || filled(req->to))
+        *q = storage_q_pair_take(STORAGE_FILTER, *q, storage_q_dates(req->from, req->to));
     if (*q == NULL)
         return vt_err_set(err, VT_ENOMEM, "out of memory building the query");
     return 0;
@@ -716,9 +693,11 @@ static int add_filters(const struct query_request *req, struct xap_query **q, st
 
 /* ---- running -------------------------------------------------------------------- */
 
-static const unsigned facet_slots[] = {STORAGE_SLOT_TYPE, STORAGE_SLOT_AGENCY, STORAGE_SLOT_YEAR,
-                                       STORAGE_SLOT_MIME};
+static const enum storage_field facet_fields[] = {STORAGE_FIELD_TYPE, STORAGE_FIELD_AGENCY,
+                                                  STORAGE_FIELD_YEAR, STORAGE_FIELD_MIME};
+/* Their names in the result's "facets". */
 static const char *const facet_names[] = {"type", "agency", "year", "mime"};
+#define NFACETS (sizeof(facet_fields) / sizeof(facet_fields[0]))
 
 struct run_ctx {
     struct storage *st;
@@ -728,12 +707,13 @@ struct run_ctx {
     struct vt_err *err;
 };
 
-static int facet_cb(void *data, unsigned slot, const char *v, size_t len, unsigned count)
+static int facet_cb(void *data, enum storage_field field, const char *v, size_t len,
+                    unsigned count)
 {
     struct run_ctx *c = data;
 
-    for (size_t i = 0; i < sizeof(facet_slots) / sizeof(facet_slots[0]); i++)
-        if (facet_slots[i] == slot) {
+    for (size_t i = 0; i < NFACETS; i++)
+        if (facet_fields[i] == field) {
             json_t *f = json_object_get(c->facets, facet_names[i]);
             char *key = xstrndup(v, len);
             json_object_set_new(f, key, json_integer(count));
@@ -748,39 +728,48 @@ static int count_hit_cb(void *data, unsigned docid, double weight, unsigned rank
     return 0;
 }
 
+static void set_string(json_t *o, const char *key, const char *v)
+{
+    if (v != NULL)
+        json_object_set_new(o, key, json_string(v));
+}
+
+/* One result: the fields of GET /api/search's "results". */
 static int hit_cb(void *data, unsigned docid, double weight, unsigned rank)
 {
     struct run_ctx *c = data;
-    json_t *rec = NULL, *r, *meta;
+    struct storage_record rec;
     struct buf text, snip;
-    const char *id;
+    json_t *r;
     int rc;
 
     (void)rank;
     buf_init(&text, BUF_NOLIMIT);
     buf_init(&snip, 64 * 1024);
-    rc = storage_get_docid(c->st, docid, &rec, &text, c->err);
+    rc = storage_get_record_docid(c->st, docid, &rec, &text, c->err);
+    if (rc == VT_ENOTFOUND) {
+        /* Deleted since the search ran (the index was reopened). */
+        vt_err_clear(c->err);
+        rc = 0;
+        goto out;
+    }
     if (rc < 0)
         goto out;
     rc = text_snippet(buf_str(&text), text.len, c->p->snip, c->p->nsnip, SNIPPET_CHARS, &snip);
     if (rc < 0)
         goto out;
-    id = json_string_value(json_object_get(rec, "id"));
-    meta = json_object_get(rec, "meta");
     r = json_object();
-    json_object_set_new(r, "id", json_string(id ? id : ""));
-    json_object_set(r, "path", json_object_get(rec, "path"));
-    json_object_set(r, "title", json_object_get(rec, "title"));
+    json_object_set_new(r, "id", json_string(rec.id ? rec.id : ""));
+    set_string(r, "path", rec.path);
+    set_string(r, "title", rec.title);
     json_object_set_new(r, "score", json_real(weight));
     json_object_set_new(r, "snippet", json_string(buf_str(&snip)));
-    json_object_set(r, "meta", json_is_object(meta) ? meta : json_object());
-    if (!json_is_object(meta))
-        json_decref(json_object_get(r, "meta"));
-    json_object_set(r, "mime", json_object_get(rec, "mime"));
-    json_object_set(r, "status", json_object_get(rec, "status"));
+    json_object_set_new(r, "meta", storage_record_meta_json(&rec));
+    set_string(r, "mime", rec.mime);
+    set_string(r, "status", rec.status);
     json_array_append_new(c->results, r);
 out:
-    json_decref(rec);
+    storage_record_release(&rec);
     buf_release(&text);
     buf_release(&snip);
     return rc;
@@ -829,7 +818,7 @@ static int suggest(struct storage *st, const struct parser *p, struct buf *out, 
         which[i] = -1;
         if (nsg == QUERY_SUGGEST_MAX_WORDS || cpu_ms() > lim.cpu_ms || now_ms() > lim.wall_ms)
             continue;
-        tf = storage_termfreq(st, p->snip[i].folded, err);
+        tf = storage_word_freq(st, p->snip[i].folded, err);
         if (tf < 0)
             return (int)tf;
         if (tf == 0) {
@@ -857,39 +846,34 @@ static int suggest(struct storage *st, const struct parser *p, struct buf *out, 
 }
 
 /* q restricted to documents with (dated) or without an issue date. */
-static struct xap_query *by_issued(const struct xap_query *q, int dated)
+static struct storage_query *by_issued(const struct storage_query *q, int dated)
 {
-    struct xap_query *v[2] = {(struct xap_query *)q, NULL}, *r = NULL;
-
-    /* Every issued date is "YYYYMMDD" or "YYYYMM00" (storage.h). */
-    v[1] = xap_q_range(STORAGE_SLOT_ISSUED, "00000000", "99999999");
-    if (v[1] != NULL)
-        r = xap_q_combine(dated ? XAP_FILTER : XAP_AND_NOT, v, 2, 0);
-    xap_q_free(v[1]);
-    return r;
+    return storage_q_pair_take(dated ? STORAGE_FILTER : STORAGE_AND_NOT, storage_q_dup(q),
+                               storage_q_dated());
 }
 
 /* Pass 2 sorted by date: the documents with an issue date first, then
  * those without (sorted among themselves by the file's date, which
- * STORAGE_SLOT_DATE holds for them), in either direction, so "newest
- * first" never opens on files that only look new.  The dated part's exact
- * count (check_at_least: a sort by value visits every match anyway) says
- * where the page crosses into the undated part. */
-static int run_by_date(struct storage *st, const struct xap_query *q, struct xap_search *s,
-                       const struct query_request *req, long ndocs, struct run_ctx *c,
-                       struct vt_err *err)
+ * storage sorts them by), in either direction, so "newest first" never
+ * opens on files that only look new.  The dated part's exact count (a
+ * sort by value visits every match anyway) says where the page crosses
+ * into the undated part. */
+static int run_by_date(struct storage *st, const struct storage_query *q,
+                       const struct query_request *req, struct run_ctx *c, struct vt_err *err)
 {
-    struct xap_query *dated = by_issued(q, 1), *undated = NULL;
+    struct storage_query *dated = by_issued(q, 1), *undated = NULL;
+    struct storage_search s = {0};
     unsigned ndated = 0, ignored, got;
     int rc;
 
     if (dated == NULL)
         return vt_err_set(err, VT_ENOMEM, "out of memory building the query");
-    s->sort_slot = STORAGE_SLOT_DATE;
-    s->sort_descending = req->sort != QUERY_SORT_DATE_ASC;
-    s->check_at_least = (unsigned)ndocs;
-    rc = storage_run(st, dated, s, hit_cb, NULL, c, &ndated, err);
-    xap_q_free(dated);
+    s.offset = req->offset;
+    s.limit = req->limit;
+    s.sort = req->sort == QUERY_SORT_DATE_ASC ? STORAGE_SORT_DATE_ASC : STORAGE_SORT_DATE_DESC;
+    s.exact_total = 1;
+    rc = storage_run(st, dated, &s, hit_cb, NULL, c, &ndated, err);
+    storage_q_free(dated);
     if (rc < 0)
         return rc;
     got = (unsigned)json_array_size(c->results);
@@ -897,12 +881,89 @@ static int run_by_date(struct storage *st, const struct xap_query *q, struct xap
         return 0;
     if ((undated = by_issued(q, 0)) == NULL)
         return vt_err_set(err, VT_ENOMEM, "out of memory building the query");
-    s->offset = req->offset > ndated ? req->offset - ndated : 0;
-    s->limit = req->limit - got;
-    s->check_at_least = 0;
-    rc = storage_run(st, undated, s, hit_cb, NULL, c, &ignored, err);
-    xap_q_free(undated);
+    s.offset = req->offset > ndated ? req->offset - ndated : 0;
+    s.limit = req->limit - got;
+    s.exact_total = 0;
+    rc = storage_run(st, undated, &s, hit_cb, NULL, c, &ignored, err);
+    storage_q_free(undated);
     return rc;
+}
+
+/* Clean and parse req's query into *q, filters added: 0 with *q set, 0
+ * with *q NULL and *notice set for a query without a searchable word, or
+ * a negative code.  p reads clean's text. */
+static int parse_request(struct parser *p, const struct query_request *req, struct buf *clean,
+                         struct storage_query **q, const char **notice, struct vt_err *err)
+{
+    const char *qs = req->q ? req->q : "";
+    int rc;
+
+    if ((rc = query_check_request(req, err)) < 0)
+        return rc;
+    if (text_clean(qs, strlen(qs), clean) < 0)
+        return vt_err_set(err, VT_EQUERY, "query cannot be normalised");
+    p->s = buf_str(clean);
+    p->n = clean->len;
+    p->exact = req->exact;
+    p->err = err;
+    if (is_empty(p)) {
+        if ((*q = storage_q_all()) == NULL)
+            return vt_err_set(err, VT_ENOMEM, "out of memory building the query");
+    } else {
+        *q = or_expr(p);
+        if (p->rc < 0)
+            return p->rc;
+        if (peek_item(p).kind != IT_END)
+            return vt_err_set(err, VT_EQUERY, "unbalanced parenthesis in the query");
+        /* Text, but no word that could match (only emoji, punctuation or
+         * words too long to index): nothing, and the reason, rather than
+         * the whole archive as for an empty query. */
+        if (*q == NULL) {
+            *notice = "the query has no searchable words";
+            return 0;
+        }
+    }
+    return add_filters(req, q, err);
+}
+
+/* Both passes of q into c, and the suggestion when nothing matched. */
+static int run_passes(struct storage *st, const struct storage_query *q,
+                      const struct query_request *req, int empty, struct run_ctx *c,
+                      unsigned *total, struct buf *suggestion, struct vt_err *err)
+{
+    struct storage_search s = {0};
+    struct storage_query *count_q;
+    unsigned ignored;
+    int rc;
+
+    /* Pass 1: exact total and facets over every match, without ranking. */
+    if ((count_q = storage_q_scale_take(storage_q_dup(q), 0.0)) == NULL)
+        return vt_err_set(err, VT_ENOMEM, "out of memory building the query");
+    s.exact_total = 1;
+    s.facets = facet_fields;
+    s.nfacets = NFACETS;
+    rc = storage_run(st, count_q, &s, count_hit_cb, facet_cb, c, total, err);
+    storage_q_free(count_q);
+    if (rc < 0)
+        return rc;
+
+    /* Nothing matched: offer the query with each word the index does not
+     * hold replaced by its closest indexed word ("did you mean"), unless
+     * the caller is short of time. */
+    if (*total == 0 && !empty && !req->no_suggest &&
+        (rc = suggest(st, c->p, suggestion, err)) < 0)
+        return rc;
+
+    /* Pass 2: the requested page, ranked or by date. */
+    if (req->limit == 0 || req->offset >= *total)
+        return 0;
+    if (req->sort == QUERY_SORT_DATE_ASC || req->sort == QUERY_SORT_DATE_DESC || empty)
+        return run_by_date(st, q, req, c, err);
+    s.offset = req->offset;
+    s.limit = req->limit;
+    s.exact_total = 0;
+    s.nfacets = 0;
+    return storage_run(st, q, &s, hit_cb, NULL, c, &ignored, err);
 }
 
 int query_search(struct storage *st, const struct query_request *req, json_t **result,
@@ -910,125 +971,43 @@ int query_search(struct storage *st, const struct query_request *req, json_t **r
 {
     struct parser p;
     struct buf clean, suggestion;
-    struct xap_query *q = NULL, *count_q = NULL;
-    struct xap_search s = {0};
+    struct storage_query *q = NULL;
     struct run_ctx c = {0};
-    const char *qs = req->q ? req->q : "";
     const char *notice = NULL;
     double t0 = now_ms();
-    unsigned total = 0, ignored;
-    long ndocs;
-    int rc = 0, empty;
+    unsigned total = 0;
+    int rc;
 
     *result = NULL;
     memset(&p, 0, sizeof(p));
     buf_init(&clean, QUERY_MAX_LEN * 2);
     buf_init(&suggestion, QUERY_MAX_LEN * 2);
-    if ((rc = query_check_request(req, err)) < 0)
-        goto out;
-    if ((rc = text_clean(qs, strlen(qs), &clean)) < 0) {
-        rc = vt_err_set(err, VT_EQUERY, "query cannot be normalised");
-        goto out;
-    }
-    p.s = buf_str(&clean);
-    p.n = clean.len;
-    p.exact = req->exact;
-    p.err = err;
-    {
-        size_t k = 0;
-        while (k < p.n && is_space(p.s[k]))
-            k++;
-        empty = k == p.n;
-    }
-    c.results = json_array();
-    c.facets = json_object();
-    for (size_t i = 0; i < sizeof(facet_names) / sizeof(facet_names[0]); i++)
-        json_object_set_new(c.facets, facet_names[i], json_object());
-    if (empty) {
-        if ((q = xap_q_all()) == NULL) {
-            rc = vt_err_set(err, VT_ENOMEM, "out of memory building the query");
-            goto out;
-        }
-    } else {
-        q = or_expr(&p);
-        if (p.rc < 0) {
-            rc = p.rc;
-            goto out;
-        }
-        if (peek_item(&p).kind != IT_END) {
-            rc = vt_err_set(err, VT_EQUERY, "unbalanced parenthesis in the query");
-            goto out;
-        }
-        /* Text, but no word that could match (only emoji, punctuation or
-         * words too long to index): nothing, and the reason, rather than
-         * the whole archive as for an empty query. */
-        if (q == NULL) {
-            notice = "the query has no searchable words";
-            goto done;
-        }
-    }
-    if ((rc = add_filters(req, &q, err)) < 0)
-        goto out;
-    ndocs = storage_count(st, err);
-    if (ndocs < 0) {
-        rc = (int)ndocs;
-        goto out;
-    }
     c.st = st;
     c.p = &p;
     c.err = err;
-
-    /* Pass 1: exact total and facets over every match, without ranking. */
-    count_q = xap_q_scale(q, 0.0);
-    if (count_q == NULL) {
-        rc = vt_err_set(err, VT_ENOMEM, "out of memory building the query");
-        goto out;
+    c.results = json_array();
+    c.facets = json_object();
+    for (size_t i = 0; i < NFACETS; i++)
+        json_object_set_new(c.facets, facet_names[i], json_object());
+    rc = parse_request(&p, req, &clean, &q, &notice, err);
+    if (rc == 0 && q != NULL)
+        rc = run_passes(st, q, req, is_empty(&p), &c, &total, &suggestion, err);
+    if (rc == 0) {
+        *result = json_object();
+        json_object_set_new(*result, "total", json_integer(total));
+        json_object_set_new(*result, "took_ms",
+                            json_real((double)(long)((now_ms() - t0) * 1000) / 1000));
+        json_object_set_new(*result, "query", json_string(req->q ? req->q : ""));
+        json_object_set(*result, "results", c.results);
+        json_object_set(*result, "facets", c.facets);
+        if (suggestion.len > 0)
+            json_object_set_new(*result, "suggestion", json_string(buf_str(&suggestion)));
+        if (notice != NULL)
+            json_object_set_new(*result, "notice", json_string(notice));
     }
-    s.offset = 0;
-    s.limit = 0;
-    s.sort_slot = -1;
-    s.check_at_least = (unsigned)ndocs;
-    s.facet_slots = facet_slots;
-    s.nfacets = sizeof(facet_slots) / sizeof(facet_slots[0]);
-    rc = storage_run(st, count_q, &s, count_hit_cb, facet_cb, &c, &total, err);
-    if (rc < 0)
-        goto out;
-
-    /* Nothing matched: offer the query with each word the index does not
-     * hold replaced by its closest indexed word ("did you mean"), unless
-     * the caller is short of time. */
-    if (total == 0 && !empty && !req->no_suggest && (rc = suggest(st, &p, &suggestion, err)) < 0)
-        goto out;
-
-    /* Pass 2: the requested page, ranked or by date. */
-    s.offset = req->offset;
-    s.limit = req->limit;
-    s.check_at_least = 0;
-    s.nfacets = 0;
-    if (req->limit > 0 && req->offset < total) {
-        if (req->sort == QUERY_SORT_DATE_ASC || req->sort == QUERY_SORT_DATE_DESC || empty)
-            rc = run_by_date(st, q, &s, req, ndocs, &c, err);
-        else
-            rc = storage_run(st, q, &s, hit_cb, NULL, &c, &ignored, err);
-        if (rc < 0)
-            goto out;
-    }
-done:
-    *result = json_object();
-    json_object_set_new(*result, "total", json_integer(total));
-    json_object_set_new(*result, "took_ms", json_real((double)(long)((now_ms() - t0) * 1000) / 1000));
-    json_object_set_new(*result, "query", json_string(qs));
-    json_object_set(*result, "results", c.results);
-    json_object_set(*result, "facets", c.facets);
-    if (suggestion.len > 0)
-        json_object_set_new(*result, "suggestion", json_string(buf_str(&suggestion)));
-    if (notice != NULL)
-        json_object_set_new(*result, "notice", json_string(notice));
-out:
     json_decref(c.results);
     json_decref(c.facets);
-    xap_q_free(q);
-    xap_q_free(count_q);
+    storage_q_free(q);
     for (size_t i = 0; i < p.nowned; i++)
         free(p.owned[i]);
     buf_release(&clean);

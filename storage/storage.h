@@ -1,25 +1,41 @@
 /* The index: vanthu's schema on top of Xapian (DESIGN §6).
  *
- * Schema (the one place it is written down):
- *   Q<id>          unique id term: 32 hex digits of sha256(absolute path)
- *   <folded>       every word folded (lowercase, no marks, đ->d), with positions
- *   E<exact>       in documents holding any accented word: every word's exact
- *                  form (lowercase NFC, one tone convention), with positions
- *   XKplain        boolean: the document holds no accented word, so its exact
- *                  forms equal its folded ones (strict search uses this)
- *   XH<sha256>     boolean: the file's content hash (64 hex digits), to find
- *                  a copy's text without extracting it again
- *   XN<key>        every document number in the text (text_number_key), no position
- *   XSH<key>       the document's own number from its metadata (boolean)
- *   XT<type> XA<agency> XY<year> XM<mime> XS<status> XD<folder>   boolean filters
- *                  (type and agency folded)
- *   values: see enum storage_slot.
- *   data:   the JSON record, a NUL byte, then the full text (pages split by \f).
+ * The schema is written in one place, the tables of storage/schema.c:
+ * every term prefix and value slot, and for each field of a record its
+ * JSON key, whether it makes a boolean filter term (folded or as it is)
+ * and which value slot holds it (sortable, or a display value counted as
+ * a facet).  Nothing outside storage/ spells a prefix, a slot or a
+ * record's key: the indexer fills a struct storage_record, query/ builds
+ * queries with the storage_q_* constructors below and reads results back
+ * as struct storage_record.  What the index holds (DESIGN §6):
+ *   - an id term per file, unique: Q + 32 hex digits of sha256(path);
+ *   - every word folded (lowercase, no marks, đ->d) with positions, the
+ *     file name's words first; in a document holding any accented word,
+ *     every word again in its exact form (lowercase NFC, one tone-mark
+ *     convention) under its own prefix, with positions; a document without
+ *     accented words gets one boolean term instead, so strict search
+ *     knows its folded words are its exact ones;
+ *   - every document number in the text, keyed (text_number_key), no
+ *     position;
+ *   - boolean filter terms: type and agency (folded), year, mime, status,
+ *     folder, the document's own number (keyed), the file's sha256;
+ *   - value slots: issue date, the date to sort by (issued, else the
+ *     file's), mtime, size, page count, OCR confidence (sortable); type,
+ *     agency, year, mime (display, counted as facets); the file's state
+ *     for change detection;
+ *   - data: the record as JSON, a NUL byte, then the full text (pages
+ *     split by \f).
+ *
+ * Reads retry: a reader whose commit Xapian has since overwritten
+ * (DatabaseModifiedError) is reopened and the read tried again, a few
+ * times (logged at debug), inside every read function below, so every
+ * caller gets it.  VT_EAGAIN reaches a caller only when the index keeps
+ * moving faster than it can be read.
  *
  * Threads: a struct storage is used by one thread at a time, except that
  * storage_put() and storage_commit_shard() may run concurrently for
- * different shards (one writer thread per shard).  A storage_doc may be
- * built on any thread.
+ * different shards (one writer thread per shard).  A storage_doc and a
+ * storage_query may be built on any thread.
  * Errors: 0 or a negative VT_E* code with detail in err. */
 #ifndef VT_STORAGE_STORAGE_H
 #define VT_STORAGE_STORAGE_H
@@ -29,21 +45,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "storage/xap.h"
-
-enum storage_slot {
-    STORAGE_SLOT_ISSUED = 0, /* "YYYYMMDD" (or "YYYYMM00") of the official date */
-    STORAGE_SLOT_MTIME = 1,  /* sortable seconds */
-    STORAGE_SLOT_SIZE = 2,   /* sortable bytes */
-    STORAGE_SLOT_PAGES = 3,  /* sortable */
-    STORAGE_SLOT_OCR_CONF = 4,
-    STORAGE_SLOT_TYPE = 5,   /* display values, counted as facets */
-    STORAGE_SLOT_AGENCY = 6,
-    STORAGE_SLOT_YEAR = 7,
-    STORAGE_SLOT_MIME = 8,
-    STORAGE_SLOT_STATE = 9,  /* "size\tmtime_ns\tsha256\tstatus\tpath" for change detection */
-    STORAGE_SLOT_DATE = 10,  /* "YYYYMMDD": issued date, else the file's mtime; sorts by date */
-};
+#include "text/tok.h"
 
 #define STORAGE_ID_LEN 32
 #define STORAGE_MAX_SHARDS 16
@@ -69,6 +71,9 @@ unsigned storage_nshards(const struct storage *st);
 /* Readers: move to the latest commit. */
 int storage_reopen(struct storage *st, struct vt_err *err);
 long storage_count(struct storage *st, struct vt_err *err);
+/* Bytes of the files in the index folder (and its shard folders): 0 when
+ * it cannot be read.  Any thread. */
+long long storage_index_bytes(const struct storage *st);
 /* Replace the index folder by a compacted copy (writer, after commit). */
 int storage_compact(struct storage *st, struct vt_err *err);
 int storage_compact_shard(struct storage *st, unsigned shard, struct vt_err *err);
@@ -76,17 +81,73 @@ int storage_compact_shard(struct storage *st, unsigned shard, struct vt_err *err
 /* The stable id of an absolute path: 32 lowercase hex digits + NUL. */
 void storage_id_of(const char *abs_path, char id[STORAGE_ID_LEN + 1]);
 
-struct storage_input {
-    const char *id;      /* STORAGE_ID_LEN hex digits */
-    json_t *record;      /* borrowed: path, name, mime, size, mtime, mtime_ns, sha256,
-                            status, error, pages, title, meta{...} */
-    const char *text;    /* cleaned UTF-8 (text_clean), may be NULL */
-    size_t text_len;
+/* ---- records ------------------------------------------------------------ */
+
+/* The official-document fields of DESIGN §8 (record key "meta"); NULL:
+ * absent. */
+struct storage_meta {
+    const char *number;       /* as written: "512/QĐ-UBND" */
+    const char *type;         /* full name: "Quyết định" */
+    const char *agency;
+    const char *place;
+    const char *issued;       /* "YYYY-MM-DD" or "YYYY-MM" */
+    const char *subject;
+    const char *signer;
+    const char *signer_title;
+    const char *secrecy;
+    const char *urgency;
+    const char *title;        /* the official title: type, number, subject */
+    const char *lang;
 };
 
-/* Build the Xapian document for in: terms, values, data.  Any thread.
- * New: free with storage_doc_free() (NULL-safe). */
-int storage_doc_build(const struct storage_input *in, struct storage_doc **out, struct vt_err *err);
+/* One file's record: what the indexer knows of it, stored as the
+ * document's JSON data (the body of GET /api/documents/{id}) and turned
+ * into its filter terms and values.  Strings are NULL when absent (their
+ * key is left out); numbers are always stored.  A record the caller fills
+ * borrows its strings; one read back from the index owns them until
+ * storage_record_release(). */
+struct storage_record {
+    const char *id;           /* STORAGE_ID_LEN hex digits (storage_id_of) */
+    const char *path;         /* absolute; U+FFFD for bytes that are not UTF-8 */
+    const char *path_hex;     /* the raw bytes of the path in hex, when path is lossy */
+    const char *name;         /* the file name, as path shows it */
+    const char *root;         /* the archive folder it was found under */
+    long long dev, ino;
+    const char *title;
+    const char *mime;
+    long long size;
+    long long mtime;          /* seconds */
+    long long mtime_ns;
+    const char *sha256;       /* hex fixity; "" when the file could not be read */
+    const char *status;       /* "indexed", "empty", "unsupported", "failed", "needs-ocr" */
+    const char *error;        /* why, for a failure */
+    long long pages;
+    int truncated;            /* the text was cut at max_text */
+    double ocr_confidence;    /* mean, 0..100; < 0: none */
+    const char *text_source;  /* "ocr", "pdf-text", "pdf-text+ocr", "copy" */
+    const double *page_confidence; /* per page, < 0 for a text layer; or NULL */
+    size_t npage_confidence;
+    struct storage_meta meta;
+    /* private: what a record read back owns */
+    json_t *_json;
+    double *_pc;
+};
+
+/* Every field absent (ocr_confidence -1). */
+void storage_record_init(struct storage_record *r);
+/* Free what a record read back owns, and init it again.  NULL-safe. */
+void storage_record_release(struct storage_record *r);
+/* The record's "meta" as JSON: for a record read back, the object as
+ * stored; else made from r->meta (the keys of DESIGN §8, in their order).
+ * New reference (json_decref); do not modify it. */
+json_t *storage_record_meta_json(const struct storage_record *r);
+
+/* Build the Xapian document of rec and its text (cleaned UTF-8,
+ * text_clean; may be NULL): terms, values, data.  Any thread.  rec and
+ * text are borrowed for the call.  New: free with storage_doc_free()
+ * (NULL-safe). */
+int storage_doc_build(const struct storage_record *rec, const char *text, size_t text_len,
+                      struct storage_doc **out, struct vt_err *err);
 void storage_doc_free(struct storage_doc *doc);
 /* Number of bytes the document holds in memory, roughly: for batching. */
 size_t storage_doc_size(const struct storage_doc *doc);
@@ -107,15 +168,22 @@ struct storage_file {
     long long size;
     long long mtime_ns;
 };
+/* Each file once, in docid order, even when the walk is retried. */
 typedef int (*storage_file_cb)(void *data, const struct storage_file *f);
 int storage_each_file(struct storage *st, storage_file_cb cb, void *data, struct vt_err *err);
 
-/* A document's record (new reference: json_decref) and, if text is not
- * NULL, its full text.  VT_ENOTFOUND if there is none. */
+/* A document's record as stored (new reference: json_decref) and, if text
+ * is not NULL, its full text.  VT_ENOTFOUND if there is none. */
 int storage_get(struct storage *st, const char *id, json_t **record, struct buf *text,
                 struct vt_err *err);
 int storage_get_docid(struct storage *st, unsigned docid, json_t **record, struct buf *text,
                       struct vt_err *err);
+/* The same, typed: rec (which needs no init) owns its strings until
+ * storage_record_release(), also after an error. */
+int storage_get_record(struct storage *st, const char *id, struct storage_record *rec,
+                       struct buf *text, struct vt_err *err);
+int storage_get_record_docid(struct storage *st, unsigned docid, struct storage_record *rec,
+                             struct buf *text, struct vt_err *err);
 
 /* The first document whose file has this sha256 (64 lowercase hex
  * digits): its record (new reference: json_decref) and, if text is not
@@ -123,19 +191,124 @@ int storage_get_docid(struct storage *st, unsigned docid, json_t **record, struc
  * index it looks in each shard (call it on a thread that may use them). */
 int storage_find_sha256(struct storage *st, const char *sha256, json_t **record,
                         struct buf *text, struct vt_err *err);
+/* The same, typed (as storage_get_record). */
+int storage_find_sha256_record(struct storage *st, const char *sha256,
+                               struct storage_record *rec, struct buf *text, struct vt_err *err);
 
-/* Run a query built with the xap_q_* constructors (query/ builds them from
- * the schema above); see xap_run. */
-int storage_run(struct storage *st, const struct xap_query *q, const struct xap_search *s,
-                xap_hit_cb hit_cb, xap_facet_cb facet_cb, void *data, unsigned *total,
+/* ---- queries ------------------------------------------------------------ */
+
+/* The fields a query filters on (the converted value of each is one
+ * boolean term) and, where marked, counts as a facet. */
+enum storage_field {
+    STORAGE_FIELD_TYPE,   /* meta.type, folded; facet */
+    STORAGE_FIELD_AGENCY, /* meta.agency, folded; facet */
+    STORAGE_FIELD_YEAR,   /* the year of meta.issued: "2021"; facet */
+    STORAGE_FIELD_MIME,   /* facet */
+    STORAGE_FIELD_STATUS,
+    STORAGE_FIELD_FOLDER, /* the folder of the file's path, as path shows it */
+    STORAGE_FIELD_NUMBER, /* meta.number, keyed like numbers in the text */
+    STORAGE_FIELD_SHA256,
+    STORAGE_NFIELDS
+};
+
+/* A query: new from a constructor, free with storage_q_free().  A
+ * constructor returns NULL only on out-of-memory; those ending in _take
+ * take ownership of their inputs (freed even when they fail, NULL inputs
+ * allowed: the result is then NULL), the others borrow them. */
+struct storage_query;
+
+enum storage_op {
+    STORAGE_AND,
+    STORAGE_OR,
+    STORAGE_AND_NOT,   /* the first, without any of the others */
+    STORAGE_AND_MAYBE, /* the first; the others add weight */
+    STORAGE_FILTER,    /* the first, restricted by the others (no weight) */
+    STORAGE_PHRASE,    /* positional terms in order, within window (0: adjacent) */
+    STORAGE_NEAR,      /* positional terms in any order within window */
+};
+
+/* How a word token matches. */
+enum storage_match {
+    STORAGE_MATCH_FOLDED, /* any accented form: its folded term */
+    STORAGE_MATCH_EXACT,  /* the form as typed: the exact term of a word with
+                           * marks, the folded one of a word without */
+    STORAGE_MATCH_STRICT, /* strict search: only the exact form; a word
+                           * without marks also matches documents without
+                           * any accented word (indexed folded only) */
+};
+
+struct storage_query *storage_q_all(void);
+struct storage_query *storage_q_none(void);
+/* A token of text_tokenize() over cleaned query text (borrowed): a word
+ * matches as m says, positional (for phrases); a document number
+ * (TEXT_TOK_NUMBER) matches documents holding it in their text or as
+ * their own number, whatever m.  A token that makes no term (too long,
+ * nothing left once folded) matches nothing. */
+struct storage_query *storage_q_token(const struct text_token *t, enum storage_match m);
+/* Documents whose field f is value (the field's conversion, folding for
+ * type and agency, is done here).  A value that makes no term matches
+ * nothing. */
+struct storage_query *storage_q_filter(enum storage_field f, const char *value);
+/* Documents dated (issue date, else the file's date) from from to to,
+ * "YYYY-MM-DD" each, bounds included; NULL or "": open. */
+struct storage_query *storage_q_dates(const char *from, const char *to);
+/* Documents with an issue date (meta.issued). */
+struct storage_query *storage_q_dated(void);
+struct storage_query *storage_q_combine_take(enum storage_op op, struct storage_query **q,
+                                             size_t n, unsigned window);
+struct storage_query *storage_q_pair_take(enum storage_op op, struct storage_query *a,
+                                          struct storage_query *b);
+/* q's weights times factor (0: a boolean query Xapian does not rank). */
+struct storage_query *storage_q_scale_take(struct storage_query *q, double factor);
+struct storage_query *storage_q_dup(const struct storage_query *q);
+void storage_q_free(struct storage_query *q);
+/* Xapian's description of q, appended to out: for logs and tests. */
+int storage_q_describe(const struct storage_query *q, struct buf *out);
+
+enum storage_sort {
+    STORAGE_SORT_RELEVANCE,
+    STORAGE_SORT_DATE_ASC,  /* by issue date, else the file's date */
+    STORAGE_SORT_DATE_DESC,
+};
+
+struct storage_search {
+    unsigned offset;
+    unsigned limit;
+    enum storage_sort sort;      /* then relevance */
+    int exact_total;             /* count every match, not an estimate */
+    const enum storage_field *facets; /* counted over every match: TYPE,
+                                       * AGENCY, YEAR, MIME */
+    size_t nfacets;
+};
+typedef int (*storage_hit_cb)(void *data, unsigned docid, double weight, unsigned rank);
+typedef int (*storage_facet_cb)(void *data, enum storage_field f, const char *value, size_t len,
+                                unsigned count);
+/* Run q on a reader: hit_cb for each result of the page in rank order
+ * (read it with storage_get_record_docid), then facet_cb (may be NULL) for
+ * each value counted.  A negative return from a callback stops the run
+ * and is returned.  *total gets the number of matches.  Retried as a
+ * whole when the index moves before the first callback. */
+int storage_run(struct storage *st, const struct storage_query *q, const struct storage_search *s,
+                storage_hit_cb hit_cb, storage_facet_cb facet_cb, void *data, unsigned *total,
                 struct vt_err *err);
+
+/* Number of documents whose field f is value (as storage_q_filter()). */
+long storage_count_field(struct storage *st, enum storage_field f, const char *value,
+                         struct vt_err *err);
+/* Number of documents with this status ("indexed", "failed", ...). */
+long storage_count_status(struct storage *st, const char *status, struct vt_err *err);
+/* Number of documents holding the word whose folded form is folded. */
+long storage_word_freq(struct storage *st, const char *folded, struct vt_err *err);
+/* Number of documents holding a raw Xapian term (for callers not yet on
+ * the functions above). */
 long storage_termfreq(struct storage *st, const char *term, struct vt_err *err);
+
 /* "Did you mean": for each word (folded, one the index does not hold), the
  * indexed folded word closest to it, within one edit for words of up to 4
  * letters and two beyond, sharing its first letter; ties go to the word in
  * more documents.  The dictionary is read in passes, first over the words
  * sharing the first two letters, then over those sharing the first one
- * (storage.c says why), in the order the words come.  A pass that goes
+ * (suggest.c says why), in the order the words come.  A pass that goes
  * past a limit stops and counts for nothing, and no later pass runs: a
  * word keeps the best the complete passes found, which may be none.
  * Words of fewer than 3 or more than 40 bytes, or not starting with a-z,

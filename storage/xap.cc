@@ -31,18 +31,8 @@ struct xap_query {
 /* Users read err->msg (CLI, HTTP errors), so it says what happened in
  * plain words; Xapian's own type and text go to the log for the operator
  * at debug level, where they help a bug report and frighten nobody. */
-static int xap__set(struct vt_err *err, int code, const Xapian::Error &e) noexcept
+static int xap__set(struct vt_err *err, int code, const char *what, const Xapian::Error &e) noexcept
 {
-    const char *what;
-
-    switch (code) {
-    case VT_ELOCKED: what = "the index is locked by another vanthu process"; break;
-    case VT_EAGAIN: what = "the index changed while it was being read"; break;
-    case VT_ECORRUPT: what = "the index is damaged; rebuild it from the archive"; break;
-    case VT_ENOTFOUND: what = "no index there"; break;
-    case VT_EIO: what = "the index cannot be opened"; break;
-    default: what = "the index cannot be read or written"; break;
-    }
     try {
         log_debug("xapian: %s: %s", e.get_type(), e.get_msg().c_str());
     } catch (...) {
@@ -55,17 +45,20 @@ static int xap__fail(struct vt_err *err) noexcept
     try {
         throw;
     } catch (const Xapian::DatabaseLockError &e) {
-        return xap__set(err, VT_ELOCKED, e);
+        return xap__set(err, VT_ELOCKED, "the index is locked by another vanthu process", e);
     } catch (const Xapian::DatabaseModifiedError &e) {
-        return xap__set(err, VT_EAGAIN, e);
+        return xap__set(err, VT_EAGAIN, "the index changed while it was being read", e);
     } catch (const Xapian::DatabaseCorruptError &e) {
-        return xap__set(err, VT_ECORRUPT, e);
+        return xap__set(err, VT_ECORRUPT, "the index is damaged; rebuild it from the archive", e);
     } catch (const Xapian::DatabaseNotFoundError &e) {
-        return xap__set(err, VT_ENOTFOUND, e);
+        return xap__set(err, VT_ENOTFOUND, "no index there", e);
     } catch (const Xapian::DatabaseOpeningError &e) {
-        return xap__set(err, VT_EIO, e);
+        return xap__set(err, VT_EIO, "the index cannot be opened", e);
+    } catch (const Xapian::DocNotFoundError &e) {
+        // A docid a search returned, gone from the index since.
+        return xap__set(err, VT_ENOTFOUND, "no such document", e);
     } catch (const Xapian::Error &e) {
-        return xap__set(err, VT_EINDEX, e);
+        return xap__set(err, VT_EINDEX, "the index cannot be read or written", e);
     } catch (const std::bad_alloc &) {
         return vt_err_set(err, VT_ENOMEM, "out of memory");
     } catch (const std::exception &e) {
@@ -396,6 +389,11 @@ extern "C" struct xap_query *xap_q_combine(enum xap_op op, struct xap_query *con
     } catch (...) {
         return nullptr;
     }
+}
+
+extern "C" struct xap_query *xap_q_copy(const struct xap_query *q) noexcept
+{
+    return wrap(q->q);
 }
 
 extern "C" struct xap_query *xap_q_scale(const struct xap_query *q, double factor) noexcept

@@ -1,12 +1,16 @@
 /* The C face of Xapian: the only C++ in the tree sits behind this header
- * (storage/xap.cc).  It only translates; every decision about terms, ids
- * and batching lives in storage.c.
+ * (storage/xap.cc).  It only translates; every decision about terms, ids,
+ * retries and batching lives in the C files of storage/, the only ones
+ * that include this header (tests/check-includes.sh holds them to it).
  *
  * Errors: every function returns 0 (or a count) or a negative VT_E* code,
  * with detail in err.  No C++ exception ever crosses this boundary: each
  * function catches everything and classifies it (DatabaseLockError ->
  * VT_ELOCKED, DatabaseModifiedError -> VT_EAGAIN, DatabaseCorruptError ->
- * VT_ECORRUPT, other Xapian errors -> VT_EINDEX, bad_alloc -> VT_ENOMEM).
+ * VT_ECORRUPT, DatabaseNotFoundError and DocNotFoundError -> VT_ENOTFOUND,
+ * other DatabaseOpeningError -> VT_EIO, other Xapian errors -> VT_EINDEX,
+ * bad_alloc -> VT_ENOMEM), with a plain sentence in err (Xapian's own text
+ * goes to the debug log).
  *
  * Threads: a handle is used by one thread at a time.  Readers each open
  * their own xap_db; there is one writable xap_db per index. */
@@ -97,6 +101,8 @@ enum xap_op {
 struct xap_query *xap_q_term(const char *term, size_t len, unsigned wqf) XAP_NOEXCEPT;
 struct xap_query *xap_q_all(void) XAP_NOEXCEPT;
 struct xap_query *xap_q_combine(enum xap_op op, struct xap_query *const *subs, size_t n, unsigned window) XAP_NOEXCEPT;
+/* A new handle on the same query (Xapian shares the tree). */
+struct xap_query *xap_q_copy(const struct xap_query *q) XAP_NOEXCEPT;
 struct xap_query *xap_q_scale(const struct xap_query *q, double factor) XAP_NOEXCEPT;
 /* Documents whose value in slot lies in [lo, hi] (bytewise). */
 struct xap_query *xap_q_range(unsigned slot, const char *lo, const char *hi) XAP_NOEXCEPT;

@@ -10,6 +10,10 @@
 #   indexer  -> storage, ocr, text, common
 #   query    -> storage, text, common
 #   cli      -> every module
+# And storage/'s private headers stay inside it: xap.h (the C++ shim),
+# schema.h and internal.h are included only by storage/*.c, storage/xap.cc
+# and storage's own unit tests (which test the exception firewall), so
+# the rest of the tree sees Xapian only through storage.h.
 # TAP output; one failure per forbidden edge, naming file and line.
 . "$(dirname "$0")/integration/tap.sh"
 
@@ -47,4 +51,18 @@ done
 rm -f "${TMPDIR:-/tmp}/vt-inc.$$"
 [ "$bad" = 0 ]
 ok $? "every include follows the module graph ($bad forbidden edges)"
+
+private=0
+for f in $(find "$root" -path "$root/build*" -prune -o -type f \( -name '*.c' -o -name '*.h' -o -name '*.cc' \) -print | sort); do
+    rel=${f#"$root"/}
+    case $rel in
+    storage/*.c | storage/xap.cc | tests/unit/storage/*) continue ;;
+    esac
+    for line in $(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"storage/\(xap\|schema\|internal\)\.h"' "$f" | cut -d: -f1); do
+        ok 1 "$rel:$line: only storage/*.c may include storage/'s private headers"
+        private=$((private + 1))
+    done
+done
+[ "$private" = 0 ]
+ok $? "storage/xap.h, schema.h and internal.h stay inside storage/ ($private outside)"
 tap_done

@@ -108,11 +108,10 @@ static void *build_shard(void *data)
     buf_init(&text, 1 << 20);
     buf_init(&clean, 1 << 20);
     for (unsigned i = 0; i < ndocs && rc == 0; i++) {
-        struct storage_input in;
+        struct storage_record rec;
         struct storage_doc *d = NULL;
-        char path[64], id[STORAGE_ID_LEN + 1], title[256] = "";
+        char path[64], id[STORAGE_ID_LEN + 1], title[256] = "", issued[16];
         uint64_t s = 0x2545f4914f6cdd1dULL ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL);
-        json_t *rec, *meta;
 
         snprintf(path, sizeof(path), "/archive/%u/%u.txt", i / 1000, i);
         storage_id_of(path, id);
@@ -135,33 +134,25 @@ static void *build_shard(void *data)
         buf_reset(&clean);
         if ((rc = text_clean(text.ptr, text.len, &clean)) < 0)
             break;
-        rec = json_object();
-        meta = json_object();
-        json_object_set_new(rec, "id", json_string(id));
-        json_object_set_new(rec, "path", json_string(path));
-        json_object_set_new(rec, "name", json_string(strrchr(path, '/') + 1));
-        json_object_set_new(rec, "title", json_string(title));
-        json_object_set_new(rec, "mime", json_string("text/plain"));
-        json_object_set_new(rec, "size", json_integer((json_int_t)text.len));
-        json_object_set_new(rec, "mtime", json_integer(1600000000 + (json_int_t)i * 600));
-        json_object_set_new(rec, "mtime_ns", json_integer(1));
-        json_object_set_new(rec, "status", json_string("indexed"));
+        storage_record_init(&rec);
+        rec.id = id;
+        rec.path = path;
+        rec.name = strrchr(path, '/') + 1;
+        rec.title = title;
+        rec.mime = "text/plain";
+        rec.size = (long long)text.len;
+        rec.mtime = 1600000000 + (long long)i * 600;
+        rec.mtime_ns = 1;
+        rec.status = "indexed";
         if (i % 3 == 0) {
-            char issued[16];
             snprintf(issued, sizeof(issued), "20%02u-%02u-%02u", 10 + i % 15, 1 + i % 12, 1 + i % 28);
-            json_object_set_new(meta, "issued", json_string(issued));
-            json_object_set_new(meta, "type", json_string(i % 2 ? "Quyết định" : "Công văn"));
+            rec.meta.issued = issued;
+            rec.meta.type = i % 2 ? "Quyết định" : "Công văn";
         }
-        json_object_set_new(rec, "meta", meta);
-        in.id = id;
-        in.record = rec;
-        in.text = clean.ptr;
-        in.text_len = clean.len;
-        rc = storage_doc_build(&in, &d, &b->err);
+        rc = storage_doc_build(&rec, clean.ptr, clean.len, &d, &b->err);
         if (rc == 0)
             rc = storage_put(b->st, d, &b->err);
         storage_doc_free(d);
-        json_decref(rec);
     }
     if (rc == 0)
         rc = storage_commit_shard(b->st, b->shard, &b->err);

@@ -67,43 +67,33 @@ static int setup(void **state)
     strcat(dir, "/db");
     assert_int_equal(storage_open(dir, 1, &st, &err), 0);
     for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
-        struct storage_input in;
+        struct storage_record rec;
         struct storage_doc *d;
         struct buf clean;
         char path[64], id[STORAGE_ID_LEN + 1];
-        json_t *rec = json_object(), *meta = json_object();
 
         snprintf(path, sizeof(path), "/archive/%s.txt", docs[i].name);
         storage_id_of(path, id);
-        json_object_set_new(rec, "id", json_string(id));
-        json_object_set_new(rec, "path", json_string(path));
-        json_object_set_new(rec, "name", json_string(strrchr(path, '/') + 1));
-        json_object_set_new(rec, "title", json_string(docs[i].name));
-        json_object_set_new(rec, "mime", json_string("text/plain"));
-        json_object_set_new(rec, "size", json_integer(100));
-        json_object_set_new(rec, "mtime", json_integer(1600000000 + (json_int_t)i * 86400));
-        json_object_set_new(rec, "mtime_ns", json_integer(1));
-        json_object_set_new(rec, "status", json_string("indexed"));
-        if (docs[i].type)
-            json_object_set_new(meta, "type", json_string(docs[i].type));
-        if (docs[i].agency)
-            json_object_set_new(meta, "agency", json_string(docs[i].agency));
-        if (docs[i].issued)
-            json_object_set_new(meta, "issued", json_string(docs[i].issued));
-        if (docs[i].number)
-            json_object_set_new(meta, "number", json_string(docs[i].number));
-        json_object_set_new(rec, "meta", meta);
+        storage_record_init(&rec);
+        rec.id = id;
+        rec.path = path;
+        rec.name = strrchr(path, '/') + 1;
+        rec.title = docs[i].name;
+        rec.mime = "text/plain";
+        rec.size = 100;
+        rec.mtime = 1600000000 + (long long)i * 86400;
+        rec.mtime_ns = 1;
+        rec.status = "indexed";
+        rec.meta.type = docs[i].type;
+        rec.meta.agency = docs[i].agency;
+        rec.meta.issued = docs[i].issued;
+        rec.meta.number = docs[i].number;
         buf_init(&clean, 1 << 20);
         assert_int_equal(text_clean(docs[i].text, strlen(docs[i].text), &clean), 0);
-        in.id = id;
-        in.record = rec;
-        in.text = clean.ptr;
-        in.text_len = clean.len;
-        assert_int_equal(storage_doc_build(&in, &d, &err), 0);
+        assert_int_equal(storage_doc_build(&rec, clean.ptr, clean.len, &d, &err), 0);
         assert_int_equal(storage_put(st, d, &err), 0);
         storage_doc_free(d);
         buf_release(&clean);
-        json_decref(rec);
     }
     assert_int_equal(storage_commit(st, &err), 0);
     /* Searches run on readers; the writer is closed as in production. */
