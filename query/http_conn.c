@@ -495,28 +495,15 @@ static void gate_reject(struct conn *c, int status, const char *msg)
     h2o_socket_write(c->sock, &b, 1, gate_on_written);
 }
 
-static void gate_on_read(h2o_socket_t *sock, const char *err)
+/* The length of the complete head in p[0..e), or 0 while it is not
+ * complete; c->lines and c->scan follow the scan.  The head ends at the
+ * first empty line (LF or CRLF).  The scan resumes where the last read
+ * left it, so a client trickling bytes costs linear time. */
+static size_t gate_scan(struct conn *c, const char *p, const char *e)
 {
-    struct conn *c = sock->data;
-    struct query_http *h = c->h;
-    const char *p = sock->input->bytes, *e = p + sock->input->size, *q = p + c->scan, *nl;
+    const char *q = p + c->scan, *nl;
     size_t head = 0;
 
-    if (err != NULL) {
-        gate_close(c);
-        return;
-    }
-    if (sock->input->size > 0 && h2o_timeout_is_linked(&c->first_timeout))
-        h2o_timeout_unlink(&c->first_timeout); /* it spoke: the head's deadline remains */
-    if (c->waiting && sock->input->size > 0) {
-        /* It spoke: in ahead of every silent one, over the cap if nothing
-         * is idle (there are at most max_wait such). */
-        make_room(h, c->addr, 1);
-        count(h, c);
-    }
-    /* The head ends at the first empty line (LF or CRLF).  The scan
-     * resumes where the last read left it, so a client trickling bytes
-     * costs linear time. */
     while ((nl = memchr(q, '\n', (size_t)(e - q))) != NULL) {
         if (c->lines == 0 && (size_t)(nl - p) > GATE_MAX_LINE)
             break;
@@ -534,6 +521,29 @@ static void gate_on_read(h2o_socket_t *sock, const char *err)
         q = nl + 1;
     }
     c->scan = (size_t)((nl ? nl : e) - p);
+    return head;
+}
+
+static void gate_on_read(h2o_socket_t *sock, const char *err)
+{
+    struct conn *c = sock->data;
+    struct query_http *h = c->h;
+    const char *p = sock->input->bytes, *e = p + sock->input->size;
+    size_t head;
+
+    if (err != NULL) {
+        gate_close(c);
+        return;
+    }
+    if (sock->input->size > 0 && h2o_timeout_is_linked(&c->first_timeout))
+        h2o_timeout_unlink(&c->first_timeout); /* it spoke: the head's deadline remains */
+    if (c->waiting && sock->input->size > 0) {
+        /* It spoke: in ahead of every silent one, over the cap if nothing
+         * is idle (there are at most max_wait such). */
+        make_room(h, c->addr, 1);
+        count(h, c);
+    }
+    head = gate_scan(c, p, e);
     if (c->lines == 0 && c->scan > GATE_MAX_LINE) {
         gate_reject(c, 414, "the URL is too long");
         return;
