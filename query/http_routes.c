@@ -282,6 +282,24 @@ static int parse_query(struct query_http *h, h2o_req_t *req, enum route r, uint6
 
 /* ---- routes ----------------------------------------------------------------------- */
 
+/* The number parameter k (absent or empty: *out stays) in [0, max]: 0,
+ * or -1 after answering 400. */
+static int number_option(struct query_http *h, h2o_req_t *req, uint64_t t0,
+                         const struct query_params *p, int k, unsigned long max, unsigned *out)
+{
+    unsigned long v;
+
+    if (p->v[k] == NULL || p->v[k][0] == '\0')
+        return 0;
+    if (http__parse_uint(p->v[k], max, &v) < 0) {
+        http__send_error(h, req, R_SEARCH, t0, 400, "'%s' must be a number from 0 to %lu",
+                         param_names[k], max);
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
 /* The search options of p into qr: 0, or -1 after answering 400. */
 static int search_options(struct query_http *h, h2o_req_t *req, uint64_t t0,
                           const struct query_params *p, struct query_request *qr)
@@ -289,22 +307,9 @@ static int search_options(struct query_http *h, h2o_req_t *req, uint64_t t0,
     unsigned long v;
     const char *s;
 
-    if ((s = p->v[P_LIMIT]) && *s) {
-        if (http__parse_uint(s, QUERY_MAX_LIMIT, &v) < 0) {
-            http__send_error(h, req, R_SEARCH, t0, 400, "'limit' must be a number from 0 to %d",
-                             QUERY_MAX_LIMIT);
-            return -1;
-        }
-        qr->limit = (unsigned)v;
-    }
-    if ((s = p->v[P_OFFSET]) && *s) {
-        if (http__parse_uint(s, HTTP_MAX_OFFSET, &v) < 0) {
-            http__send_error(h, req, R_SEARCH, t0, 400, "'offset' must be a number from 0 to %d",
-                             HTTP_MAX_OFFSET);
-            return -1;
-        }
-        qr->offset = (unsigned)v;
-    }
+    if (number_option(h, req, t0, p, P_LIMIT, QUERY_MAX_LIMIT, &qr->limit) < 0 ||
+        number_option(h, req, t0, p, P_OFFSET, HTTP_MAX_OFFSET, &qr->offset) < 0)
+        return -1;
     if ((s = p->v[P_SORT]) && *s) {
         if (strcmp(s, "relevance") == 0)
             qr->sort = QUERY_SORT_RELEVANCE;

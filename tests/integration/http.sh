@@ -30,15 +30,6 @@ slow=1
 "$VANTHU" index --data "$data" "$arch" >/dev/null 2>"$work/index.err"
 ok $? "index the sample archive with vanthu index"
 
-# wait_for SECONDS COMMAND...: poll until the command succeeds.
-wait_for() {
-    end=$(($(date +%s) + $1))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -ge "$end" ] && return 1
-        sleep 0.2
-    done
-}
 # idle BASE LOG: the server's indexer has nothing to do (its start-up
 # scan, logged to LOG, is over and nothing waits), so the index holds still.
 idle() {

@@ -27,15 +27,6 @@ slow=1
 # The answer must come within 2 s (scaled for sanitizer builds).
 limit=$((2 * slow))
 
-wait_for() {
-    end=$(($(date +%s) + $1))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -ge "$end" ] && return 1
-        sleep 0.2
-    done
-}
-
 # The attacker: N sockets that connect and send nothing, from the given
 # source addresses (all of 127.0.0.0/8 is loopback on Linux); each one the
 # server closes is reconnected at once (mode "churn") or not ("hold").
