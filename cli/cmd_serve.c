@@ -48,6 +48,8 @@ struct flags {
     const char *settle_ms;
     const char *log_level;
     const char *ocr_workers;
+    /* The query server's job queue and request timeout (at start only). */
+    unsigned max_searches, max_queued, request_timeout_ms;
     int no_watch;
     int no_ocr;
 };
@@ -90,6 +92,12 @@ static void usage(FILE *f)
             "  --no-watch        no file-system events: reconcile scans only\n"
             "  --no-ocr          do not start OCR workers (images stay 'needs-ocr')\n"
             "  --ocr-workers N   OCR worker processes (default: number of cores)\n"
+            "  --max-searches N  searches (and document, status requests) running at once\n"
+            "                    (default 3)\n"
+            "  --max-queued N    requests waiting for a search thread; past them: 503\n"
+            "                    (default 256)\n"
+            "  --request-timeout-ms N  time to send a request head, and to wait in the\n"
+            "                    queue (default 10000)\n"
             "  --ready-file F    write a line to F once serving (the port, or 'ready')\n"
             "  --log-level L     debug, info, warn, error\n"
             "  --help-config     the keys of vanthu.conf\n"
@@ -388,10 +396,40 @@ static int write_ready_file(const char *path, const char *line)
     return rc;
 }
 
+/* The query server's numeric flags: 1 if argv[*i] is one (fl set), 0 if
+ * it is not, -1 after saying its value is bad. */
+static int parse_server_flag(int argc, char **argv, int *i, struct flags *fl)
+{
+    const struct {
+        const char *name;
+        unsigned long min, max;
+        unsigned *out;
+    } nums[] = {
+        {"--max-searches", 1, 256, &fl->max_searches},
+        {"--max-queued", 1, 1000000, &fl->max_queued},
+        {"--request-timeout-ms", 100, 3600000, &fl->request_timeout_ms},
+    };
+    const char *val;
+    unsigned long v;
+
+    for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]); k++) {
+        if ((val = args_value(argc, argv, i, nums[k].name)) == NULL)
+            continue;
+        if (conf_parse_uint(val, nums[k].min, nums[k].max, &v) < 0) {
+            fprintf(stderr, "vanthu serve: bad value for %s: '%s'\n", nums[k].name, val);
+            return -1;
+        }
+        *nums[k].out = (unsigned)v;
+        return 1;
+    }
+    return 0;
+}
+
 static int parse_flags(int argc, char **argv, struct flags *fl)
 {
     const char *val;
     unsigned long v;
+    int m;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -420,6 +458,9 @@ static int parse_flags(int argc, char **argv, struct flags *fl)
             if (conf_parse_uint(val, 0, 256, &v) < 0)
                 goto bad;
             fl->ocr_workers = val;
+        } else if ((m = parse_server_flag(argc, argv, &i, fl)) != 0) {
+            if (m < 0)
+                return -1;
         } else if ((val = args_value(argc, argv, &i, "--log-level")) != NULL) {
             fl->log_level = val;
         } else if (strcmp(argv[i], "--no-watch") == 0) {
@@ -459,11 +500,177 @@ static unsigned size_threadpool(void)
     return inflight;
 }
 
+/* The data folder and the archive folders are ours, and the address is
+ * free: 0, or -1 after saying why. */
+static int serve_claim(struct serve *sv)
+{
+    struct vt_err err;
+
+    vt_err_clear(&err);
+    /* A taken port is reported before the indexer's reconcile scan starts
+     * (it may OCR for minutes). */
+    if (query_http_check_listen(sv->conf.listen, &err) < 0) {
+        fprintf(stderr, "vanthu serve: %s\n", err.msg);
+        return -1;
+    }
+    sv->roots = xcalloc(sv->conf.narchives, sizeof(char *));
+    for (size_t i = 0; i < sv->conf.narchives; i++) {
+        char *r = scan_root(sv->conf.archives[i], &err);
+        if (r == NULL) {
+            fprintf(stderr, "vanthu serve: archive folder: %s\n", err.msg);
+            return -1;
+        }
+        sv->roots[sv->nroots++] = r;
+    }
+    sv->lock_fd = datalock_take(sv->conf.data_dir, sv->conf.listen, sv->roots, sv->nroots, &err);
+    if (sv->lock_fd < 0) {
+        fprintf(stderr, "vanthu serve: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The loop, the signals and the shutdown watchdog. */
+static int serve_loop_init(struct serve *sv)
+{
+    int rc;
+
+    if ((rc = uv_loop_init(&sv->loop)) < 0) {
+        fprintf(stderr, "vanthu serve: %s\n", uv_strerror(rc));
+        return rc;
+    }
+    uv_signal_init(&sv->loop, &sv->sigterm);
+    uv_signal_init(&sv->loop, &sv->sigint);
+    uv_signal_init(&sv->loop, &sv->sighup);
+    uv_timer_init(&sv->loop, &sv->watchdog);
+    uv_unref((uv_handle_t *)&sv->watchdog);
+    sv->sigterm.data = sv->sigint.data = sv->sighup.data = sv;
+    uv_signal_start(&sv->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&sv->sigint, on_signal, SIGINT);
+    uv_signal_start(&sv->sighup, on_signal, SIGHUP);
+    return 0;
+}
+
+/* The OCR pool; without it, images stay 'needs-ocr'. */
+static void start_ocr(struct serve *sv)
+{
+    struct ocr_pool_config oc;
+    struct vt_err err;
+    const char *env = getenv("VANTHU_OCR_WORKER");
+    char *worker = env != NULL && *env ? xstrdup(env) : ocr_worker_default_path();
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+    vt_err_clear(&err);
+    memset(&oc, 0, sizeof(oc));
+    oc.worker_path = worker;
+    oc.workers = sv->conf.ocr_workers ? sv->conf.ocr_workers : ncpu > 0 ? (unsigned)ncpu : 1;
+    oc.lang = sv->conf.ocr_lang;
+    oc.timeout_ms = sv->conf.ocr_timeout_s * 1000;
+    oc.max_mem_mb = sv->conf.ocr_max_mem_mb;
+    oc.user = sv->conf.ocr_user;
+    oc.sandbox_best_effort = sv->conf.ocr_sandbox_best_effort;
+    oc.max_queue = oc.workers * 2;
+    sv->ocr = ocr_pool_new(&sv->loop, &oc, &err);
+    if (sv->ocr == NULL)
+        log_warn("OCR is unavailable (%s); images and scanned PDFs stay 'needs-ocr'", err.msg);
+    free(worker);
+}
+
+/* The indexer service: 0, or a negative code after saying why (the
+ * shutdown has begun). */
+static int start_indexer(struct serve *sv)
+{
+    struct indexer_service_config sc;
+    struct vt_err err;
+    int rc;
+
+    vt_err_clear(&err);
+    service_config(sv, &sc);
+    sc.committed = on_committed;
+    sc.fatal = on_fatal;
+    sc.cb_data = sv;
+    if ((rc = indexer_service_start(&sv->loop, &sc, &sv->svc, &err)) < 0) {
+        fprintf(stderr, "vanthu serve: %s\n", err.msg[0] ? err.msg : vt_strerror(rc));
+        sv->svc = NULL;
+        sv->exit_code = 1;
+        sv->stopping = 1;
+        stop_indexer(sv);
+        return rc;
+    }
+    for (size_t i = 0; i < sv->nroots; i++)
+        log_info("watching archive '%s'%s", sv->roots[i],
+                 sv->flags.no_watch ? " (reconcile scans only)" : "");
+    return 0;
+}
+
+/* The query server: 0, or a negative code after saying why (the shutdown
+ * has begun). */
+static int start_http(struct serve *sv)
+{
+    struct query_http_config hc;
+    struct vt_err err;
+    int rc;
+
+    vt_err_clear(&err);
+    memset(&hc, 0, sizeof(hc));
+    hc.listen = sv->conf.listen;
+    hc.data_dir = sv->conf.data_dir;
+    hc.web_dir = sv->conf.web_dir;
+    hc.archives = (const char *const *)sv->roots;
+    hc.narchives = sv->nroots;
+    hc.hostnames = (const char *const *)sv->conf.hostnames;
+    hc.nhostnames = sv->conf.nhostnames;
+    hc.max_connections = sv->conf.max_connections;
+    hc.max_connections_per_address = sv->conf.max_connections_per_address;
+    hc.max_searches = sv->flags.max_searches;
+    hc.max_queued = sv->flags.max_queued;
+    hc.request_timeout_ms = sv->flags.request_timeout_ms;
+    hc.file_changed = on_file_changed;
+    hc.file_changed_data = sv;
+    if ((rc = query_http_start(&sv->loop, &hc, &sv->http, &err)) < 0) {
+        fprintf(stderr, "vanthu serve: cannot listen on %s: %s\n", sv->conf.listen, err.msg);
+        sv->http = NULL;
+        sv->exit_code = 1;
+        begin_stop(sv, "no query server");
+        return rc;
+    }
+    query_http_set_status_cb(sv->http, status_cb, sv);
+    if (sv->flags.ready_file != NULL) {
+        char line[32];
+        snprintf(line, sizeof(line), "%d", query_http_port(sv->http));
+        if ((rc = write_ready_file(sv->flags.ready_file, line)) < 0)
+            log_warn("cannot write the ready file '%s': %s", sv->flags.ready_file, strerror(-rc));
+    }
+    return 0;
+}
+
+/* Start everything on a new loop and run it until the shutdown is done. */
+static void serve_run(struct serve *sv)
+{
+    if (serve_loop_init(sv) < 0) {
+        sv->exit_code = 1;
+        return;
+    }
+    if (!sv->flags.no_ocr)
+        start_ocr(sv);
+    if (start_indexer(sv) == 0)
+        start_http(sv);
+    uv_run(&sv->loop, UV_RUN_DEFAULT);
+    /* Anything still open (none, normally) is closed, and the loop runs dry. */
+    uv_walk(&sv->loop, close_walk_cb, NULL);
+    uv_run(&sv->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&sv->loop) != 0) {
+        log_error("the event loop still had open handles at exit");
+        sv->exit_code = 1;
+    }
+    if (sv->exit_code == 0)
+        log_info("stopped cleanly");
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct serve sv;
     struct vt_err err;
-    struct indexer_service_config sc;
     int rc;
 
     memset(&sv, 0, sizeof(sv));
@@ -481,124 +688,12 @@ int cmd_serve(int argc, char **argv)
     }
     log_set_level((enum log_level)sv.conf.log_level);
     sv.lock_fd = -1;
-    /* A taken port is reported before the indexer's reconcile scan starts
-     * (it may OCR for minutes). */
-    if (query_http_check_listen(sv.conf.listen, &err) < 0) {
-        fprintf(stderr, "vanthu serve: %s\n", err.msg);
+    if (serve_claim(&sv) < 0) {
         sv.exit_code = 1;
-        goto out_noloop;
+    } else {
+        sv.max_inflight = size_threadpool();
+        serve_run(&sv);
     }
-    sv.roots = xcalloc(sv.conf.narchives, sizeof(char *));
-    for (size_t i = 0; i < sv.conf.narchives; i++) {
-        char *r = scan_root(sv.conf.archives[i], &err);
-        if (r == NULL) {
-            fprintf(stderr, "vanthu serve: archive folder: %s\n", err.msg);
-            sv.exit_code = 1;
-            goto out_noloop;
-        }
-        sv.roots[sv.nroots++] = r;
-    }
-    sv.lock_fd = datalock_take(sv.conf.data_dir, sv.conf.listen, sv.roots, sv.nroots, &err);
-    if (sv.lock_fd < 0) {
-        fprintf(stderr, "vanthu serve: %s\n", err.msg);
-        sv.exit_code = 1;
-        goto out_noloop;
-    }
-    sv.max_inflight = size_threadpool();
-
-    if ((rc = uv_loop_init(&sv.loop)) < 0) {
-        fprintf(stderr, "vanthu serve: %s\n", uv_strerror(rc));
-        sv.exit_code = 1;
-        goto out_noloop;
-    }
-    uv_signal_init(&sv.loop, &sv.sigterm);
-    uv_signal_init(&sv.loop, &sv.sigint);
-    uv_signal_init(&sv.loop, &sv.sighup);
-    uv_timer_init(&sv.loop, &sv.watchdog);
-    uv_unref((uv_handle_t *)&sv.watchdog);
-    sv.sigterm.data = sv.sigint.data = sv.sighup.data = &sv;
-    uv_signal_start(&sv.sigterm, on_signal, SIGTERM);
-    uv_signal_start(&sv.sigint, on_signal, SIGINT);
-    uv_signal_start(&sv.sighup, on_signal, SIGHUP);
-
-    if (!sv.flags.no_ocr) {
-        struct ocr_pool_config oc;
-        const char *env = getenv("VANTHU_OCR_WORKER");
-        char *worker = env != NULL && *env ? xstrdup(env) : ocr_worker_default_path();
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        memset(&oc, 0, sizeof(oc));
-        oc.worker_path = worker;
-        oc.workers = sv.conf.ocr_workers ? sv.conf.ocr_workers : ncpu > 0 ? (unsigned)ncpu : 1;
-        oc.lang = sv.conf.ocr_lang;
-        oc.timeout_ms = sv.conf.ocr_timeout_s * 1000;
-        oc.max_mem_mb = sv.conf.ocr_max_mem_mb;
-        oc.user = sv.conf.ocr_user;
-        oc.sandbox_best_effort = sv.conf.ocr_sandbox_best_effort;
-        oc.max_queue = oc.workers * 2;
-        sv.ocr = ocr_pool_new(&sv.loop, &oc, &err);
-        if (sv.ocr == NULL)
-            log_warn("OCR is unavailable (%s); images and scanned PDFs stay 'needs-ocr'", err.msg);
-        free(worker);
-    }
-
-    service_config(&sv, &sc);
-    sc.committed = on_committed;
-    sc.fatal = on_fatal;
-    sc.cb_data = &sv;
-    if ((rc = indexer_service_start(&sv.loop, &sc, &sv.svc, &err)) < 0) {
-        fprintf(stderr, "vanthu serve: %s\n", err.msg[0] ? err.msg : vt_strerror(rc));
-        sv.svc = NULL;
-        sv.exit_code = 1;
-        sv.stopping = 1;
-        stop_indexer(&sv);
-        goto run;
-    }
-    for (size_t i = 0; i < sv.nroots; i++)
-        log_info("watching archive '%s'%s", sv.roots[i],
-                 sv.flags.no_watch ? " (reconcile scans only)" : "");
-
-    {
-        struct query_http_config hc;
-        memset(&hc, 0, sizeof(hc));
-        hc.listen = sv.conf.listen;
-        hc.data_dir = sv.conf.data_dir;
-        hc.web_dir = sv.conf.web_dir;
-        hc.archives = (const char *const *)sv.roots;
-        hc.narchives = sv.nroots;
-        hc.hostnames = (const char *const *)sv.conf.hostnames;
-        hc.nhostnames = sv.conf.nhostnames;
-        hc.max_connections = sv.conf.max_connections;
-        hc.max_connections_per_address = sv.conf.max_connections_per_address;
-        hc.file_changed = on_file_changed;
-        hc.file_changed_data = &sv;
-        if (query_http_start(&sv.loop, &hc, &sv.http, &err) < 0) {
-            fprintf(stderr, "vanthu serve: cannot listen on %s: %s\n", sv.conf.listen, err.msg);
-            sv.http = NULL;
-            sv.exit_code = 1;
-            begin_stop(&sv, "no query server");
-            goto run;
-        }
-        query_http_set_status_cb(sv.http, status_cb, &sv);
-    }
-    if (sv.flags.ready_file != NULL) {
-        char line[32];
-        snprintf(line, sizeof(line), "%d", query_http_port(sv.http));
-        if ((rc = write_ready_file(sv.flags.ready_file, line)) < 0)
-            log_warn("cannot write the ready file '%s': %s", sv.flags.ready_file, strerror(-rc));
-    }
-
-run:
-    uv_run(&sv.loop, UV_RUN_DEFAULT);
-    /* Anything still open (none, normally) is closed, and the loop runs dry. */
-    uv_walk(&sv.loop, close_walk_cb, NULL);
-    uv_run(&sv.loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&sv.loop) != 0) {
-        log_error("the event loop still had open handles at exit");
-        sv.exit_code = 1;
-    }
-    if (sv.exit_code == 0)
-        log_info("stopped cleanly");
-out_noloop:
     if (sv.lock_fd >= 0)
         close(sv.lock_fd);
     for (size_t i = 0; i < sv.nroots; i++)

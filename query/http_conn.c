@@ -73,6 +73,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/queue.h"
 #include "common/xalloc.h"
 #include "query/http_internal.h"
 
@@ -167,17 +168,10 @@ static void addr_dec(struct query_http *h, const unsigned char key[16])
 
 static void idle_remove(struct query_http *h, struct conn *c)
 {
+    (void)h;
     if (!c->idle)
         return;
-    if (c->iprev)
-        c->iprev->inext = c->inext;
-    else
-        h->idle_head = c->inext;
-    if (c->inext)
-        c->inext->iprev = c->iprev;
-    else
-        h->idle_tail = c->iprev;
-    c->iprev = c->inext = NULL;
+    vt_queue_remove(&c->idle_link);
     c->idle = 0;
 }
 
@@ -185,43 +179,31 @@ static void idle_remove(struct query_http *h, struct conn *c)
 static void idle_push(struct query_http *h, struct conn *c)
 {
     idle_remove(h, c);
-    c->iprev = h->idle_tail;
-    c->inext = NULL;
-    if (h->idle_tail)
-        h->idle_tail->inext = c;
-    else
-        h->idle_head = c;
-    h->idle_tail = c;
+    vt_queue_push(&h->idle, &c->idle_link);
     c->idle = 1;
     c->idle_since = uv_now(h->loop);
+}
+
+/* The oldest idle connection, or NULL. */
+static struct conn *idle_head(const struct query_http *h)
+{
+    struct vt_queue *e = vt_queue_head(&h->idle);
+
+    return e ? vt_queue_entry(e, struct conn, idle_link) : NULL;
 }
 
 static void wait_remove(struct query_http *h, struct conn *c)
 {
     if (!c->waiting)
         return;
-    if (c->wprev)
-        c->wprev->wnext = c->wnext;
-    else
-        h->wait_head = c->wnext;
-    if (c->wnext)
-        c->wnext->wprev = c->wprev;
-    else
-        h->wait_tail = c->wprev;
-    c->wprev = c->wnext = NULL;
+    vt_queue_remove(&c->wait_link);
     c->waiting = 0;
     h->nwait--;
 }
 
 static void wait_push(struct query_http *h, struct conn *c)
 {
-    c->wprev = h->wait_tail;
-    c->wnext = NULL;
-    if (h->wait_tail)
-        h->wait_tail->wnext = c;
-    else
-        h->wait_head = c;
-    h->wait_tail = c;
+    vt_queue_push(&h->waiting_conns, &c->wait_link);
     c->waiting = 1;
     h->nwait++;
 }
@@ -306,10 +288,11 @@ static int has_input(struct conn *c)
  * list (the gate puts them back if their head stays incomplete). */
 static struct conn *oldest_idle(struct query_http *h, const unsigned char *key)
 {
-    struct conn *c, *next;
+    struct vt_queue *e, *next;
 
-    for (c = h->idle_head; c; c = next) {
-        next = c->inext;
+    for (e = h->idle.next; e != &h->idle; e = next) {
+        struct conn *c = vt_queue_entry(e, struct conn, idle_link);
+        next = e->next;
         if (key != NULL && memcmp(c->addr, key, 16) != 0)
             continue;
         if (has_input(c)) {
@@ -357,11 +340,12 @@ static void on_wait_timer(uv_timer_t *t);
 static void wait_schedule(struct query_http *h)
 {
     uint64_t now = uv_now(h->loop), at = now + PAUSE_MS;
+    struct conn *oldest = idle_head(h);
 
     if (h->nwait == 0 || h->stopping)
         return;
-    if (h->idle_head != NULL && h->idle_head->idle_since + EVICT_AGE_MS < at)
-        at = h->idle_head->idle_since + EVICT_AGE_MS;
+    if (oldest != NULL && oldest->idle_since + EVICT_AGE_MS < at)
+        at = oldest->idle_since + EVICT_AGE_MS;
     uv_timer_start(&h->wait_timer, on_wait_timer, at > now ? at - now : 1, 0);
 }
 
@@ -369,13 +353,16 @@ static void wait_schedule(struct query_http *h)
 static void on_wait_timer(uv_timer_t *t)
 {
     struct query_http *h = t->data;
-    struct conn *c, *next;
+    struct vt_queue *e, *next;
     unsigned char failed[16];
     int have_failed = 0;
 
-    for (c = h->wait_head; c; c = next) {
-        next = c->wnext;
-        if (h->idle_head != NULL && uv_now(h->loop) - h->idle_head->idle_since < EVICT_AGE_MS &&
+    /* count() takes c out of the queue, and making room only closes idle
+     * connections, never a waiting one: next stays valid. */
+    for (e = h->waiting_conns.next; e != &h->waiting_conns; e = next) {
+        struct conn *c = vt_queue_entry(e, struct conn, wait_link), *oldest = idle_head(h);
+        next = e->next;
+        if (oldest != NULL && uv_now(h->loop) - oldest->idle_since < EVICT_AGE_MS &&
             h->nlive >= h->max_conns)
             break; /* nothing is old enough to give way */
         if (have_failed && memcmp(c->addr, failed, 16) == 0)
@@ -408,12 +395,7 @@ static void on_conn_close(uv_handle_t *handle)
     struct conn *c = (struct conn *)handle;
     struct query_http *h = c->h;
 
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        h->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    vt_queue_remove(&c->link);
     h->nconns--;
     /* A request of this connection that h2o has not disposed yet still
      * points here; the last one frees c. */
@@ -513,28 +495,15 @@ static void gate_reject(struct conn *c, int status, const char *msg)
     h2o_socket_write(c->sock, &b, 1, gate_on_written);
 }
 
-static void gate_on_read(h2o_socket_t *sock, const char *err)
+/* The length of the complete head in p[0..e), or 0 while it is not
+ * complete; c->lines and c->scan follow the scan.  The head ends at the
+ * first empty line (LF or CRLF).  The scan resumes where the last read
+ * left it, so a client trickling bytes costs linear time. */
+static size_t gate_scan(struct conn *c, const char *p, const char *e)
 {
-    struct conn *c = sock->data;
-    struct query_http *h = c->h;
-    const char *p = sock->input->bytes, *e = p + sock->input->size, *q = p + c->scan, *nl;
+    const char *q = p + c->scan, *nl;
     size_t head = 0;
 
-    if (err != NULL) {
-        gate_close(c);
-        return;
-    }
-    if (sock->input->size > 0 && h2o_timeout_is_linked(&c->first_timeout))
-        h2o_timeout_unlink(&c->first_timeout); /* it spoke: the head's deadline remains */
-    if (c->waiting && sock->input->size > 0) {
-        /* It spoke: in ahead of every silent one, over the cap if nothing
-         * is idle (there are at most max_wait such). */
-        make_room(h, c->addr, 1);
-        count(h, c);
-    }
-    /* The head ends at the first empty line (LF or CRLF).  The scan
-     * resumes where the last read left it, so a client trickling bytes
-     * costs linear time. */
     while ((nl = memchr(q, '\n', (size_t)(e - q))) != NULL) {
         if (c->lines == 0 && (size_t)(nl - p) > GATE_MAX_LINE)
             break;
@@ -552,6 +521,29 @@ static void gate_on_read(h2o_socket_t *sock, const char *err)
         q = nl + 1;
     }
     c->scan = (size_t)((nl ? nl : e) - p);
+    return head;
+}
+
+static void gate_on_read(h2o_socket_t *sock, const char *err)
+{
+    struct conn *c = sock->data;
+    struct query_http *h = c->h;
+    const char *p = sock->input->bytes, *e = p + sock->input->size;
+    size_t head;
+
+    if (err != NULL) {
+        gate_close(c);
+        return;
+    }
+    if (sock->input->size > 0 && h2o_timeout_is_linked(&c->first_timeout))
+        h2o_timeout_unlink(&c->first_timeout); /* it spoke: the head's deadline remains */
+    if (c->waiting && sock->input->size > 0) {
+        /* It spoke: in ahead of every silent one, over the cap if nothing
+         * is idle (there are at most max_wait such). */
+        make_room(h, c->addr, 1);
+        count(h, c);
+    }
+    head = gate_scan(c, p, e);
     if (c->lines == 0 && c->scan > GATE_MAX_LINE) {
         gate_reject(c, 414, "the URL is too long");
         return;
@@ -580,10 +572,13 @@ static void gate_on_read(h2o_socket_t *sock, const char *err)
 /* Close every connection still in the gate (stopping). */
 void http__conns_close_gated(struct query_http *h)
 {
-    struct conn *c, *next;
+    struct vt_queue *e, *next;
 
-    for (c = h->conns; c; c = next) {
-        next = c->next;
+    /* A connection leaves h->conns when its handle has closed, on a later
+     * iteration; next is read first all the same. */
+    for (e = h->conns.next; e != &h->conns; e = next) {
+        struct conn *c = vt_queue_entry(e, struct conn, link);
+        next = e->next;
         if (c->state != CONN_H2O && c->sock != NULL)
             gate_close(c);
     }
@@ -626,6 +621,9 @@ static void admit(struct query_http *h, int fd, const struct sockaddr *sa, sockl
     }
     c = xcalloc(1, sizeof(*c));
     c->h = h;
+    vt_queue_init(&c->link);
+    vt_queue_init(&c->idle_link);
+    vt_queue_init(&c->wait_link);
     uv_tcp_init(h->loop, &c->tcp);
     if (uv_tcp_open(&c->tcp, fd) != 0) {
         close(fd);
@@ -634,10 +632,7 @@ static void admit(struct query_http *h, int fd, const struct sockaddr *sa, sockl
     }
     h->m.accepted_conns++;
     memcpy(c->addr, key, 16);
-    c->next = h->conns;
-    if (h->conns)
-        h->conns->prev = c;
-    h->conns = c;
+    vt_queue_push(&h->conns, &c->link);
     h->nconns++;
     uv_tcp_nodelay(&c->tcp, 1);
     sock = h2o_uv_socket_create((uv_stream_t *)&c->tcp, on_conn_close);
@@ -690,8 +685,8 @@ static void on_fd_shortage(struct query_http *h, int e)
                  strerror(e), h->nlive);
     }
     /* A waiting connection first: it holds a descriptor but no slot. */
-    if (h->wait_head != NULL) {
-        gate_close(h->wait_head);
+    if (!vt_queue_empty(&h->waiting_conns)) {
+        gate_close(vt_queue_entry(h->waiting_conns.next, struct conn, wait_link));
         return;
     }
     if ((victim = oldest_idle(h, NULL)) != NULL) {
@@ -795,6 +790,9 @@ void http__listen_start(struct query_http *h, int fd)
         cap *= 2;
     h->addrs_cap = cap;
     h->addrs = xcalloc(cap, sizeof(*h->addrs));
+    vt_queue_init(&h->conns);
+    vt_queue_init(&h->idle);
+    vt_queue_init(&h->waiting_conns);
     h->listen_fd = fd;
     h->max_wait = h->max_conns;
     h->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -214,6 +214,50 @@ static void last_modified(int64_t mtime_ns, char *out)
     h2o_time2str_rfc1123(out, &tm);
 }
 
+/* The one Range of req against size bytes (HTTP_RANGE_*; first, last
+ * for HTTP_RANGE_ONE).  An If-Range that names neither etag nor lm (the
+ * Last-Modified text) asks for the whole file. */
+static int request_range(h2o_req_t *req, uint64_t size, const char *etag, const char *lm,
+                         uint64_t *first, uint64_t *last)
+{
+    ssize_t at = h2o_find_header(&req->headers, H2O_TOKEN_RANGE, -1), ir;
+    h2o_iovec_t *rv, *iv;
+
+    if (at < 0 || h2o_find_header(&req->headers, H2O_TOKEN_RANGE, at) >= 0)
+        return HTTP_RANGE_NONE;
+    rv = &req->headers.entries[at].value;
+    ir = h2o_find_header(&req->headers, H2O_TOKEN_IF_RANGE, -1);
+    if (ir >= 0) {
+        /* If-Range: the range applies only to the representation named. */
+        iv = &req->headers.entries[ir].value;
+        if (!(etag[0] != '\0' && h2o_memis(iv->base, iv->len, etag, strlen(etag))) &&
+            !h2o_memis(iv->base, iv->len, lm, strlen(lm)))
+            return HTTP_RANGE_NONE;
+    }
+    return http__parse_range(rv->base, rv->len, size, first, last);
+}
+
+/* Stream len bytes of fd (taken) from first as req's body. */
+static void fdgen_start(struct query_http *h, h2o_req_t *req, int fd, uint64_t first,
+                        uint64_t len)
+{
+    struct fdgen *g = xcalloc(1, sizeof(*g)), **slot;
+
+    g->super.proceed = fdgen_proceed;
+    g->super.stop = fdgen_stop;
+    g->req = req;
+    g->loop = h->loop;
+    g->fd = fd;
+    g->off = first;
+    g->left = len;
+    g->cap = len < FILE_CHUNK ? (size_t)len : FILE_CHUNK;
+    g->buf = xmalloc(g->cap);
+    slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), fdgen_on_dispose);
+    *slot = g;
+    h2o_start_response(req, &g->super);
+    fdgen_proceed(&g->super, req);
+}
+
 /* Send size bytes of fd (taken) as the response to req: type, validators,
  * Range, HEAD.  The caller has added its own headers. */
 static void send_fd(struct query_http *h, h2o_req_t *req, enum route r, uint64_t t0, int fd,
@@ -222,23 +266,10 @@ static void send_fd(struct query_http *h, h2o_req_t *req, enum route r, uint64_t
     char lm[H2O_TIMESTR_RFC1123_LEN + 1], cr[96];
     uint64_t first = 0, last = size ? size - 1 : 0, len = size;
     int head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
-    int kind = HTTP_RANGE_NONE, status = 200;
-    ssize_t at;
-    struct fdgen *g, **slot;
+    int kind, status = 200;
 
     last_modified(mtime_ns, lm);
-    at = h2o_find_header(&req->headers, H2O_TOKEN_RANGE, -1);
-    if (at >= 0 && h2o_find_header(&req->headers, H2O_TOKEN_RANGE, at) < 0) {
-        ssize_t ir = h2o_find_header(&req->headers, H2O_TOKEN_IF_RANGE, -1);
-        h2o_iovec_t *rv = &req->headers.entries[at].value;
-        /* If-Range: the range applies only to the representation named. */
-        if (ir < 0 ||
-            (etag[0] != '\0' && h2o_memis(req->headers.entries[ir].value.base,
-                                          req->headers.entries[ir].value.len, etag, strlen(etag))) ||
-            h2o_memis(req->headers.entries[ir].value.base, req->headers.entries[ir].value.len, lm,
-                      strlen(lm)))
-            kind = http__parse_range(rv->base, rv->len, size, &first, &last);
-    }
+    kind = request_range(req, size, etag, lm, &first, &last);
     http__add_header(req, H2O_TOKEN_ACCEPT_RANGES, "bytes");
     if (etag[0] != '\0')
         http__add_header(req, H2O_TOKEN_ETAG, etag);
@@ -270,20 +301,7 @@ static void send_fd(struct query_http *h, h2o_req_t *req, enum route r, uint64_t
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
         return;
     }
-    g = xcalloc(1, sizeof(*g));
-    g->super.proceed = fdgen_proceed;
-    g->super.stop = fdgen_stop;
-    g->req = req;
-    g->loop = h->loop;
-    g->fd = fd;
-    g->off = first;
-    g->left = len;
-    g->cap = len < FILE_CHUNK ? (size_t)len : FILE_CHUNK;
-    g->buf = xmalloc(g->cap);
-    slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), fdgen_on_dispose);
-    *slot = g;
-    h2o_start_response(req, &g->super);
-    fdgen_proceed(&g->super, req);
+    fdgen_start(h, req, fd, first, len);
 }
 
 /* RFC 6266: an ASCII fallback and the real UTF-8 name. */
@@ -437,6 +455,85 @@ static void file_fail(struct job *j, int status, const char *msg)
     j->body = xstrdup(msg);
 }
 
+/* The file could not be opened beneath its root (fd: the code): fill j's
+ * answer; a file that is gone or no longer plain is a changed file. */
+static void open_failed(struct job *j, int fd)
+{
+    switch (fd) {
+    case -ENOENT:
+    case -ENOTDIR:
+        j->file.changed = 1;
+        file_fail(j, 404, "the original file is missing");
+        return;
+    case -ELOOP:
+    case -EXDEV:
+    case VT_EBADINPUT:
+        j->file.changed = 1;
+        file_fail(j, 404, "the original is no longer a plain file in its archive folder");
+        return;
+    default:
+        log_warn("query server: document %s: cannot open its original: %s", j->id,
+                 vt_strerror(fd));
+        file_fail(j, 404, "the original file cannot be read");
+        return;
+    }
+}
+
+/* 0 if the open file (fd, sb) is the one rec describes, 1 if not, or a
+ * negative code when it cannot be read. */
+static int file_differs(json_t *rec, int fd, const struct stat *sb)
+{
+    const char *sha = json_string_value(json_object_get(rec, "sha256"));
+    struct vt_file_id want;
+
+    want.dev = (uint64_t)int_of(rec, "dev", 0);
+    want.ino = (uint64_t)int_of(rec, "ino", 0);
+    want.size = int_of(rec, "size", -1);
+    want.mtime_ns = int_of(rec, "mtime_ns", INT64_MIN);
+    if (want.mtime_ns == INT64_MIN) {
+        /* An old record with whole seconds only: compare those. */
+        int64_t s = int_of(rec, "mtime", INT64_MIN);
+        want.mtime_ns = s == INT64_MIN ? -1 : s * 1000000000 + sb->st_mtim.tv_nsec;
+    }
+    if (vt_file_check(sb, &want, NULL) != 0)
+        return 1;
+    if (sha != NULL && strlen(sha) == SHA256_HEX_LEN &&
+        want.mtime_ns < (int64_t)sb->st_ctim.tv_sec * 1000000000 + sb->st_ctim.tv_nsec) {
+        /* The metadata changed after the contents (a rename, a touch -r):
+         * the same size and mtime prove nothing, the bytes do. */
+        return hash_differs(fd, want.size, sha);
+    }
+    return 0;
+}
+
+/* j->file from the checked descriptor fd (taken) and rec: the validators,
+ * the download name and the type. */
+static void file_found(struct job *j, json_t *rec, int fd, const struct stat *sb)
+{
+    const char *mime = json_string_value(json_object_get(rec, "mime"));
+    const char *name = json_string_value(json_object_get(rec, "name"));
+    const char *sha = json_string_value(json_object_get(rec, "sha256"));
+
+    j->file.fd = fd;
+    j->file.size = sb->st_size;
+    j->file.mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+    if (sha != NULL && strlen(sha) == SHA256_HEX_LEN &&
+        strspn(sha, "0123456789abcdefABCDEF") == SHA256_HEX_LEN)
+        snprintf(j->file.etag, sizeof(j->file.etag), "\"%s\"", sha);
+    if (name == NULL || name[0] == '\0')
+        name = strrchr(j->file.path, '/') + 1; /* the path starts with '/' */
+    if (name[0] == '\0')
+        name = "file";
+    /* The type is ours (libmagic at indexing time), but it is checked
+     * anyway before it becomes a header. */
+    if (mime == NULL || mime[0] == '\0' ||
+        strspn(mime, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789!#$&^_.+-/;= ") != strlen(mime))
+        mime = "application/octet-stream";
+    j->file.mime = xstrdup(mime);
+    j->file.name = xstrdup(name);
+}
+
 int http__file_open(struct query_http *h, struct job *j, json_t *rec, struct vt_err *err)
 {
     static const char changed_msg[] =
@@ -444,10 +541,6 @@ int http__file_open(struct query_http *h, struct job *j, json_t *rec, struct vt_
     const char *path = json_string_value(json_object_get(rec, "path"));
     const char *path_hex = json_string_value(json_object_get(rec, "path_hex"));
     const char *root = json_string_value(json_object_get(rec, "root"));
-    const char *mime = json_string_value(json_object_get(rec, "mime"));
-    const char *name = json_string_value(json_object_get(rec, "name"));
-    const char *sha = json_string_value(json_object_get(rec, "sha256"));
-    struct vt_file_id want;
     struct stat sb;
     char *raw;
     int fd, rc;
@@ -466,47 +559,16 @@ int http__file_open(struct query_http *h, struct job *j, json_t *rec, struct vt_
 
     fd = vt_open_under(root, raw, &sb, NULL);
     if (fd < 0) {
-        switch (fd) {
-        case -ENOENT:
-        case -ENOTDIR:
-            j->file.changed = 1;
-            file_fail(j, 404, "the original file is missing");
-            return 0;
-        case -ELOOP:
-        case -EXDEV:
-        case VT_EBADINPUT:
-            j->file.changed = 1;
-            file_fail(j, 404, "the original is no longer a plain file in its archive folder");
-            return 0;
-        default:
-            log_warn("query server: document %s: cannot open its original: %s", j->id,
-                     vt_strerror(fd));
-            file_fail(j, 404, "the original file cannot be read");
-            return 0;
-        }
+        open_failed(j, fd);
+        return 0;
     }
-    want.dev = (uint64_t)int_of(rec, "dev", 0);
-    want.ino = (uint64_t)int_of(rec, "ino", 0);
-    want.size = int_of(rec, "size", -1);
-    want.mtime_ns = int_of(rec, "mtime_ns", INT64_MIN);
-    if (want.mtime_ns == INT64_MIN) {
-        /* An old record with whole seconds only: compare those. */
-        int64_t s = int_of(rec, "mtime", INT64_MIN);
-        want.mtime_ns = s == INT64_MIN ? -1 : s * 1000000000 + sb.st_mtim.tv_nsec;
-    }
-    rc = vt_file_check(&sb, &want, NULL);
-    if (rc == 0 && sha != NULL && strlen(sha) == SHA256_HEX_LEN &&
-        want.mtime_ns < (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec) {
-        /* The metadata changed after the contents (a rename, a touch -r):
-         * the same size and mtime prove nothing, the bytes do. */
-        rc = hash_differs(fd, want.size, sha);
-        if (rc < 0) {
-            close(fd);
-            log_warn("query server: document %s: cannot read its original: %s", j->id,
-                     vt_strerror(rc));
-            file_fail(j, 500, "the original file cannot be read");
-            return 0;
-        }
+    rc = file_differs(rec, fd, &sb);
+    if (rc < 0) {
+        close(fd);
+        log_warn("query server: document %s: cannot read its original: %s", j->id,
+                 vt_strerror(rc));
+        file_fail(j, 500, "the original file cannot be read");
+        return 0;
     }
     if (rc != 0) {
         close(fd);
@@ -514,23 +576,6 @@ int http__file_open(struct query_http *h, struct job *j, json_t *rec, struct vt_
         file_fail(j, 409, changed_msg);
         return 0;
     }
-    j->file.fd = fd;
-    j->file.size = sb.st_size;
-    j->file.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-    if (sha != NULL && strlen(sha) == SHA256_HEX_LEN &&
-        strspn(sha, "0123456789abcdefABCDEF") == SHA256_HEX_LEN)
-        snprintf(j->file.etag, sizeof(j->file.etag), "\"%s\"", sha);
-    if (name == NULL || name[0] == '\0')
-        name = strrchr(raw, '/') + 1; /* raw starts with '/' */
-    if (name[0] == '\0')
-        name = "file";
-    /* The type is ours (libmagic at indexing time), but it is checked
-     * anyway before it becomes a header. */
-    if (mime == NULL || mime[0] == '\0' ||
-        strspn(mime, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                     "0123456789!#$&^_.+-/;= ") != strlen(mime))
-        mime = "application/octet-stream";
-    j->file.mime = xstrdup(mime);
-    j->file.name = xstrdup(name);
+    file_found(j, rec, fd, &sb);
     return 0;
 }

@@ -2,8 +2,11 @@
  * connection.  Not an API: only query/http*.c include it (and the unit
  * test of its pure functions).
  *
- *   http.c       lifecycle, routes, the job queue, pool readers, metrics
- *   http_conn.c  the listener, the gate, connection slots (caps, eviction)
+ *   http.c         lifecycle: configuration, the listening socket, stop
+ *   http_routes.c  routes and the wire format (query strings, JSON errors)
+ *   http_jobs.c    the job queue on the threadpool, the pool's readers
+ *   http_metrics.c request counts and latencies, /metrics rendering
+ *   http_conn.c    accepting, the gate, connection slots (caps, eviction)
  *   http_file.c  originals and pages: checked open, Range, fd streaming
  *   http_host.c  the Host / :authority allow-list
  *
@@ -19,7 +22,9 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "common/buf.h"
 #include "common/err.h"
+#include "common/queue.h"
 #include "query/http.h"
 #include "query/search.h"
 #include "storage/storage.h"
@@ -30,7 +35,7 @@
 
 enum route { R_PAGE, R_SEARCH, R_DOC, R_FILE, R_STATUS, R_METRICS, R_OTHER, NROUTES };
 
-#define HTTP_NSTATUS 15 /* the 14 codes in http.c's table, + "other" */
+#define HTTP_NSTATUS 15 /* the 14 codes in http_metrics.c's table, + "other" */
 #define HTTP_NBUCKETS 13
 
 struct metrics {
@@ -70,7 +75,7 @@ struct job {
     struct query_http *h;
     h2o_req_t *req;      /* NULL once h2o disposed the request */
     struct job **slot;   /* in req's pool, points back at us while req lives */
-    struct job *prev, *next; /* h->waiting or h->running */
+    struct vt_queue link; /* h->waiting or h->running */
     enum job_kind kind;
     enum route route;
     uint64_t t0;         /* uv_hrtime() when the request arrived */
@@ -85,8 +90,9 @@ struct job {
     struct job_file file; /* JOB_FILE */
 };
 
-struct job_list {
-    struct job *head, *tail;
+/* Jobs in order of arrival, with their count (for the caps and /metrics). */
+struct job_queue {
+    struct vt_queue q;
     unsigned n;
 };
 
@@ -104,6 +110,7 @@ struct conn {
     int counted;                      /* in nlive and the address table */
     int closed;                       /* closing or evicted: never idle again */
     int waiting;                      /* over its cap, uncounted, until room is made */
+    int idle;                         /* linked in h->idle */
     int freed;                        /* the handle closed while requests still pointed here */
     unsigned inflight;                /* h2o requests of this connection not yet disposed */
     size_t scan;                      /* gate: bytes of the head scanned so far */
@@ -112,11 +119,10 @@ struct conn {
     unsigned char addr[16];           /* the client's address (IPv4 mapped; IPv6 /64) */
     char reject[512];                 /* the raw error response, while it is written */
     uv_shutdown_t shutdown;
-    struct conn *prev, *next;         /* h->conns: every connection */
-    struct conn *iprev, *inext;       /* h->idle: evictable ones, oldest first */
-    int idle;                         /* linked in h->idle */
+    struct vt_queue link;             /* h->conns: every connection */
+    struct vt_queue idle_link;        /* h->idle: evictable ones, oldest first */
     uint64_t idle_since;              /* uv_now() when it became idle */
-    struct conn *wprev, *wnext;       /* h->wait_head: waiting ones, oldest first */
+    struct vt_queue wait_link;        /* h->waiting_conns: waiting ones, oldest first */
 };
 
 /* Open addressing, linear probing: connections per client address. */
@@ -135,8 +141,6 @@ struct http_hosts {
 };
 
 /* ---- the server ------------------------------------------------------------------ */
-
-struct reader;
 
 struct query_http {
     uv_loop_t *loop;
@@ -162,13 +166,13 @@ struct query_http {
     uint64_t shortage_logged_ms;
     uv_timer_t stop_timer;
 
-    struct job_list waiting, running;
-    struct conn *conns;
+    struct job_queue waiting, running;
+    struct vt_queue conns;      /* struct conn, by link */
     unsigned nconns;            /* struct conn allocated (until the handle closed) */
     unsigned nlive;             /* counted against the caps */
     unsigned nwait, max_wait;   /* over their cap, waiting for room */
-    struct conn *idle_head, *idle_tail;
-    struct conn *wait_head, *wait_tail;
+    struct vt_queue idle;       /* struct conn, by idle_link */
+    struct vt_queue waiting_conns; /* struct conn, by wait_link */
     uv_timer_t wait_timer;
     struct addr_slot *addrs;
     size_t addrs_cap;           /* a power of two */
@@ -176,7 +180,7 @@ struct query_http {
     struct http_hosts hosts;
 
     uv_mutex_t readers_lock;
-    struct reader *readers;
+    struct vt_queue readers;    /* struct reader (http_jobs.c) */
 
     query_status_cb status_cb;
     void *status_data;
@@ -190,15 +194,58 @@ struct query_http {
     void *done_data;
 };
 
-/* ---- http.c ------------------------------------------------------------------ */
+/* ---- http.c -------------------------------------------------------------------- */
 
+/* Free h once it is stopping and nothing is left running or open. */
+void http__maybe_finish(struct query_http *h);
+
+/* ---- http_routes.c ------------------------------------------------------------- */
+
+/* Answer req, or hand it to a job (h2o's on_req: always 0). */
+int http__route(struct query_http *h, h2o_req_t *req);
 const char *http__reason(int status);
-void http__record(struct query_http *h, enum route r, int status, uint64_t t0);
+/* value is copied into req's pool (h2o keeps the pointer). */
 void http__add_header(h2o_req_t *req, const h2o_token_t *token, const char *value);
 void http__add_header_str(h2o_req_t *req, const char *name, const char *value);
+/* Answer req with status and body (len bytes, copied), and count it. */
+void http__send_body(struct query_http *h, h2o_req_t *req, enum route r, uint64_t t0, int status,
+                     const char *type, const char *body, size_t len);
+/* Answer {"error": "<fmt ...>"}; the message must be valid UTF-8. */
 void http__send_error(struct query_http *h, h2o_req_t *req, enum route r, uint64_t t0, int status,
                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-void http__maybe_finish(struct query_http *h);
+/* A decimal number in [0, max] with nothing else: 0, or -1. */
+int http__parse_uint(const char *s, unsigned long max, unsigned long *out);
+/* The value of one hex digit, or -1 (query strings, path_hex). */
+int http__hexval(char c);
+
+/* ---- http_jobs.c ------------------------------------------------------------------ */
+
+/* The queues and the readers' registry of a new server; release: after
+ * http__readers_close. */
+void http__jobs_init(struct query_http *h);
+void http__jobs_release(struct query_http *h);
+/* A job answering req (its strings are the job's own, never req's). */
+struct job *http__job_new(struct query_http *h, h2o_req_t *req, enum job_kind kind, enum route r,
+                          uint64_t t0);
+void http__job_free(struct job *j);
+/* Queue j (taken) for a pool thread, or answer 503 when the queue is full. */
+void http__job_submit(struct query_http *h, struct job *j);
+/* Stopping: answer every queued job 503, cancel the running ones (they
+ * finish in their after-work callback). */
+void http__jobs_stop(struct query_http *h);
+/* Close every pool thread's reader; only once no job runs. */
+void http__readers_close(struct query_http *h);
+
+/* ---- http_metrics.c ---------------------------------------------------------------- */
+
+/* Count a response of route r with status, begun at t0 (uv_hrtime). */
+void http__record(struct query_http *h, enum route r, int status, uint64_t t0);
+/* The Prometheus text of h's counters and of the status callback's
+ * members, appended to b. */
+void http__metrics_render(struct query_http *h, struct buf *b);
+/* The status callback's members as gauges: numeric member k becomes
+ * vanthu_k, numeric member j of object k vanthu_k_j. */
+void http__metrics_status(struct buf *b, json_t *status);
 
 /* ---- http_conn.c ------------------------------------------------------------- */
 
@@ -242,8 +289,5 @@ void http__hosts_release(struct http_hosts *hs);
  * NULL) is for us. */
 int http__host_ok(const struct http_hosts *hs, const char *v, size_t n,
                   const struct sockaddr *local);
-
-/* The value of one hex digit, or -1 (query strings, path_hex). */
-int http__hexval(char c);
 
 #endif

@@ -26,15 +26,6 @@ trap cleanup EXIT
 slow=1
 [ -n "${VT_SANITIZERS:-}" ] && slow=3
 
-wait_for() {
-    end=$(($(date +%s) + $1))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -ge "$end" ] && return 1
-        sleep 0.2
-    done
-}
-
 arch=$work/archive
 out=$work/outside
 mkdir -p "$arch/sub" "$out"

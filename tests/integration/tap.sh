@@ -32,3 +32,13 @@ tap_done() {
 json_get() {
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
+# wait_for SECONDS COMMAND...: poll until the command succeeds (0), or
+# give up after SECONDS (1).
+wait_for() {
+    end=$(($(date +%s) + $1))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -ge "$end" ] && return 1
+        sleep 0.2
+    done
+}

@@ -22,15 +22,6 @@ trap cleanup EXIT
 slow=1
 [ -n "${VT_SANITIZERS:-}" ] && slow=3
 
-wait_for() {
-    end=$(($(date +%s) + $1))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -ge "$end" ] && return 1
-        sleep 0.2
-    done
-}
-
 arch=$work/archive
 mkdir -p "$arch"
 python3 -c 'import sys; sys.stdout.write("".join("Dòng %04d của công văn wirefile lưu trữ\n" % i for i in range(400)))' \

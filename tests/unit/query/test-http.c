@@ -1,5 +1,6 @@
-/* The query server's pure parts: the Range header and the Host allow-list
- * (query/http_file.c, query/http_host.c). */
+/* The query server's pure parts: the Range header, the Host allow-list
+ * and the /metrics text (query/http_file.c, query/http_host.c,
+ * query/http_metrics.c). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -8,9 +9,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <uv.h>
 
 #include "query/http_internal.h"
 
@@ -189,6 +193,82 @@ static void test_host_v6(void **state)
     http__hosts_release(&hs);
 }
 
+static int has_line(const char *text, const char *line)
+{
+    size_t n = strlen(line);
+
+    for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+        if ((p == text || p[-1] == '\n') && p[n] == '\n')
+            return 1;
+    return 0;
+}
+
+/* The status callback's members: numbers and booleans as gauges, one
+ * level of objects flattened, names made Prometheus-safe, text skipped. */
+static void test_metrics_status(void **state)
+{
+    json_t *st = json_pack("{s:b,s:{s:i,s:i,s:s},s:f,s:i,s:s,s:[i]}", "driver", 1, "queue",
+                           "pending", 0, "failed", 2, "name", "x", "ratio", 0.5, "odd-key", 3,
+                           "label", "text", "list", 1);
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 1 << 16);
+    http__metrics_status(&b, st);
+    assert_true(has_line(buf_str(&b), "vanthu_driver 1"));
+    assert_true(has_line(buf_str(&b), "vanthu_queue_pending 0"));
+    assert_true(has_line(buf_str(&b), "vanthu_queue_failed 2"));
+    assert_true(has_line(buf_str(&b), "vanthu_ratio 0.5"));
+    assert_true(has_line(buf_str(&b), "vanthu_odd_key 3"));
+    assert_null(strstr(buf_str(&b), "label"));
+    assert_null(strstr(buf_str(&b), "name"));
+    assert_null(strstr(buf_str(&b), "list"));
+    buf_release(&b);
+    json_decref(st);
+}
+
+static void fake_status(void *data, json_t *st)
+{
+    (void)data;
+    json_object_set_new(st, "indexed", json_integer(7));
+}
+
+/* Counts by route and status, the latency histogram, the server's gauges
+ * and the status callback's, in one text. */
+static void test_metrics_render(void **state)
+{
+    struct query_http *h = calloc(1, sizeof(*h));
+    struct buf b;
+    const char *t;
+
+    (void)state;
+    h->status_cb = fake_status;
+    h->m.overloaded = 4;
+    h->generation = 9;
+    http__record(h, R_SEARCH, 200, uv_hrtime());
+    http__record(h, R_SEARCH, 200, uv_hrtime());
+    http__record(h, R_FILE, 418, uv_hrtime());
+    buf_init(&b, 1 << 20);
+    http__metrics_render(h, &b);
+    t = buf_str(&b);
+    assert_true(has_line(t, "vanthu_http_requests_total{route=\"search\",status=\"200\"} 2"));
+    /* A status outside the table is counted as "other" under its own code. */
+    assert_true(has_line(t, "vanthu_http_requests_total{route=\"file\",status=\"418\"} 1"));
+    assert_true(has_line(t, "vanthu_http_request_duration_seconds_bucket{route=\"search\","
+                            "le=\"10\"} 2"));
+    assert_true(has_line(t, "vanthu_http_request_duration_seconds_bucket{route=\"search\","
+                            "le=\"+Inf\"} 2"));
+    assert_true(has_line(t, "vanthu_http_request_duration_seconds_count{route=\"file\"} 1"));
+    assert_null(strstr(t, "route=\"page\""));
+    assert_true(has_line(t, "# TYPE vanthu_http_overloaded_total counter"));
+    assert_true(has_line(t, "vanthu_http_overloaded_total 4"));
+    assert_true(has_line(t, "vanthu_http_searches_running 0"));
+    assert_true(has_line(t, "vanthu_index_generation 9"));
+    assert_true(has_line(t, "vanthu_indexed 7"));
+    buf_release(&b);
+    free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +279,8 @@ int main(void)
         cmocka_unit_test(test_host_loopback),
         cmocka_unit_test(test_host_wildcard),
         cmocka_unit_test(test_host_v6),
+        cmocka_unit_test(test_metrics_status),
+        cmocka_unit_test(test_metrics_render),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
