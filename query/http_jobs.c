@@ -24,7 +24,6 @@
  * thread that its reader belongs to an earlier server. */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,32 +311,6 @@ static void job_fail(struct job *j, int status, const char *msg)
     j->body = xstrdup(msg);
 }
 
-static long index_bytes(const char *dir, int depth)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    long total = 0;
-
-    if (d == NULL)
-        return 0;
-    while ((e = readdir(d)) != NULL) {
-        struct stat sb;
-        char *p;
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        p = xasprintf("%s/%s", dir, e->d_name);
-        if (lstat(p, &sb) == 0) {
-            if (S_ISREG(sb.st_mode))
-                total += (long)sb.st_size;
-            else if (S_ISDIR(sb.st_mode) && depth < 3)
-                total += index_bytes(p, depth + 1);
-        }
-        free(p);
-    }
-    closedir(d);
-    return total;
-}
-
 static int run_search(struct job *j, struct storage *st, struct vt_err *err)
 {
     json_t *res = NULL;
@@ -395,37 +368,27 @@ static int run_file(struct job *j, struct storage *st, struct vt_err *err)
 
 static int run_status(struct job *j, struct storage *st, struct vt_err *err)
 {
-    int rc = 0;
+    static const char *const states[] = {"indexed", "empty", "needs-ocr", "failed",
+                                         "unsupported"};
+    long n = storage_count(st, err);
+    json_t *by;
 
-    {
-        static const char *const states[] = {"indexed", "empty", "needs-ocr", "failed",
-                                             "unsupported"};
-        long n = storage_count(st, err);
-        json_t *by;
-        if (n < 0) {
-            rc = (int)n;
-            goto out;
+    if (n < 0)
+        return (int)n;
+    by = json_object();
+    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+        long c = storage_count_status(st, states[i], err);
+        if (c < 0) {
+            json_decref(by);
+            return (int)c;
         }
-        by = json_object();
-        for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-            char term[64];
-            long c;
-            snprintf(term, sizeof(term), "XS%s", states[i]);
-            c = storage_termfreq(st, term, err);
-            if (c < 0) {
-                json_decref(by);
-                rc = (int)c;
-                goto out;
-            }
-            json_object_set_new(by, states[i], json_integer(c));
-        }
-        json_decref(j->json);
-        j->json = json_pack("{s:I,s:o,s:I,s:I}", "documents", (json_int_t)n, "by_status", by,
-                            "index_bytes", (json_int_t)index_bytes(j->h->data_dir, 0), "shards",
-                            (json_int_t)storage_nshards(st));
+        json_object_set_new(by, states[i], json_integer(c));
     }
-out:
-    return rc;
+    json_decref(j->json);
+    j->json = json_pack("{s:I,s:o,s:I,s:I}", "documents", (json_int_t)n, "by_status", by,
+                        "index_bytes", (json_int_t)storage_index_bytes(st), "shards",
+                        (json_int_t)storage_nshards(st));
+    return 0;
 }
 
 /* One attempt at the job's work with st; 0 or a negative code. */
@@ -471,16 +434,8 @@ static void job_work(uv_work_t *w)
             goto fail;
         r->gen = gen;
     }
+    /* A reader the writer overtook is reopened and retried inside storage. */
     rc = job_run(j, r->st, &err);
-    if (rc == VT_EAGAIN) {
-        /* The index moved under the reader: reopen, retry once. */
-        vt_err_clear(&err);
-        free(j->body);
-        j->body = NULL;
-        rc = storage_reopen(r->st, &err);
-        if (rc == 0)
-            rc = job_run(j, r->st, &err);
-    }
     if (rc == 0)
         return;
 fail:
