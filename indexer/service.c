@@ -35,7 +35,6 @@
 #include "common/map.h"
 #include "common/queue.h"
 #include "common/xalloc.h"
-#include "indexer/ingest.h"
 #include "indexer/pipeline.h"
 #include "indexer/scan.h"
 #include "indexer/watch.h"
@@ -354,24 +353,16 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
+/* The service's own defaults; the pipeline has those of the rest (0 is
+ * no commit limit to it). */
 static void apply_defaults(struct indexer_service_config *c)
 {
-    if (c->queue_max == 0)
-        c->queue_max = 64;
-    if (c->max_inflight == 0)
-        c->max_inflight = 2;
     if (c->commit_docs == 0)
         c->commit_docs = 200;
     if (c->commit_ms == 0)
         c->commit_ms = 1000;
-    if (c->max_text == 0)
-        c->max_text = (size_t)16 << 20;
     if (c->move_grace_ms == 0)
         c->move_grace_ms = 2 * c->settle_ms + 1000;
-    if (c->stop_grace_ms == 0)
-        c->stop_grace_ms = 3000;
-    if (c->max_file_bytes == 0)
-        c->max_file_bytes = INGEST_DEFAULT_MAX_FILE_BYTES;
 }
 
 static struct indexer_service *service_new(uv_loop_t *loop,

@@ -927,6 +927,21 @@ static struct indexer_watch *watch_new(uv_loop_t *loop, const struct indexer_wat
     return w;
 }
 
+/* What watch_new() made (the maps are empty by now). */
+static void watch_free(struct indexer_watch *w)
+{
+    vt_map_release(&w->pend_map);
+    vt_map_release(&w->dirs);
+    free(w->heap);
+    uv_cond_destroy(&w->cond);
+    uv_cond_destroy(&w->space);
+    uv_mutex_destroy(&w->mu);
+    xstrv_free(w->roots, w->nroots);
+    xstrv_free(w->exclude, w->nexclude);
+    xstrv_free(w->ignore, w->nignore);
+    free(w);
+}
+
 int indexer_watch_start(uv_loop_t *loop, const struct indexer_watch_config *cfg,
                         const struct indexer_watch_cbs *cbs, void *data,
                         struct indexer_watch **out, struct vt_err *err)
@@ -938,13 +953,7 @@ int indexer_watch_start(uv_loop_t *loop, const struct indexer_watch_config *cfg,
     *out = NULL;
     if ((rc = uv_async_init(loop, &w->async, on_async)) < 0) {
         vt_err_set(err, rc, "cannot start the watcher: %s", uv_strerror(rc));
-        uv_cond_destroy(&w->cond);
-        uv_cond_destroy(&w->space);
-        uv_mutex_destroy(&w->mu);
-        xstrv_free(w->roots, w->nroots);
-        xstrv_free(w->exclude, w->nexclude);
-        xstrv_free(w->ignore, w->nignore);
-        free(w);
+        watch_free(w);
         return rc;
     }
     uv_timer_init(loop, &w->tick);
@@ -1009,16 +1018,7 @@ static void maybe_finish(struct indexer_watch *w)
         return;
     done = w->done;
     data = w->done_data;
-    vt_map_release(&w->pend_map);
-    vt_map_release(&w->dirs);
-    free(w->heap);
-    uv_cond_destroy(&w->cond);
-    uv_cond_destroy(&w->space);
-    uv_mutex_destroy(&w->mu);
-    xstrv_free(w->roots, w->nroots);
-    xstrv_free(w->exclude, w->nexclude);
-    xstrv_free(w->ignore, w->nignore);
-    free(w);
+    watch_free(w);
     if (done)
         done(data);
 }

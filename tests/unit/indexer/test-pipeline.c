@@ -18,6 +18,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "tests/unit/indexer/loop.h"
+
 #define GEN 7
 
 struct fx {
@@ -33,32 +35,12 @@ struct fx {
     int paused, stopped, stop_rc;
 };
 
-static void on_deadline(uv_timer_t *t)
-{
-    (void)t;
-}
-
 static int run_until(struct fx *fx, int (*pred)(struct fx *), unsigned ms)
 {
-    uint64_t end;
-
-    uv_update_time(&fx->loop);
-    end = uv_now(&fx->loop) + ms;
-    while (!pred(fx) && uv_now(&fx->loop) < end) {
-        uv_timer_start(&fx->deadline, on_deadline, 20, 0);
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    }
-    return pred(fx);
+    return test_run_until(&fx->loop, &fx->deadline, (int (*)(void *))pred, fx, ms);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
+#define write_file test_write_file
 
 static char *pathf(const struct fx *fx, const char *rel)
 {

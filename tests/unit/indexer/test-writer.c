@@ -23,6 +23,7 @@
 #include "common/xalloc.h"
 #include "indexer/writer.h"
 #include "storage/storage.h"
+#include "tests/unit/indexer/loop.h"
 
 struct fx {
     uv_loop_t loop;
@@ -37,22 +38,9 @@ struct fx {
     int stopped;
 };
 
-static void on_deadline(uv_timer_t *t)
-{
-    (void)t;
-}
-
 static int run_until(struct fx *fx, int (*pred)(struct fx *), unsigned ms)
 {
-    uint64_t end;
-
-    uv_update_time(&fx->loop);
-    end = uv_now(&fx->loop) + ms;
-    while (!pred(fx) && uv_now(&fx->loop) < end) {
-        uv_timer_start(&fx->deadline, on_deadline, 20, 0);
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    }
-    return pred(fx);
+    return test_run_until(&fx->loop, &fx->deadline, (int (*)(void *))pred, fx, ms);
 }
 
 static int setup(void **state)
