@@ -1,11 +1,36 @@
-/* Helpers the indexer's loop tests share: running a loop until something
- * holds, with a deadline, and writing a small file. */
+/* Helpers the indexer's loop tests share: a scratch archive, running a
+ * loop until something holds, with a deadline, and writing a small file. */
 #ifndef VT_TESTS_UNIT_INDEXER_LOOP_H
 #define VT_TESTS_UNIT_INDEXER_LOOP_H
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include <uv.h>
+
+#include "common/err.h"
+#include "common/xalloc.h"
+#include "indexer/scan.h"
+
+/* A new folder /tmp/vanthu-test-NAME-XXXXXX holding archive/: *dir is the
+ * folder, *root archive/ made canonical (scan_root), *data the path of
+ * data/ (not made).  New strings (free). */
+static inline void test_make_archive(const char *name, char **dir, char **root, char **data)
+{
+    char *tmpl = xasprintf("/tmp/vanthu-test-%s-XXXXXX", name);
+    char *arch;
+    struct vt_err err;
+
+    assert_non_null(mkdtemp(tmpl));
+    *dir = tmpl;
+    arch = xasprintf("%s/archive", tmpl);
+    assert_int_equal(mkdir(arch, 0755), 0);
+    *root = scan_root(arch, &err);
+    assert_non_null(*root);
+    free(arch);
+    *data = xasprintf("%s/data", tmpl);
+}
 
 static inline void test_loop_wake(uv_timer_t *t)
 {

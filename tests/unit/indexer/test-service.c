@@ -80,18 +80,8 @@ static char *pathf(const struct fx *fx, const char *rel)
 static int setup(void **state)
 {
     struct fx *fx = xcalloc(1, sizeof(*fx));
-    char tmpl[] = "/tmp/vanthu-test-service-XXXXXX";
-    char *arch;
-    struct vt_err err;
 
-    assert_non_null(mkdtemp(tmpl));
-    fx->dir = xstrdup(tmpl);
-    arch = xasprintf("%s/archive", fx->dir);
-    assert_int_equal(mkdir(arch, 0755), 0);
-    fx->root = scan_root(arch, &err);
-    assert_non_null(fx->root);
-    free(arch);
-    fx->data = xasprintf("%s/data", fx->dir);
+    test_make_archive("service", &fx->dir, &fx->root, &fx->data);
     assert_int_equal(uv_loop_init(&fx->loop), 0);
     uv_timer_init(&fx->loop, &fx->deadline);
     *state = fx;
