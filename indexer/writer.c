@@ -280,12 +280,13 @@ static unsigned long long send_op(struct indexer_writer *w, struct wop *op, unsi
 
     if (w->stopping)
         VT_BUG("an index operation after the writers stopped");
+    /* Counted before the hand-over: op is the thread's once pushed. */
+    w->queued++;
+    w->queued_bytes += op->bytes;
     pthread_mutex_lock(&sh->mu);
     vt_queue_push(&sh->ops, &op->link);
     pthread_cond_signal(&sh->cond);
     pthread_mutex_unlock(&sh->mu);
-    w->queued++;
-    w->queued_bytes += op->bytes;
     if (shard)
         *shard = k;
     return ++sh->sent;
