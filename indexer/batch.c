@@ -234,7 +234,9 @@ static void pl_again(void *data, const char *path, unsigned tries)
         return;
     if (tries >= MAX_TRIES) {
         log_warn("'%s': it kept changing while it was read; not indexed this time", path);
+        uv_mutex_lock(&b->mu);
         b->problems++;
+        uv_mutex_unlock(&b->mu);
         return;
     }
     if (lstat(path, &st) < 0) {
@@ -353,7 +355,9 @@ static void take_stats(struct batch *b, const struct indexer_pipeline_stats *ps)
     s->ocr_failed = c[INDEXER_C_OCR_FAILED];
     s->removed = c[INDEXER_C_DELETED];
     s->bytes = ps->text_bytes;
+    uv_mutex_lock(&b->mu);
     s->problems = b->problems;
+    uv_mutex_unlock(&b->mu);
 }
 
 static void on_closed(uv_handle_t *h)
@@ -441,6 +445,8 @@ static int pipeline_start(struct batch *b, struct vt_err *err)
     /* Commit by size only: small batches index fastest (bench/RESULTS.md)
      * and keep each shard's uncommitted changes, held in memory, small. */
     pc.commit_bytes = cfg->batch_bytes;
+    /* As much waiting for each shard's writer as it commits at once. */
+    pc.queue_bytes = cfg->batch_bytes * storage_nshards(b->st);
     pc.max_text = cfg->max_text;
     pc.max_file_bytes = cfg->max_file_bytes;
     pc.ocr_lang = cfg->ocr_lang;

@@ -11,4 +11,3 @@ libindexer_a_SOURCES = \
 libindexer_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UTF8PROC_CFLAGS) $(UV_CFLAGS)
 include indexer/extract.mk
 include indexer/serve.mk
-include tests/unit/indexer/pipeline.mk

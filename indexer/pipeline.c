@@ -88,8 +88,6 @@
 #define RECENT_MIN_MS 5000
 /* Above this, a file is hashed in the big-file lane. */
 #define BIG_FILE_BYTES ((off_t)256 << 20)
-/* Documents waiting for the writers, at most (with 4 * queue_max of them). */
-#define WRITER_QUEUE_BYTES ((size_t)64 << 20)
 
 enum fstate { F_IDLE, F_QUEUED, F_RUNNING, F_OCR, F_BUILD };
 
@@ -467,6 +465,16 @@ static void set_fatal(struct indexer_pipeline *p, int rc, const struct vt_err *e
     set_fatal_what(p, rc, err, "the index cannot be written");
 }
 
+/* The end of every loop callback that moved work: start what may start,
+ * take the next step of a stop, tell the feeder when all is done. */
+static void after_change(struct indexer_pipeline *p)
+{
+    pump(p);
+    maybe_stopped(p);
+    if (p->cbs.idle && !p->stopping && indexer_pipeline_idle(p))
+        p->cbs.idle(p->cfg.cb_data);
+}
+
 /* A step of one file's way (info for the service, debug for a batch run,
  * whose summary says it all). */
 #define log_step(p, ...) log_msg((p)->cfg.log_indexed ? LOG_INFO : LOG_DEBUG, __VA_ARGS__)
@@ -476,14 +484,15 @@ static void update_pause(struct indexer_pipeline *p)
     size_t cap = p->cfg.queue_max;
     size_t ow = p->ow_len + p->nfollowers;
     size_t q = p->q_len + p->bq_len;
-    size_t wq = indexer_writer_queued(p->writer);
-    size_t wb = indexer_writer_queued_bytes(p->writer);
-    int full = q >= cap || ow >= cap || wq >= 4 * cap || wb >= WRITER_QUEUE_BYTES;
-    int calm = q < cap / 2 + 1 && ow < cap / 2 + 1 && wq < 2 * cap && wb < WRITER_QUEUE_BYTES / 2;
-    int paused = p->paused;
+    size_t wq, wb;
+    int full, calm, paused = p->paused;
 
     if (p->stopping)
         return;
+    wq = indexer_writer_queued(p->writer);
+    wb = indexer_writer_queued_bytes(p->writer);
+    full = q >= cap || ow >= cap || wq >= 4 * cap || wb >= p->cfg.queue_bytes;
+    calm = q < cap / 2 + 1 && ow < cap / 2 + 1 && wq < 2 * cap && wb < p->cfg.queue_bytes / 2;
     if (!paused && full)
         paused = 1;
     else if (paused && calm)
@@ -805,7 +814,7 @@ static void after_ocr_check(uv_work_t *req, int status)
         p->ow_checking = 0;
     if (status == UV_ECANCELED || p->stopping || p->ocr_stopped || !p->ocr_on) {
         ocr_abandon(p, oj);
-        maybe_stopped(p);
+        after_change(p);
         return;
     }
     if (res != R_DONE) {
@@ -815,12 +824,12 @@ static void after_ocr_check(uv_work_t *req, int status)
         f->dirty = 0;
         on_mismatch(p, f, res);
         ocr_feed(p);
-        pump(p);
+        after_change(p);
         return;
     }
     if ((pool = ocr_pool(p)) == NULL) {
         ocr_abandon(p, oj);
-        maybe_stopped(p);
+        after_change(p);
         return;
     }
     rc = ocr_pool_submit_under(pool, oj->root, f->path, p->ocr_lang, on_ocr_done, oj);
@@ -833,7 +842,7 @@ static void after_ocr_check(uv_work_t *req, int status)
     if (rc < 0) {
         /* The pool stopped: the file stays "needs-ocr" for the next start. */
         ocr_abandon(p, oj);
-        maybe_stopped(p);
+        after_change(p);
         return;
     }
     p->ocr_out++;
@@ -870,7 +879,7 @@ static void on_ocr_done(const struct ocr_result *res, void *data)
         log_info("ocr of '%s' cancelled; it stays 'needs-ocr' until the next start", f->path);
         f->dirty = 0;
         ocr_abandon(p, oj);
-        maybe_stopped(p);
+        after_change(p);
         return;
     }
     /* Room in the pool: the next waiting file goes in. */
@@ -879,8 +888,7 @@ static void on_ocr_done(const struct ocr_result *res, void *data)
     if (res->status == OCR_OK)
         log_ocr_read(p, f->path, res, oj->t.layer);
     push_build(p, oj);
-    pump(p);
-    maybe_stopped(p);
+    after_change(p);
 }
 
 /* ---- jobs on the threadpool ---------------------------------------------------- */
@@ -1203,12 +1211,6 @@ static struct fent *job_result(struct indexer_pipeline *p, struct job *j)
     return f;
 }
 
-static void maybe_idle(struct indexer_pipeline *p)
-{
-    if (p->cbs.idle && !p->stopping && indexer_pipeline_idle(p))
-        p->cbs.idle(p->cfg.cb_data);
-}
-
 static void job_free(struct job *j)
 {
     storage_doc_free(j->doc);
@@ -1240,9 +1242,7 @@ static void after_work_cb(uv_work_t *req, int status)
         recent_add(p, j);
     group_end(p, j->group, j->res == R_DONE ? j : NULL);
     job_free(j);
-    pump(p);
-    maybe_stopped(p);
-    maybe_idle(p);
+    after_change(p);
 }
 
 static struct job *job_new(struct indexer_pipeline *p, struct fent *f, enum job_kind kind)
@@ -1315,7 +1315,7 @@ static int room(const struct indexer_pipeline *p)
 {
     return !p->stopping && p->fatal_rc == 0 &&
            indexer_writer_queued(p->writer) < 4 * (size_t)p->cfg.queue_max &&
-           indexer_writer_queued_bytes(p->writer) < WRITER_QUEUE_BYTES &&
+           indexer_writer_queued_bytes(p->writer) < p->cfg.queue_bytes &&
            p->ow_len + p->nfollowers < p->cfg.queue_max;
 }
 
@@ -1607,6 +1607,8 @@ static void apply_defaults(struct indexer_pipeline_config *c)
         c->queue_max = 64;
     if (c->max_inflight == 0)
         c->max_inflight = 2;
+    if (c->queue_bytes == 0)
+        c->queue_bytes = (size_t)64 << 20;
     if (c->max_text == 0)
         c->max_text = (size_t)16 << 20;
     if (c->stop_grace_ms == 0)

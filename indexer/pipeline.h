@@ -29,8 +29,9 @@
  * do with a file that vanished is the feeder's choice (cbs->gone): the
  * service waits for a move to reuse its text, a batch removes it.
  *
- * Threads: every function and callback runs on the loop thread; no
- * callback runs inside indexer_pipeline_start() or _offer().
+ * Threads: every function and callback runs on the loop thread.  No
+ * callback runs inside indexer_pipeline_start(); of the others, only
+ * cbs->pause may run inside a call (_offer, _reconfigure).
  * Errors: 0 or a negative VT_E* / UV_E* code with detail in err. */
 #ifndef VT_INDEXER_PIPELINE_H
 #define VT_INDEXER_PIPELINE_H
@@ -95,6 +96,8 @@ struct indexer_pipeline_config {
     unsigned commit_docs;   /* writer.h; 0: no limit */
     unsigned commit_ms;     /* 0: no limit */
     size_t commit_bytes;    /* 0: no limit */
+    size_t queue_bytes;     /* documents waiting for the writers, at most
+                             * (with 4 * queue_max of them); 0: 64 MiB */
     size_t max_text;        /* 0: 16 MiB */
     uint64_t max_file_bytes;/* 0: INGEST_DEFAULT_MAX_FILE_BYTES */
     struct ocr_pool *ocr;   /* borrowed, must outlive the pipeline; NULL:

@@ -4,6 +4,3 @@ libindexer_a_SOURCES += \
 	indexer/watch.c indexer/watch.h \
 	indexer/service.c indexer/service.h
 libindexer_a_CFLAGS += $(UV_CFLAGS)
-# tests for unit/indexer: added with the module.
-include tests/unit/indexer/extract.mk
-include tests/unit/indexer/serve.mk
