@@ -15,12 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <uv.h>
 
 #include "common/xalloc.h"
+#include "indexer/ingest.h"
 #include "indexer/writer.h"
 #include "storage/storage.h"
 #include "tests/unit/indexer/loop.h"
@@ -124,23 +126,28 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A small document for /archive/NAME. */
+/* A small document for /archive/NAME, built as the indexer builds one
+ * from text it did not extract. */
 static struct storage_doc *doc_of(const char *name, char id[STORAGE_ID_LEN + 1])
 {
     char *path = xasprintf("/archive/%s", name);
-    json_t *rec = json_pack("{s:s, s:s, s:s}", "path", path, "name", name, "status", "indexed");
-    struct storage_input in;
+    struct ingest_config icfg = {1 << 20, 0, NULL};
+    struct ingest_text t;
+    struct ingest_outcome out;
     struct storage_doc *doc = NULL;
+    struct stat st;
     struct vt_err err;
 
+    memset(&st, 0, sizeof(st));
+    st.st_mode = S_IFREG | 0644;
+    st.st_size = 32;
+    memset(&t, 0, sizeof(t));
+    t.text = "công văn lưu trữ";
+    t.text_len = strlen(t.text);
+    t.mime = "text/plain";
+    t.ocr_confidence = -1;
     storage_id_of(path, id);
-    memset(&in, 0, sizeof(in));
-    in.id = id;
-    in.record = rec;
-    in.text = "công văn lưu trữ";
-    in.text_len = strlen(in.text);
-    assert_int_equal(storage_doc_build(&in, &doc, &err), 0);
-    json_decref(rec);
+    assert_int_equal(ingest_text(&icfg, "/archive", path, &st, &t, &doc, &out, &err), 0);
     free(path);
     return doc;
 }
