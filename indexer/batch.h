@@ -1,14 +1,19 @@
-/* `vanthu index`: a one-shot, incremental indexing run over folders.
+/* `vanthu index`: a one-shot, incremental indexing run over folders, by
+ * the same pipeline as `vanthu serve` (pipeline.h) on a private loop, fed
+ * by a scan of the given PATHs instead of a watcher.
  *
  * Each file is opened beneath the PATH it was found under (for a file
  * argument, its folder), through no symlink (common/safefile.h).
- * Files unchanged since the last run (same size and mtime) are skipped;
+ * Files unchanged since the last run (same size and mtime, and not left
+ * "needs-ocr" when OCR is on) are skipped;
  * changed ones are replaced; files that vanished from under the given
  * roots are removed.  Extraction and document building run on `threads`
- * worker threads; one writer (the calling thread) owns the index and
+ * threadpool jobs at once; one writer thread per shard owns the index and
  * commits every batch_bytes of documents, so memory stays bounded.
+ * Images and text-less PDFs take the text of an indexed copy (same
+ * sha256) or go through an OCR pool started on first need.
  *
- * Threads: call from one thread; it starts and joins its own. */
+ * Threads: call from one thread; it runs its own loop and threads. */
 #ifndef VT_INDEXER_BATCH_H
 #define VT_INDEXER_BATCH_H
 
@@ -21,7 +26,8 @@ struct indexer_batch_config {
     const char *data_dir;   /* the index folder */
     char *const *paths;     /* files or folders, as given */
     size_t npaths;
-    unsigned threads;       /* extraction threads; 0 = number of cores */
+    unsigned threads;       /* extraction jobs at once (keep below
+                             * UV_THREADPOOL_SIZE); 0 = number of cores */
     size_t max_text;        /* bytes of text per document */
     uint64_t max_file_bytes;/* larger files are recorded by name only;
                              * 0: INGEST_DEFAULT_MAX_FILE_BYTES */
@@ -37,8 +43,11 @@ struct indexer_batch_config {
 };
 
 struct indexer_stats {
+    /* Documents and deletions committed, by status; seen and unchanged
+     * count what the walk found. */
     unsigned long seen, indexed, unchanged, removed, failed, unsupported, empty, needs_ocr;
-    unsigned long problems; /* paths skipped by the walk (loops, permissions) */
+    unsigned long problems; /* paths skipped by the walk (loops, permissions)
+                             * or changing every time they were read */
     unsigned long ocr_done, ocr_failed; /* of the needs_ocr files */
     unsigned long long bytes;
     double seconds;

@@ -173,73 +173,99 @@ static int cmp_entries(const void *a, const void *b)
     return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
 }
 
+/* The names in dir, sorted (so the walk is in name order); NULL with
+ * *n = 0 for an empty or unreadable folder (a problem). */
+static struct entry *list_dir(const char *dir, scan_problem_cb problem_cb, void *data, size_t *n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    struct entry *names = NULL;
+    size_t cap = 0;
+
+    *n = 0;
+    if (d == NULL) {
+        problem_cb(data, dir, strerror(errno));
+        return NULL;
+    }
+    while ((e = readdir(d)) != NULL) {
+        struct entry *en;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            names = xrealloc(names, cap * sizeof(*names));
+        }
+        en = &names[(*n)++];
+        en->path = xasprintf("%s%s%s", dir, strcmp(dir, "/") ? "/" : "", e->d_name);
+        en->has_st = strlen(en->path) >= PATH_MAX &&
+                     fstatat(dirfd(d), e->d_name, &en->st, AT_SYMLINK_NOFOLLOW) == 0;
+        if (strlen(en->path) >= PATH_MAX && !en->has_st) {
+            problem_cb(data, en->path, strerror(errno));
+            free(en->path);
+            (*n)--;
+        }
+    }
+    closedir(d);
+    if (*n > 1) /* an empty folder has no array (qsort needs one) */
+        qsort(names, *n, sizeof(*names), cmp_entries);
+    return names;
+}
+
+/* What one walk carries from folder to folder. */
+struct walk {
+    char *const *roots;
+    size_t nroots;
+    struct idset dirs, files;
+    struct stack todo;
+    scan_file_cb file_cb;
+    scan_problem_cb problem_cb;
+    void *data;
+};
+
+/* Visit every name in dir (found under root r); its folders go on the
+ * stack so that they pop in name order. */
+static int walk_dir(struct walk *wk, const char *dir, size_t r)
+{
+    size_t nnames, first_dir = wk->todo.n;
+    struct entry *names = list_dir(dir, wk->problem_cb, wk->data, &nnames);
+    int rc = 0;
+
+    for (size_t i = 0; i < nnames; i++) {
+        if (rc >= 0)
+            rc = visit(names[i].path, names[i].has_st ? &names[i].st : NULL, r, wk->roots,
+                       wk->nroots, &wk->dirs, &wk->files, &wk->todo, wk->file_cb,
+                       wk->problem_cb, wk->data);
+        free(names[i].path);
+    }
+    free(names);
+    /* Reverse the directories just pushed so they pop in order. */
+    for (size_t a = first_dir, b = wk->todo.n; a + 1 < b; a++, b--) {
+        char *t = wk->todo.v[a];
+        wk->todo.v[a] = wk->todo.v[b - 1];
+        wk->todo.v[b - 1] = t;
+    }
+    return rc;
+}
+
 int scan_run(char *const *roots, size_t nroots, scan_file_cb file_cb,
              scan_problem_cb problem_cb, void *data)
 {
-    struct idset dirs = {0}, files = {0};
-    struct stack todo = {0};
+    struct walk wk = {roots, nroots, {0}, {0}, {0}, file_cb, problem_cb, data};
     int rc = 0;
 
     for (size_t r = 0; r < nroots && rc >= 0; r++) {
-        rc = visit(roots[r], NULL, r, roots, nroots, &dirs, &files, &todo, file_cb, problem_cb,
-                   data);
-        while (rc >= 0 && todo.n > 0) {
-            char *dir = todo.v[--todo.n];
-            DIR *d = opendir(dir);
-            struct dirent *e;
-            struct entry *names = NULL;
-            size_t nnames = 0, cap = 0;
-
-            if (d == NULL) {
-                problem_cb(data, dir, strerror(errno));
-                free(dir);
-                continue;
-            }
-            while ((e = readdir(d)) != NULL) {
-                struct entry *en;
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                    continue;
-                if (nnames == cap) {
-                    cap = cap ? cap * 2 : 64;
-                    names = xrealloc(names, cap * sizeof(*names));
-                }
-                en = &names[nnames++];
-                en->path = xasprintf("%s%s%s", dir, strcmp(dir, "/") ? "/" : "", e->d_name);
-                en->has_st = strlen(en->path) >= PATH_MAX &&
-                             fstatat(dirfd(d), e->d_name, &en->st, AT_SYMLINK_NOFOLLOW) == 0;
-                if (strlen(en->path) >= PATH_MAX && !en->has_st) {
-                    problem_cb(data, en->path, strerror(errno));
-                    free(en->path);
-                    nnames--;
-                }
-            }
-            closedir(d);
-            /* Sorted, and pushed in reverse so the walk is in name order. */
-            if (nnames > 1) /* an empty folder has no array (qsort needs one) */
-                qsort(names, nnames, sizeof(*names), cmp_entries);
-            {
-                size_t first_dir = todo.n;
-                for (size_t i = 0; i < nnames; i++) {
-                    if (rc >= 0)
-                        rc = visit(names[i].path, names[i].has_st ? &names[i].st : NULL, r, roots,
-                                   nroots, &dirs, &files, &todo, file_cb, problem_cb, data);
-                    free(names[i].path);
-                }
-                /* Reverse the directories just pushed so they pop in order. */
-                for (size_t a = first_dir, b = todo.n; a + 1 < b; a++, b--) {
-                    char *t = todo.v[a];
-                    todo.v[a] = todo.v[b - 1];
-                    todo.v[b - 1] = t;
-                }
-            }
-            free(names);
+        rc = visit(roots[r], NULL, r, roots, nroots, &wk.dirs, &wk.files, &wk.todo, file_cb,
+                   problem_cb, data);
+        while (rc >= 0 && wk.todo.n > 0) {
+            char *dir = wk.todo.v[--wk.todo.n];
+            rc = walk_dir(&wk, dir, r);
             free(dir);
         }
     }
-    while (todo.n > 0)
-        free(todo.v[--todo.n]);
-    free(todo.v);
-    free(dirs.keys);
-    free(files.keys);
+    while (wk.todo.n > 0)
+        free(wk.todo.v[--wk.todo.n]);
+    free(wk.todo.v);
+    free(wk.dirs.keys);
+    free(wk.files.keys);
     return rc;
 }

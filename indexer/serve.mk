@@ -1,5 +1,5 @@
 # indexer/: the long-running indexer of `vanthu serve` (issue 4): the
-# watcher and the service (queues, threadpool jobs, OCR, writers).
+# watcher and the service, its glue to the pipeline (local.mk).
 libindexer_a_SOURCES += \
 	indexer/watch.c indexer/watch.h \
 	indexer/service.c indexer/service.h

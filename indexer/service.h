@@ -2,22 +2,15 @@
  * with the index, on a libuv loop.
  *
  *   watcher (watch.h): settled files, vanished paths, reconcile scans
- *     -> bounded job queue (backpressure: the watcher is paused when full)
- *     -> extraction on the uv threadpool (uv_queue_work), at most
- *        max_inflight jobs at once, each with its own extractor and index
- *        reader (a slot taken for the job's duration); files above 256 MiB
- *        on a thread of their own, one at a time, so that hashing a huge
- *        (or sparse) file never holds up the others
- *     -> every file opened beneath its archive folder through no symlink
- *        (common/safefile.h), and compared by device, inode, size and mtime
- *        with what settled; files above max_file_bytes recorded by name
- *        only
- *     -> images and text-less PDFs: the OCR pool, unless a document with the
- *        same sha256 is already indexed (a copy, or a move seen as delete +
- *        create), whose text is reused
- *     -> one writer thread per index shard, fed through a mutex queue,
- *        committing every commit_docs documents or commit_ms milliseconds,
- *        replying with uv_async_send.
+ *     -> the pipeline (pipeline.h: the known-files map, the bounded queue
+ *        with backpressure that pauses the watcher, extraction on the uv
+ *        threadpool and the big-file lane, every file opened beneath its
+ *        archive folder through no symlink and compared by device, inode,
+ *        size and mtime with what settled, files above max_file_bytes
+ *        recorded by name only, OCR with text reused by sha256 from
+ *        copies and moves)
+ *     -> one writer thread per index shard (writer.h), committing every
+ *        commit_docs documents or commit_ms milliseconds.
  *
  * Per-file state (size, mtime, sha256, status) lives in the index, so a
  * restart processes only new and changed files; a file that vanished is

@@ -38,6 +38,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "common/map.h"
+#include "common/queue.h"
 #include "indexer/scan.h"
 
 #define WATCH_MAX_STATS 2
@@ -78,13 +79,13 @@ struct item {
     struct stat st;
     unsigned gen;
     int full, complete;
-    struct item *next;
+    struct vt_queue link;
 };
 
 struct scanreq {
     char *root; /* NULL: every root */
     unsigned gen;
-    struct scanreq *next;
+    struct vt_queue link;
 };
 
 struct indexer_watch {
@@ -115,9 +116,9 @@ struct indexer_watch {
     uv_mutex_t mu;
     uv_cond_t cond;  /* requests, barrier acks, stop */
     uv_cond_t space; /* room in the hand-over FIFO */
-    struct scanreq *reqs, *reqs_tail;
+    struct vt_queue reqs;  /* struct scanreq */
     int full_queued;
-    struct item *items, *items_tail;
+    struct vt_queue items; /* struct item: the hand-over FIFO */
     size_t nitems;
     unsigned barrier_acked;
     int thread_stop;
@@ -428,6 +429,66 @@ static void start_due(struct indexer_watch *w)
     }
 }
 
+/* A regular file looked at: ready, or pending again until it could have
+ * settled.  1 if p is pending again (kept), 0 if it may be freed. */
+static int look_file(struct indexer_watch *w, struct pend *p, const struct stat *st,
+                     uint64_t now)
+{
+    uint64_t wait = settle_wait(w, p, st, now);
+
+    if (wait == 0) {
+        w->cbs.ready(w->data, p->path, st);
+        return 0;
+    }
+    if (vt_map_get(&w->pend_map, p->path) != NULL)
+        return 0; /* the callback's path came back meanwhile */
+    p->has_obs = 1;
+    p->obs_size = (long long)st->st_size;
+    p->obs_mtime_ns = mtime_ns_of(st);
+    p->obs_at = now;
+    p->due = now + wait;
+    vt_map_put(&w->pend_map, &p->node, p->path);
+    heap_push(w, p);
+    return 1;
+}
+
+/* What a look (lstat result, st) says about p, out of the pending map:
+ * 1 if p is pending again, 0 if it may be freed. */
+static int look(struct indexer_watch *w, struct pend *p, ssize_t result, const struct stat *st,
+                uint64_t now)
+{
+    if (result == UV_ENOENT || result == UV_ENOTDIR) {
+        int was_dir = unwatch_tree(w, p->path);
+        w->cbs.gone(w->data, p->path, was_dir);
+    } else if (result == UV_ENAMETOOLONG) {
+        /* Only a walk of its folder can look at it (relative to the
+         * folder); that walk reports it like any file it finds. */
+        char *slash = strrchr(p->path, '/');
+        if (slash != NULL && slash != p->path) {
+            *slash = '\0';
+            request_scan(w, p->path);
+        }
+    } else if (result < 0) {
+        log_info("cannot look at '%s': %s", p->path, uv_strerror((int)result));
+    } else if (S_ISDIR(st->st_mode)) {
+        /* A new folder, or one that took the name of a file. */
+        w->cbs.not_regular(w->data, p->path, st);
+        if (watch_dir(w, p->path))
+            request_scan(w, p->path);
+    } else if (!S_ISREG(st->st_mode)) {
+        /* A symlink, fifo, device or socket now has the name: nothing is
+         * read through it, and a folder that became a symlink takes its
+         * files with it. */
+        int was_dir = unwatch_tree(w, p->path);
+        if (was_dir)
+            w->cbs.gone(w->data, p->path, 1);
+        w->cbs.not_regular(w->data, p->path, st);
+    } else {
+        return look_file(w, p, st, now);
+    }
+    return 0;
+}
+
 static void on_stat(uv_fs_t *req)
 {
     struct statreq *sr = req->data;
@@ -435,7 +496,7 @@ static void on_stat(uv_fs_t *req)
     struct pend *p = sr->p;
     ssize_t result = req->result;
     struct stat st;
-    uint64_t now = uv_now(w->loop), wait;
+    uint64_t now = uv_now(w->loop);
 
     stat_to_struct(&req->statbuf, &st);
     uv_fs_req_cleanup(req);
@@ -452,56 +513,14 @@ static void on_stat(uv_fs_t *req)
         p->has_obs = 0;
         p->due = now + w->settle_ms;
         heap_push(w, p);
-        goto next;
-    }
-    /* Out of the map before any callback, which may touch the same path. */
-    vt_map_del(&w->pend_map, &p->node);
-    if (result == UV_ENOENT || result == UV_ENOTDIR) {
-        int was_dir = unwatch_tree(w, p->path);
-        w->cbs.gone(w->data, p->path, was_dir);
-    } else if (result == UV_ENAMETOOLONG) {
-        /* Only a walk of its folder can look at it (relative to the
-         * folder); that walk reports it like any file it finds. */
-        char *slash = strrchr(p->path, '/');
-        if (slash != NULL && slash != p->path) {
-            *slash = '\0';
-            request_scan(w, p->path);
-        }
-    } else if (result < 0) {
-        log_info("cannot look at '%s': %s", p->path, uv_strerror((int)result));
-    } else if (S_ISDIR(st.st_mode)) {
-        /* A new folder, or one that took the name of a file. */
-        w->cbs.not_regular(w->data, p->path, &st);
-        if (watch_dir(w, p->path))
-            request_scan(w, p->path);
-    } else if (!S_ISREG(st.st_mode)) {
-        /* A symlink, fifo, device or socket now has the name: nothing is
-         * read through it, and a folder that became a symlink takes its
-         * files with it. */
-        int was_dir = unwatch_tree(w, p->path);
-        if (was_dir)
-            w->cbs.gone(w->data, p->path, 1);
-        w->cbs.not_regular(w->data, p->path, &st);
-    } else if (S_ISREG(st.st_mode)) {
-        wait = settle_wait(w, p, &st, now);
-        if (wait == 0) {
-            w->cbs.ready(w->data, p->path, &st);
-        } else {
-            if (vt_map_get(&w->pend_map, p->path) == NULL) {
-                p->has_obs = 1;
-                p->obs_size = (long long)st.st_size;
-                p->obs_mtime_ns = mtime_ns_of(&st);
-                p->obs_at = now;
-                p->due = now + wait;
-                vt_map_put(&w->pend_map, &p->node, p->path);
-                heap_push(w, p);
-                goto next;
-            }
+    } else {
+        /* Out of the map before any callback, which may touch the same path. */
+        vt_map_del(&w->pend_map, &p->node);
+        if (!look(w, p, result, &st, now)) {
+            free(p->path);
+            free(p);
         }
     }
-    free(p->path);
-    free(p);
-next:
     /* The next due look starts now, not at the next tick: with at most
      * WATCH_MAX_STATS looks per tick, a copy of thousands of files would
      * settle at a few dozen files a second. */
@@ -606,11 +625,7 @@ static int push_item(struct indexer_watch *w, struct item *it)
         free(it);
         return -1;
     }
-    if (w->items_tail)
-        w->items_tail->next = it;
-    else
-        w->items = it;
-    w->items_tail = it;
+    vt_queue_push(&w->items, &it->link);
     w->nitems++;
     uv_mutex_unlock(&w->mu);
     uv_async_send(&w->async);
@@ -712,52 +727,68 @@ static void scan_problem(void *data, const char *path, const char *why)
     log_info("scan skipped '%s': %s", path, why);
 }
 
+/* The next request, or NULL when stopping. */
+static struct scanreq *next_request(struct indexer_watch *w)
+{
+    struct vt_queue *e;
+    struct scanreq *r;
+
+    uv_mutex_lock(&w->mu);
+    while (vt_queue_empty(&w->reqs) && !w->thread_stop)
+        uv_cond_wait(&w->cond, &w->mu);
+    if (w->thread_stop) {
+        uv_mutex_unlock(&w->mu);
+        return NULL;
+    }
+    e = vt_queue_pop(&w->reqs);
+    r = vt_queue_entry(e, struct scanreq, link);
+    if (r->root == NULL)
+        w->full_queued = 0;
+    uv_mutex_unlock(&w->mu);
+    return r;
+}
+
+/* Wait until the loop has watched every folder of scan gen: 0, or -1
+ * when stopping. */
+static int wait_barrier(struct indexer_watch *w, unsigned gen)
+{
+    int rc;
+
+    uv_mutex_lock(&w->mu);
+    while ((int)(w->barrier_acked - gen) < 0 && !w->thread_stop)
+        uv_cond_wait(&w->cond, &w->mu);
+    rc = w->thread_stop ? -1 : 0;
+    uv_mutex_unlock(&w->mu);
+    return rc;
+}
+
+/* The three phases of a request: folders, barrier, files. */
+static void run_request(struct indexer_watch *w, const struct scanreq *r)
+{
+    char *one[1] = {r->root};
+    int full = r->root == NULL;
+    char *const *roots = full ? w->roots : one;
+    size_t nroots = full ? w->nroots : 1;
+    int rc;
+
+    w->thread_gen = r->gen;
+    rc = push_simple(w, ITEM_START, NULL, r->gen, full, 0);
+    if (rc == 0)
+        rc = walk_dirs(w, roots, nroots);
+    if (rc == 0 && (rc = push_simple(w, ITEM_BARRIER, NULL, r->gen, full, 0)) == 0)
+        rc = wait_barrier(w, r->gen);
+    if (rc == 0)
+        rc = scan_run(roots, nroots, scan_file, scan_problem, w);
+    push_simple(w, ITEM_DONE, NULL, r->gen, full, rc >= 0);
+}
+
 static void scan_thread(void *arg)
 {
     struct indexer_watch *w = arg;
+    struct scanreq *r;
 
-    for (;;) {
-        struct scanreq *r;
-        unsigned barrier;
-        char *one[1];
-        char *const *roots;
-        size_t nroots;
-        int rc, full;
-
-        uv_mutex_lock(&w->mu);
-        while (w->reqs == NULL && !w->thread_stop)
-            uv_cond_wait(&w->cond, &w->mu);
-        if (w->thread_stop) {
-            uv_mutex_unlock(&w->mu);
-            return;
-        }
-        r = w->reqs;
-        w->reqs = r->next;
-        if (w->reqs == NULL)
-            w->reqs_tail = NULL;
-        full = r->root == NULL;
-        if (full)
-            w->full_queued = 0;
-        uv_mutex_unlock(&w->mu);
-
-        w->thread_gen = r->gen;
-        one[0] = r->root;
-        roots = full ? w->roots : one;
-        nroots = full ? w->nroots : 1;
-        rc = push_simple(w, ITEM_START, NULL, r->gen, full, 0);
-        if (rc == 0)
-            rc = walk_dirs(w, roots, nroots);
-        if (rc == 0 && (rc = push_simple(w, ITEM_BARRIER, NULL, r->gen, full, 0)) == 0) {
-            uv_mutex_lock(&w->mu);
-            barrier = r->gen;
-            while ((int)(w->barrier_acked - barrier) < 0 && !w->thread_stop)
-                uv_cond_wait(&w->cond, &w->mu);
-            rc = w->thread_stop ? -1 : 0;
-            uv_mutex_unlock(&w->mu);
-        }
-        if (rc == 0)
-            rc = scan_run(roots, nroots, scan_file, scan_problem, w);
-        push_simple(w, ITEM_DONE, NULL, r->gen, full, rc >= 0);
+    while ((r = next_request(w)) != NULL) {
+        run_request(w, r);
         free(r->root);
         free(r);
     }
@@ -779,11 +810,7 @@ static void request_scan(struct indexer_watch *w, const char *root)
     r->gen = ++w->next_gen;
     if (root == NULL)
         w->full_queued = 1;
-    if (w->reqs_tail)
-        w->reqs_tail->next = r;
-    else
-        w->reqs = r;
-    w->reqs_tail = r;
+    vt_queue_push(&w->reqs, &r->link);
     uv_cond_broadcast(&w->cond);
     uv_mutex_unlock(&w->mu);
 }
@@ -841,14 +868,14 @@ static void handle_item(struct indexer_watch *w, struct item *it)
 
 static void drain(struct indexer_watch *w)
 {
+    struct vt_queue *e;
+
     uv_mutex_lock(&w->mu);
-    while (w->items != NULL && !w->stopping) {
-        struct item *it = w->items;
+    while ((e = vt_queue_head(&w->items)) != NULL && !w->stopping) {
+        struct item *it = vt_queue_entry(e, struct item, link);
         if (it->kind == ITEM_FILE && (w->paused || w->pend_map.n >= w->max_pending / 2))
             break;
-        w->items = it->next;
-        if (w->items == NULL)
-            w->items_tail = NULL;
+        vt_queue_remove(e);
         w->nitems--;
         uv_cond_signal(&w->space);
         uv_mutex_unlock(&w->mu);
@@ -872,15 +899,11 @@ static void on_reconcile(uv_timer_t *t)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-int indexer_watch_start(uv_loop_t *loop, const struct indexer_watch_config *cfg,
-                        const struct indexer_watch_cbs *cbs, void *data,
-                        struct indexer_watch **out, struct vt_err *err)
+static struct indexer_watch *watch_new(uv_loop_t *loop, const struct indexer_watch_config *cfg,
+                                       const struct indexer_watch_cbs *cbs, void *data)
 {
     struct indexer_watch *w = xcalloc(1, sizeof(*w));
-    unsigned tick;
-    int rc;
 
-    *out = NULL;
     w->loop = loop;
     w->cbs = *cbs;
     w->data = data;
@@ -896,13 +919,42 @@ int indexer_watch_start(uv_loop_t *loop, const struct indexer_watch_config *cfg,
     w->no_watch = cfg->no_watch;
     vt_map_init(&w->pend_map);
     vt_map_init(&w->dirs);
+    vt_queue_init(&w->reqs);
+    vt_queue_init(&w->items);
     uv_mutex_init(&w->mu);
     uv_cond_init(&w->cond);
     uv_cond_init(&w->space);
+    return w;
+}
 
+/* What watch_new() made (the maps are empty by now). */
+static void watch_free(struct indexer_watch *w)
+{
+    vt_map_release(&w->pend_map);
+    vt_map_release(&w->dirs);
+    free(w->heap);
+    uv_cond_destroy(&w->cond);
+    uv_cond_destroy(&w->space);
+    uv_mutex_destroy(&w->mu);
+    xstrv_free(w->roots, w->nroots);
+    xstrv_free(w->exclude, w->nexclude);
+    xstrv_free(w->ignore, w->nignore);
+    free(w);
+}
+
+int indexer_watch_start(uv_loop_t *loop, const struct indexer_watch_config *cfg,
+                        const struct indexer_watch_cbs *cbs, void *data,
+                        struct indexer_watch **out, struct vt_err *err)
+{
+    struct indexer_watch *w = watch_new(loop, cfg, cbs, data);
+    unsigned tick;
+    int rc;
+
+    *out = NULL;
     if ((rc = uv_async_init(loop, &w->async, on_async)) < 0) {
         vt_err_set(err, rc, "cannot start the watcher: %s", uv_strerror(rc));
-        goto fail;
+        watch_free(w);
+        return rc;
     }
     uv_timer_init(loop, &w->tick);
     uv_timer_init(loop, &w->reconcile);
@@ -923,15 +975,6 @@ int indexer_watch_start(uv_loop_t *loop, const struct indexer_watch_config *cfg,
     w->thread_started = 1;
     *out = w;
     return 0;
-fail:
-    uv_cond_destroy(&w->cond);
-    uv_cond_destroy(&w->space);
-    uv_mutex_destroy(&w->mu);
-    xstrv_free(w->roots, w->nroots);
-    xstrv_free(w->exclude, w->nexclude);
-    xstrv_free(w->ignore, w->nignore);
-    free(w);
-    return rc;
 }
 
 void indexer_watch_set_paused(struct indexer_watch *w, int paused)
@@ -975,16 +1018,7 @@ static void maybe_finish(struct indexer_watch *w)
         return;
     done = w->done;
     data = w->done_data;
-    vt_map_release(&w->pend_map);
-    vt_map_release(&w->dirs);
-    free(w->heap);
-    uv_cond_destroy(&w->cond);
-    uv_cond_destroy(&w->space);
-    uv_mutex_destroy(&w->mu);
-    xstrv_free(w->roots, w->nroots);
-    xstrv_free(w->exclude, w->nexclude);
-    xstrv_free(w->ignore, w->nignore);
-    free(w);
+    watch_free(w);
     if (done)
         done(data);
 }
@@ -1001,6 +1035,7 @@ void indexer_watch_stop(struct indexer_watch *w, void (*done)(void *data), void 
 {
     size_t bucket = 0;
     struct vt_map_node *cur = NULL, *n;
+    struct vt_queue *e;
 
     w->stopping = 1;
     w->done = done;
@@ -1013,16 +1048,13 @@ void indexer_watch_stop(struct indexer_watch *w, void (*done)(void *data), void 
     if (w->thread_started)
         uv_thread_join(&w->thread);
     w->thread_started = 0;
-    while (w->items != NULL) {
-        struct item *it = w->items;
-        w->items = it->next;
+    while ((e = vt_queue_pop(&w->items)) != NULL) {
+        struct item *it = vt_queue_entry(e, struct item, link);
         free(it->path);
         free(it);
     }
-    w->items_tail = NULL;
-    while (w->reqs != NULL) {
-        struct scanreq *r = w->reqs;
-        w->reqs = r->next;
+    while ((e = vt_queue_pop(&w->reqs)) != NULL) {
+        struct scanreq *r = vt_queue_entry(e, struct scanreq, link);
         free(r->root);
         free(r);
     }

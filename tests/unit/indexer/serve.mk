@@ -12,7 +12,7 @@ EXTRA_DIST += tests/integration/serve.sh
 
 # The service with the real watcher, extractor and index (no OCR pool).
 check_PROGRAMS += tests/unit/indexer/test-service
-tests_unit_indexer_test_service_SOURCES = tests/unit/indexer/test-service.c
+tests_unit_indexer_test_service_SOURCES = tests/unit/indexer/test-service.c tests/unit/indexer/loop.h
 nodist_EXTRA_tests_unit_indexer_test_service_SOURCES = dummy.cxx
 tests_unit_indexer_test_service_CFLAGS = $(TEST_CFLAGS) $(UV_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_indexer_test_service_LDADD = libindexer.a libocr.a libextract.a $(STORAGE_LIBS) \

@@ -26,6 +26,7 @@
 #include "indexer/scan.h"
 #include "indexer/service.h"
 #include "storage/storage.h"
+#include "tests/unit/indexer/loop.h"
 
 struct fx {
     uv_loop_t loop;
@@ -35,11 +36,6 @@ struct fx {
     unsigned long commits;
     int stopped, stop_rc;
 };
-
-static void on_deadline(uv_timer_t *t)
-{
-    (void)t;
-}
 
 static void on_committed(void *data)
 {
@@ -52,29 +48,29 @@ static void on_fatal(void *data, const struct vt_err *err)
     fail_msg("the index cannot be written: %s", err->msg);
 }
 
+struct cond {
+    struct fx *fx;
+    int (*pred)(struct fx *, const void *);
+    const void *arg;
+};
+
+static int cond_holds(void *data)
+{
+    const struct cond *c = data;
+
+    return c->pred(c->fx, c->arg);
+}
+
 /* Run the loop until pred(fx, arg) or ms pass; returns pred's last value. */
 static int run_until(struct fx *fx, int (*pred)(struct fx *, const void *), const void *arg,
                      unsigned ms)
 {
-    uint64_t end;
+    struct cond c = {fx, pred, arg};
 
-    uv_update_time(&fx->loop);
-    end = uv_now(&fx->loop) + ms;
-    while (!pred(fx, arg) && uv_now(&fx->loop) < end) {
-        uv_timer_start(&fx->deadline, on_deadline, 50, 0);
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    }
-    return pred(fx, arg);
+    return test_run_until(&fx->loop, &fx->deadline, cond_holds, &c, ms);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
+#define write_file test_write_file
 
 static char *pathf(const struct fx *fx, const char *rel)
 {
@@ -84,18 +80,8 @@ static char *pathf(const struct fx *fx, const char *rel)
 static int setup(void **state)
 {
     struct fx *fx = xcalloc(1, sizeof(*fx));
-    char tmpl[] = "/tmp/vanthu-test-service-XXXXXX";
-    char *arch;
-    struct vt_err err;
 
-    assert_non_null(mkdtemp(tmpl));
-    fx->dir = xstrdup(tmpl);
-    arch = xasprintf("%s/archive", fx->dir);
-    assert_int_equal(mkdir(arch, 0755), 0);
-    fx->root = scan_root(arch, &err);
-    assert_non_null(fx->root);
-    free(arch);
-    fx->data = xasprintf("%s/data", fx->dir);
+    test_make_archive("service", &fx->dir, &fx->root, &fx->data);
     assert_int_equal(uv_loop_init(&fx->loop), 0);
     uv_timer_init(&fx->loop, &fx->deadline);
     *state = fx;
