@@ -241,9 +241,9 @@ static void pl_again(void *data, const char *path, unsigned tries)
     }
     if (lstat(path, &st) < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
-            indexer_pipeline_remove(b->pl, path, "no longer in the archive");
+            indexer_pipeline_remove(b->pl, path, root, "no longer in the archive");
     } else if (!S_ISREG(st.st_mode)) {
-        indexer_pipeline_remove(b->pl, path, "no longer a regular file");
+        indexer_pipeline_remove(b->pl, path, root, "no longer a regular file");
     } else {
         indexer_pipeline_force(b->pl, path);
         indexer_pipeline_offer(b->pl, path, root, &st, GEN);
@@ -337,7 +337,7 @@ static void remove_unseen(void *data, const struct indexer_file_info *fi)
     struct batch *b = data;
 
     if (fi->has_doc && fi->seen_gen != GEN && open_root_of(b, fi->path) != NULL)
-        indexer_pipeline_remove(b->pl, fi->path, "no longer in the archive");
+        indexer_pipeline_remove(b->pl, fi->path, open_root_of(b, fi->path), "no longer in the archive");
 }
 
 /* The summary: every count is of committed operations. */
@@ -423,7 +423,7 @@ static int resolve_roots(struct batch *b, struct vt_err *err)
         b->open_roots[b->nroots] = open_root;
         b->roots[b->nroots++] = r;
     }
-    return 0;
+    return ingest_check_roots((const char *const *)b->open_roots, b->nroots, err);
 }
 
 static int pipeline_start(struct batch *b, struct vt_err *err)

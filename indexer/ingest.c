@@ -259,9 +259,10 @@ static int build_doc(const char *root, const char *path, const struct stat *st,
     storage_record_init(&rec);
     text_meta_init(&tm);
     title = describe(clean, src, name, &tm, &rec.meta);
-    /* The id is of the raw bytes: two names that differ only in their
-     * invalid bytes are two documents. */
-    storage_id_of(path, id);
+    /* The id is of the raw bytes below the archive folder, so it survives
+     * a move of that folder; two names that differ only in their invalid
+     * bytes are two documents. */
+    storage_id_for(root, path, id);
     rec.id = id;
     /* A name that is not UTF-8 cannot go into JSON: "path" shows it with
      * U+FFFD, and "path_hex" keeps the bytes that open it. */
@@ -506,4 +507,18 @@ int ingest_each_file(const char *data_dir, storage_file_cb cb, void *data, struc
     rc = storage_each_file(e.st, each_raw_cb, &e, err);
     storage_close(e.st);
     return rc;
+}
+
+int ingest_check_roots(const char *const *roots, size_t n, struct vt_err *err)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (strcmp(roots[i], roots[j]) != 0 &&
+                strcmp(storage_archive_name(roots[i]), storage_archive_name(roots[j])) == 0)
+                return vt_err_set(err, VT_EBADINPUT,
+                                  "archive folders '%s' and '%s' have the same name; document "
+                                  "ids are made of the folder's name and the path inside it, so "
+                                  "give them different names (or index their common parent)",
+                                  roots[i], roots[j]);
+    return 0;
 }

@@ -110,4 +110,10 @@ int ingest_text(const struct ingest_config *cfg, const char *root, const char *p
  * any. */
 int ingest_each_file(const char *data_dir, storage_file_cb cb, void *data, struct vt_err *err);
 
+/* 0 if no two of the n archive folders share a name, else VT_EBADINPUT
+ * naming them: a document's id is its archive's name and its path below
+ * it (storage_id_for), so two folders of one name could give two files
+ * one id.  The same folder given twice is fine. */
+int ingest_check_roots(const char *const *roots, size_t n, struct vt_err *err);
+
 #endif

@@ -96,7 +96,6 @@ struct fent {
     struct vt_queue link; /* the extraction queue or the big-file queue */
     char *path;
     const char *root;     /* as offered (borrowed) */
-    char id[STORAGE_ID_LEN + 1];
     struct stat st;           /* as offered */
     long long size, mtime_ns; /* as indexed */
     unsigned long long dev, ino; /* as indexed; 0: not known (loaded from
@@ -405,7 +404,6 @@ static struct fent *fent_add(struct indexer_pipeline *p, const char *path)
     struct fent *f = xcalloc(1, sizeof(*f));
 
     f->path = xstrdup(path);
-    storage_id_of(path, f->id);
     vt_queue_init(&f->link);
     vt_map_put(&p->files, &f->node, f->path);
     return f;
@@ -536,7 +534,7 @@ static void gone(struct indexer_pipeline *p, struct fent *f)
     if (p->cbs.gone)
         p->cbs.gone(p->cfg.cb_data, f->path);
     else
-        indexer_pipeline_remove(p, f->path, "no longer in the archive");
+        indexer_pipeline_remove(p, f->path, f->root, "no longer in the archive");
 }
 
 /* After a check found f (idle) not as expected: act on what it found. */
@@ -544,7 +542,7 @@ static void on_mismatch(struct indexer_pipeline *p, struct fent *f, enum job_res
 {
     switch (res) {
     case R_GONE: gone(p, f); break;
-    case R_NOTFILE: indexer_pipeline_remove(p, f->path, "no longer a regular file"); break;
+    case R_NOTFILE: indexer_pipeline_remove(p, f->path, f->root, "no longer a regular file"); break;
     default: again(p, f); break;
     }
 }
@@ -1178,7 +1176,7 @@ static struct fent *job_result(struct indexer_pipeline *p, struct job *j)
     case R_GONE: gone(p, f); return NULL;
     case R_NOTFILE:
         f->dirty = 0;
-        indexer_pipeline_remove(p, f->path, "no longer a regular file");
+        indexer_pipeline_remove(p, f->path, f->root, "no longer a regular file");
         return NULL;
     case R_SKIP: break;
     case R_CANCELLED:
@@ -1530,15 +1528,24 @@ void indexer_pipeline_cancel(struct indexer_pipeline *p, const char *path)
     }
 }
 
-void indexer_pipeline_remove(struct indexer_pipeline *p, const char *path, const char *why)
+void indexer_pipeline_remove(struct indexer_pipeline *p, const char *path, const char *root,
+                             const char *why)
 {
     struct fent *f = fent_get(p, path);
+    char id[STORAGE_ID_LEN + 1];
 
     if (f == NULL)
         return;
-    if (f->has_doc) {
+    /* The id is the one ingest gave it: of its archive folder and the
+     * path below (a file loaded from the index has no root until now). */
+    if (f->root != NULL)
+        root = f->root;
+    if (f->has_doc && root == NULL)
+        log_warn("'%s' lies in no archive folder; its document stays", f->path);
+    else if (f->has_doc) {
         log_info("removed '%s': %s", f->path, why);
-        indexer_writer_delete(p->writer, f->id, INDEXER_C_DELETED, NULL);
+        storage_id_for(root, f->path, id);
+        indexer_writer_delete(p->writer, id, INDEXER_C_DELETED, NULL);
         p->stats.sent[INDEXER_C_DELETED]++;
     }
     f->has_doc = 0;

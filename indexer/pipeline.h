@@ -178,8 +178,11 @@ void indexer_pipeline_revisit(struct indexer_pipeline *p, const char *path);
 void indexer_pipeline_cancel(struct indexer_pipeline *p, const char *path);
 
 /* path's document goes now (why: logged, "removed 'path': why"), and the
- * file is forgotten once idle.  A busy file is revisited. */
-void indexer_pipeline_remove(struct indexer_pipeline *p, const char *path, const char *why);
+ * file is forgotten once idle.  A busy file is revisited.  root: the
+ * archive folder path lies in, which with path makes its id (the one it
+ * was offered with wins); NULL only when there is no document. */
+void indexer_pipeline_remove(struct indexer_pipeline *p, const char *path, const char *root,
+                             const char *why);
 
 /* 1 when nothing is queued, running or waiting for OCR. */
 int indexer_pipeline_idle(const struct indexer_pipeline *p);

@@ -35,6 +35,7 @@
 #include "common/map.h"
 #include "common/queue.h"
 #include "common/xalloc.h"
+#include "indexer/ingest.h"
 #include "indexer/pipeline.h"
 #include "indexer/scan.h"
 #include "indexer/watch.h"
@@ -114,7 +115,7 @@ static void doom(struct indexer_service *s, const char *path)
         return;
     }
     if (!fi.has_doc) {
-        indexer_pipeline_remove(s->pl, path, NULL); /* nothing to delete: forgotten */
+        indexer_pipeline_remove(s->pl, path, NULL, NULL); /* nothing to delete: forgotten */
         return;
     }
     if (doomed_get(s, path) != NULL)
@@ -163,7 +164,7 @@ static void reap_doomed(struct indexer_service *s)
         if (!indexer_pipeline_file(s->pl, d->path, &fi) || !fi.has_doc) {
             doomed_free(s, d); /* its name was taken by a symlink and the like */
         } else if (!fi.busy && now >= d->due && (idle || now >= d->due + DOOM_MAX_WAIT_MS)) {
-            indexer_pipeline_remove(s->pl, d->path, "no longer in the archive");
+            indexer_pipeline_remove(s->pl, d->path, root_of(s, d->path), "no longer in the archive");
             doomed_free(s, d);
         }
     }
@@ -255,7 +256,7 @@ static void on_not_regular(void *data, const char *path, const struct stat *st)
         return;
     indexer_pipeline_cancel(s->pl, path);
     spare(s, path);
-    indexer_pipeline_remove(s->pl, path,
+    indexer_pipeline_remove(s->pl, path, root_of(s, path),
                             S_ISLNK(st->st_mode)    ? "it is now a symlink"
                             : S_ISDIR(st->st_mode)  ? "it is now a folder"
                             : S_ISFIFO(st->st_mode) ? "it is now a fifo"
@@ -459,7 +460,8 @@ int indexer_service_start(uv_loop_t *loop, const struct indexer_service_config *
     int rc;
 
     *out = NULL;
-    if ((rc = storage_open(s->data_dir, 1, &s->st, err)) < 0 ||
+    if ((rc = ingest_check_roots((const char *const *)s->roots, s->nroots, err)) < 0 ||
+        (rc = storage_open(s->data_dir, 1, &s->st, err)) < 0 ||
         (rc = pipeline_start(s, err)) < 0) {
         service_free(s);
         return rc;

@@ -35,6 +35,9 @@ static inline struct xap_query *storage__xq(const struct storage_query *q)
  *     do rc = read(...); while (storage__again(st, rc, &tries, err));
  * Only readers retry: a writer's own handle is never overwritten. */
 int storage__again(struct storage *st, long rc, int *tries, struct vt_err *err);
+/* Re-key an index of earlier ids (ids.c); called by storage_open() for a
+ * writer, before anything else uses the handle. */
+int storage__migrate_ids(struct storage *st, struct vt_err *err);
 
 /* The handle that holds the document with this id: the reader, or the
  * id's shard of a writer. */

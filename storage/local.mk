@@ -2,7 +2,7 @@
 # is the one place the index schema is written.
 noinst_LIBRARIES += libstorage.a
 libstorage_a_SOURCES = \
-	storage/storage.c storage/storage.h storage/internal.h \
+	storage/storage.c storage/storage.h storage/internal.h storage/ids.c \
 	storage/schema.c storage/schema.h \
 	storage/doc.c storage/query.c storage/suggest.c \
 	storage/xap.cc storage/xap.h

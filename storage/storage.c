@@ -101,6 +101,8 @@ int storage_open(const char *dir, int writable, struct storage **out, struct vt_
     }
     for (unsigned k = 0; k < n; k++)
         free(paths[k]);
+    if (rc == 0 && writable)
+        rc = storage__migrate_ids(st, err);
     if (rc < 0) {
         storage_close(st);
         return rc;
@@ -272,15 +274,6 @@ int storage_compact(struct storage *st, struct vt_err *err)
     for (unsigned k = 0; k < st->nshards && rc == 0; k++)
         rc = storage_compact_shard(st, k, err);
     return rc;
-}
-
-void storage_id_of(const char *abs_path, char id[STORAGE_ID_LEN + 1])
-{
-    char hex[SHA256_HEX_LEN + 1];
-
-    sha256_hex_of(abs_path, strlen(abs_path), hex);
-    memcpy(id, hex, STORAGE_ID_LEN);
-    id[STORAGE_ID_LEN] = '\0';
 }
 
 /* Bytes of the regular files under dir, down to three folders deep (an

@@ -8,7 +8,8 @@
  * record's key: the indexer fills a struct storage_record, query/ builds
  * queries with the storage_q_* constructors below and reads results back
  * as struct storage_record.  What the index holds (DESIGN §6):
- *   - an id term per file, unique: Q + 32 hex digits of sha256(path);
+ *   - an id term per file, unique: Q + 32 hex digits of sha256 of its
+ *     archive folder's name and its path below it (storage_id_for);
  *   - every word folded (lowercase, no marks, đ->d) with positions, the
  *     file name's words first; in a document holding any accented word,
  *     every word again in its exact form (lowercase NFC, one tone-mark
@@ -78,8 +79,19 @@ long long storage_index_bytes(const struct storage *st);
 int storage_compact(struct storage *st, struct vt_err *err);
 int storage_compact_shard(struct storage *st, unsigned shard, struct vt_err *err);
 
-/* The stable id of an absolute path: 32 lowercase hex digits + NUL. */
-void storage_id_of(const char *abs_path, char id[STORAGE_ID_LEN + 1]);
+/* Stable ids (storage/ids.c).  A document's id is 32 lowercase hex
+ * digits of sha256("NAME/REL"): NAME is its archive folder's name (the
+ * last component of root), REL its path below that folder.  Moving or
+ * remounting the archive folder keeps every id; two archives of one index
+ * must not share a name (the indexer refuses them).  storage_id_of()
+ * hashes a key already made; storage_id_for() makes it from the archive
+ * folder and the file's path (raw bytes, absolute).  An index written
+ * with the ids of earlier versions (sha256 of the absolute path) is
+ * re-keyed when a writer first opens it, without touching any text. */
+void storage_id_of(const char *key, char id[STORAGE_ID_LEN + 1]);
+void storage_id_for(const char *root, const char *path, char id[STORAGE_ID_LEN + 1]);
+/* The archive name of a root folder: its last component (borrowed). */
+const char *storage_archive_name(const char *root);
 
 /* ---- records ------------------------------------------------------------ */
 
@@ -107,7 +119,7 @@ struct storage_meta {
  * borrows its strings; one read back from the index owns them until
  * storage_record_release(). */
 struct storage_record {
-    const char *id;           /* STORAGE_ID_LEN hex digits (storage_id_of) */
+    const char *id;           /* STORAGE_ID_LEN hex digits (storage_id_for) */
     const char *path;         /* absolute; U+FFFD for bytes that are not UTF-8 */
     const char *path_hex;     /* the raw bytes of the path in hex, when path is lossy */
     const char *name;         /* the file name, as path shows it */

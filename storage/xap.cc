@@ -300,6 +300,70 @@ extern "C" int xap_get_data(struct xap_db *h, unsigned docid, struct buf *data,
     }
 }
 
+extern "C" int xap_get_metadata(struct xap_db *h, const char *key, struct buf *out,
+                                struct vt_err *err) noexcept
+{
+    try {
+        std::string v = h->db->get_metadata(key);
+        int rc = buf_add(out, v.data(), v.size());
+        return rc < 0 ? vt_err_set(err, rc, "index metadata too large") : 0;
+    } catch (...) {
+        return xap__fail(err);
+    }
+}
+
+extern "C" int xap_set_metadata(struct xap_db *h, const char *key, const char *value,
+                                struct vt_err *err) noexcept
+{
+    try {
+        if (h->wdb == nullptr)
+            return vt_err_set(err, VT_EINTERNAL, "write on a read-only index");
+        h->wdb->set_metadata(key, value);
+        return 0;
+    } catch (...) {
+        return xap__fail(err);
+    }
+}
+
+extern "C" int xap_each_docid(struct xap_db *h, xap_docid_cb cb, void *data,
+                              struct vt_err *err) noexcept
+{
+    try {
+        for (Xapian::PostingIterator p = h->db->postlist_begin(""); p != h->db->postlist_end("");
+             ++p) {
+            int rc = cb(data, *p);
+            if (rc != 0)
+                return rc < 0 ? rc : 0;
+        }
+        return 0;
+    } catch (...) {
+        return xap__fail(err);
+    }
+}
+
+extern "C" int xap_rekey(struct xap_db *src, unsigned docid, struct xap_db *dst,
+                         const char *old_idterm, const char *new_idterm, const char *data,
+                         size_t len, struct vt_err *err) noexcept
+{
+    try {
+        if (src->wdb == nullptr || dst->wdb == nullptr)
+            return vt_err_set(err, VT_EINTERNAL, "write on a read-only index");
+        Xapian::Document d = src->wdb->get_document(docid);
+        d.remove_term(old_idterm);
+        d.add_boolean_term(new_idterm);
+        d.set_data(std::string(data, len));
+        // Under its new id before it goes from its old place (a crash
+        // between the two leaves a copy the next migration replaces, never
+        // a lost document); a document already holding the new id is
+        // replaced, so an id never names two documents.
+        dst->wdb->replace_document(new_idterm, d);
+        src->wdb->delete_document(docid);
+        return 0;
+    } catch (...) {
+        return xap__fail(err);
+    }
+}
+
 extern "C" int xap_each_value(struct xap_db *h, unsigned slot, xap_value_cb cb, void *data,
                               struct vt_err *err) noexcept
 {

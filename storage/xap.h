@@ -72,6 +72,21 @@ long xap_find(struct xap_db *db, const char *idterm, struct buf *data, struct vt
 /* The data / one value of a document by docid. */
 int xap_get_data(struct xap_db *db, unsigned docid, struct buf *data, struct vt_err *err) XAP_NOEXCEPT;
 
+/* Index metadata (a key/value store beside the documents): "" when the
+ * key is unset.  Set takes effect with the next commit. */
+int xap_get_metadata(struct xap_db *db, const char *key, struct buf *out, struct vt_err *err) XAP_NOEXCEPT;
+int xap_set_metadata(struct xap_db *db, const char *key, const char *value, struct vt_err *err) XAP_NOEXCEPT;
+/* Call cb for every docid in order; cb returns 0 to go on, > 0 to stop,
+ * < 0 to stop with that error. */
+typedef int (*xap_docid_cb)(void *data, unsigned docid);
+int xap_each_docid(struct xap_db *db, xap_docid_cb cb, void *data, struct vt_err *err) XAP_NOEXCEPT;
+/* Give document docid of src the unique term new_idterm (dropping
+ * old_idterm) and the data given, keeping its terms and values, in dst
+ * (which may be src); a document of dst already holding new_idterm is
+ * replaced.  Both writable. */
+int xap_rekey(struct xap_db *src, unsigned docid, struct xap_db *dst, const char *old_idterm,
+              const char *new_idterm, const char *data, size_t len, struct vt_err *err) XAP_NOEXCEPT;
+
 /* Call cb for every document having a value in slot, in docid order.  A
  * negative return from cb stops the walk and is returned. */
 typedef int (*xap_value_cb)(void *data, unsigned docid, const char *v, size_t len);

@@ -15,3 +15,5 @@ TESTS += tests/integration/names.sh
 EXTRA_DIST += tests/integration/names.sh
 TESTS += tests/integration/records.sh
 EXTRA_DIST += tests/integration/records.sh
+TESTS += tests/integration/move.sh
+EXTRA_DIST += tests/integration/move.sh

@@ -2,7 +2,7 @@
 # vanthu index and vanthu serve make the same record for the same file:
 # plain text, a born-digital PDF (text layer), an image-only PDF, a PNG
 # scan and a two-page TIFF (OCR), HTML and Markdown.  Both index the same
-# folder (ids hash the path) into their own data folders; every field of
+# folder (ids hash the folder name and path) into their own data folders; every field of
 # every record (GET /api/documents/ID, text included) must be equal.
 # TAP output.
 . "$(dirname "$0")/tap.sh"

@@ -352,7 +352,7 @@ static void count_unseen(void *data, const struct indexer_file_info *fi)
 
     if (fi->seen_gen != GEN + 1) {
         unseen++;
-        indexer_pipeline_remove(fx->p, fi->path, "no longer in the archive");
+        indexer_pipeline_remove(fx->p, fi->path, fx->root, "no longer in the archive");
     }
 }
 

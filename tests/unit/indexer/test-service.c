@@ -163,7 +163,7 @@ static json_t *record_of(struct fx *fx, const char *path)
 
     if (storage_open(fx->data, 0, &st, &err) < 0)
         return NULL;
-    storage_id_of(path, id);
+    storage_id_for(fx->root, path, id);
     if (storage_get(st, id, &rec, NULL, &err) < 0)
         rec = NULL;
     storage_close(st);

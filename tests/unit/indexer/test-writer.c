@@ -146,7 +146,7 @@ static struct storage_doc *doc_of(const char *name, char id[STORAGE_ID_LEN + 1])
     t.text_len = strlen(t.text);
     t.mime = "text/plain";
     t.ocr_confidence = -1;
-    storage_id_of(path, id);
+    storage_id_for("/archive", path, id);
     assert_int_equal(ingest_text(&icfg, "/archive", path, &st, &t, &doc, &out, &err), 0);
     free(path);
     return doc;
@@ -168,7 +168,7 @@ static int has_doc(struct fx *fx, const char *name)
     struct vt_err err;
     int found;
 
-    storage_id_of(path, id);
+    storage_id_for("/archive", path, id);
     assert_int_equal(storage_open(fx->dir, 0, &r, &err), 0);
     found = storage_get(r, id, &rec, NULL, &err) == 0 && rec != NULL;
     json_decref(rec);
@@ -286,7 +286,7 @@ static void test_delete(void **state)
 
     start(fx, 1, 0, 0);
     put(fx, "gone.txt", 0, NULL);
-    storage_id_of(path, id);
+    storage_id_for("/archive", path, id);
     indexer_writer_delete(fx->w, id, 7, NULL);
     assert_true(run_until(fx, deleted, 5000));
     assert_false(has_doc(fx, "gone.txt"));

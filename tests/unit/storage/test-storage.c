@@ -492,6 +492,120 @@ static void test_retry_suggest(void **state)
     retry_close(&t);
 }
 
+
+/* An index written with the ids of earlier versions (sha256 of the
+ * absolute path) is re-keyed by the first writer that opens it: every
+ * document gets storage_id_for()'s id, which a move of the archive folder
+ * keeps, and keeps its record (but for the id), its text, its terms and
+ * its shard placement follows the new id; a second open changes nothing. */
+#define MIGRATE_N 40
+static void old_index(const char *dir, const char *root)
+{
+    struct storage *st = NULL;
+    struct vt_err e;
+
+    assert_int_equal(storage_open(dir, 1, &st, &e), 0);
+    for (int i = 0; i < MIGRATE_N; i++) {
+        char path[256], text[64], id[STORAGE_ID_LEN + 1], hex[2 * sizeof(path)];
+        struct storage_record rec;
+        struct storage_doc *doc = NULL;
+        /* Document 0's name is not UTF-8: its id is of the raw bytes. */
+        if (i == 0)
+            snprintf(path, sizeof(path), "%s/sub/t\xe9p-0.txt", root);
+        else
+            snprintf(path, sizeof(path), "%s/sub/tep-%d.txt", root, i);
+        snprintf(text, sizeof(text), "quyết định số %d", i);
+        storage_id_of(path, id); /* the old scheme */
+        storage_record_init(&rec);
+        rec.id = id;
+        rec.root = root;
+        rec.path = i == 0 ? "(lossy)" : path;
+        if (i == 0) {
+            for (size_t k = 0; path[k]; k++)
+                snprintf(hex + 2 * k, 3, "%02x", (unsigned char)path[k]);
+            rec.path_hex = hex;
+        }
+        rec.name = strrchr(path, '/') + 1;
+        rec.mime = "text/plain";
+        rec.sha256 = "aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11";
+        rec.status = "indexed";
+        rec.pages = 1;
+        assert_int_equal(storage_doc_build(&rec, text, strlen(text), &doc, &e), 0);
+        assert_int_equal(storage_put(st, doc, &e), 0);
+        storage_doc_free(doc);
+    }
+    assert_int_equal(storage_commit(st, &e), 0);
+    storage_close(st);
+    /* What an earlier version left: no id scheme in the metadata. */
+    for (unsigned k = 0; k < STORAGE_DEFAULT_SHARDS; k++) {
+        char shard[256];
+        struct xap_db *db = NULL;
+        snprintf(shard, sizeof(shard), "%s/shard-%u", dir, k);
+        assert_int_equal(xap_open(shard, 1, &db, &e), 0);
+        assert_int_equal(xap_set_metadata(db, "vanthu:id-scheme", "", &e), 0);
+        assert_int_equal(xap_commit(db, &e), 0);
+        xap_close(db);
+    }
+}
+
+static void check_migrated(const char *dir, const char *root)
+{
+    struct storage *st = NULL;
+    struct vt_err e;
+
+    assert_int_equal(storage_open(dir, 0, &st, &e), 0);
+    assert_int_equal(storage_count(st, &e), MIGRATE_N);
+    for (int i = 0; i < MIGRATE_N; i++) {
+        char path[256], want[64], id[STORAGE_ID_LEN + 1], old[STORAGE_ID_LEN + 1];
+        struct storage_record rec;
+        struct buf text;
+        if (i == 0)
+            snprintf(path, sizeof(path), "%s/sub/t\xe9p-0.txt", root);
+        else
+            snprintf(path, sizeof(path), "%s/sub/tep-%d.txt", root, i);
+        storage_id_for(root, path, id);
+        storage_id_of(path, old);
+        assert_string_not_equal(id, old);
+        buf_init(&text, BUF_NOLIMIT);
+        assert_int_equal(storage_get_record(st, id, &rec, &text, &e), 0);
+        assert_string_equal(rec.id, id);
+        assert_string_equal(rec.root, root);
+        snprintf(want, sizeof(want), "quyết định số %d", i);
+        assert_int_equal(text.len, strlen(want));
+        assert_memory_equal(text.ptr, want, text.len);
+        storage_record_release(&rec);
+        buf_release(&text);
+        assert_int_equal(storage_get_record(st, old, &rec, NULL, &e), VT_ENOTFOUND);
+    }
+    /* Terms came along: the text still finds every document. */
+    assert_int_equal(storage_word_freq(st, "quyet", &e), MIGRATE_N);
+    storage_close(st);
+}
+
+static void test_migrate_ids(void **state)
+{
+    struct fx *fx = *state;
+    struct storage *st = NULL;
+    struct vt_err e;
+    char dir[128], id[STORAGE_ID_LEN + 1], moved[STORAGE_ID_LEN + 1];
+    const char *root = "/srv/old-place/archive";
+
+    snprintf(dir, sizeof(dir), "%s/db", fx->dir);
+    old_index(dir, root);
+    assert_int_equal(storage_open(dir, 1, &st, &e), 0); /* migrates */
+    storage_close(st);
+    check_migrated(dir, root);
+    assert_int_equal(storage_open(dir, 1, &st, &e), 0); /* nothing left to do */
+    storage_close(st);
+    check_migrated(dir, root);
+    /* The point of it: the same archive, elsewhere, names the same ids. */
+    storage_id_for(root, "/srv/old-place/archive/sub/tep-3.txt", id);
+    storage_id_for("/mnt/new/archive", "/mnt/new/archive/sub/tep-3.txt", moved);
+    assert_string_equal(id, moved);
+    storage_id_for("/mnt/new/archive2", "/mnt/new/archive2/sub/tep-3.txt", moved);
+    assert_string_not_equal(id, moved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +617,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_each_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_suggest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_ids, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
