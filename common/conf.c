@@ -140,8 +140,9 @@ static const struct uint_key uint_keys[] = {
     UK("server", "max_connections_per_address", 1, 100000, max_connections_per_address),
 };
 
-int conf_set(struct conf *c, const char *section, const char *key, const char *value,
-             struct vt_err *err)
+/* A numeric key of uint_keys: 1 if set, 0 if key is not one, or an error. */
+static int set_uint_key(struct conf *c, const char *section, const char *key, const char *value,
+                        struct vt_err *err)
 {
     unsigned long v;
 
@@ -156,10 +157,48 @@ int conf_set(struct conf *c, const char *section, const char *key, const char *v
             *(size_t *)(void *)((char *)c + k->offset) = v;
         else
             *(unsigned *)(void *)((char *)c + k->offset) = (unsigned)v;
+        return 1;
+    }
+    return 0;
+}
+
+/* The [ocr] keys that are not numbers: 1 if set, 0 if key is not one. */
+static int set_ocr_key(struct conf *c, const char *key, const char *value, struct vt_err *err)
+{
+    if (strcmp(key, "lang") == 0) {
+        if (strspn(value, "abcdefghijklmnopqrstuvwxyz_+") != strlen(value))
+            return vt_err_set(err, VT_EUSAGE, "ocr.lang must look like 'vie' or 'vie+eng', not '%s'",
+                              value);
+        set_str(&c->ocr_lang, value);
+    } else if (strcmp(key, "user") == 0) {
+        if (value[0] == '-' || strspn(value, "abcdefghijklmnopqrstuvwxyz"
+                                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                                   strlen(value))
+            return vt_err_set(err, VT_EUSAGE, "ocr.user must be a user name, not '%s'", value);
+        set_str(&c->ocr_user, value);
+    } else if (strcmp(key, "sandbox") == 0) {
+        if (strcmp(value, "required") != 0 && strcmp(value, "best-effort") != 0)
+            return vt_err_set(err, VT_EUSAGE,
+                              "ocr.sandbox must be 'required' or 'best-effort', not '%s'", value);
+        c->ocr_sandbox_best_effort = strcmp(value, "best-effort") == 0;
+    } else {
         return 0;
     }
+    return 1;
+}
+
+int conf_set(struct conf *c, const char *section, const char *key, const char *value,
+             struct vt_err *err)
+{
+    unsigned long v;
+    int rc = set_uint_key(c, section, key, value, err);
+
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     if (value[0] == '\0' && strcmp(key, "ignore") != 0)
         return vt_err_set(err, VT_EUSAGE, "%s.%s is empty", section, key);
+    if (strcmp(section, "ocr") == 0 && (rc = set_ocr_key(c, key, value, err)) != 0)
+        return rc < 0 ? rc : 0;
     if (strcmp(section, "archive") == 0 && strcmp(key, "path") == 0) {
         list_add(&c->archives, &c->narchives, value);
     } else if (strcmp(section, "archive") == 0 && strcmp(key, "ignore") == 0) {
@@ -181,22 +220,6 @@ int conf_set(struct conf *c, const char *section, const char *key, const char *v
                               "server.hostnames must be host names separated by commas, not '%s'",
                               value);
         set_list(&c->hostnames, &c->nhostnames, value);
-    } else if (strcmp(section, "ocr") == 0 && strcmp(key, "lang") == 0) {
-        if (strspn(value, "abcdefghijklmnopqrstuvwxyz_+") != strlen(value))
-            return vt_err_set(err, VT_EUSAGE, "ocr.lang must look like 'vie' or 'vie+eng', not '%s'",
-                              value);
-        set_str(&c->ocr_lang, value);
-    } else if (strcmp(section, "ocr") == 0 && strcmp(key, "user") == 0) {
-        if (value[0] == '-' || strspn(value, "abcdefghijklmnopqrstuvwxyz"
-                                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
-                                   strlen(value))
-            return vt_err_set(err, VT_EUSAGE, "ocr.user must be a user name, not '%s'", value);
-        set_str(&c->ocr_user, value);
-    } else if (strcmp(section, "ocr") == 0 && strcmp(key, "sandbox") == 0) {
-        if (strcmp(value, "required") != 0 && strcmp(value, "best-effort") != 0)
-            return vt_err_set(err, VT_EUSAGE,
-                              "ocr.sandbox must be 'required' or 'best-effort', not '%s'", value);
-        c->ocr_sandbox_best_effort = strcmp(value, "best-effort") == 0;
     } else if (strcmp(section, "log") == 0 && strcmp(key, "level") == 0) {
         int l = log_level_parse(value);
         if (l < 0)

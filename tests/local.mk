@@ -16,3 +16,7 @@ include tests/unit/ocr/local.mk
 # The module graph of the layout, checked on every include.
 TESTS += tests/check-includes.sh
 EXTRA_DIST += tests/check-includes.sh
+
+# Function length: none over 100 lines, each over 60 says why (ctags).
+TESTS += tests/check-functions.sh
+EXTRA_DIST += tests/check-functions.sh
